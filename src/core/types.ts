@@ -1,0 +1,89 @@
+/** Domain types shared by every layer. No I/O here. */
+
+export type Metrics = Record<string, number>;
+
+/** Where a workload belongs: the search only ever sees `train`. */
+export type Split = "train" | "test";
+
+/** The result of one workload inside an evaluation, recomputed by trusted code. */
+export interface WorkloadResult {
+  workload: string;
+  valid: boolean;
+  /** 0–100 on the task's anchors, when the task scores workloads one by one. */
+  score?: number;
+  metrics: Metrics;
+  error?: string;
+  /** Wall time of the candidate's call, measured by the sandbox. */
+  durationMs?: number;
+}
+
+export type EvaluationStatus =
+  | "ok" // ran and produced valid outputs on every workload
+  | "invalid" // ran, but an output failed validation
+  | "error" // threw, failed to compile, or returned something unusable
+  | "timeout" // hit the wall-clock or CPU limit
+  | "crash"; // the sandbox process died (heap limit, signal)
+
+export interface StageResult {
+  name: string;
+  score: number;
+  metrics: Metrics;
+  passed: boolean;
+}
+
+/** A trusted evaluation of one candidate on one split. */
+export interface Evaluation {
+  status: EvaluationStatus;
+  /** 0–100, the task's fixed anchors (baseline = 0, target = 100). 0 when not ok. */
+  score: number;
+  /** Raw metrics (makespan, cost, …) aggregated over the split. */
+  metrics: Metrics;
+  workloads: WorkloadResult[];
+  stages: StageResult[];
+  /** Short text for the next prompt: per-workload results, worst cases, errors. */
+  feedback: string;
+  error?: string;
+  durationMs: number;
+}
+
+/** An evaluated program in the population. */
+export interface Program {
+  id: string;
+  parentId: string | null;
+  code: string;
+  /** Train score, 0–100: the only fitness the search sees. */
+  score: number;
+  metrics: Metrics;
+  feedback: string;
+  island: number;
+  generation: number;
+  /** The iteration (candidate number) that produced it; 0 for the seed. */
+  iteration: number;
+  /** Unified diff against the parent ("" for the seed). */
+  diff: string;
+  model: string;
+  createdAt: number;
+}
+
+/** Token usage and dollars of one model call. */
+export interface Usage {
+  inputTokens: number;
+  outputTokens: number;
+  costUsd: number;
+}
+
+/** Why a proposal did not become a candidate. */
+export interface Rejection {
+  reason: string;
+}
+
+/** A proposed child: code produced from a parent by a proposer, not yet evaluated. */
+export interface Candidate {
+  id: string;
+  iteration: number;
+  parentId: string;
+  island: number;
+  code: string;
+  diff: string;
+  model: string;
+}

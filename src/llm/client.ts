@@ -1,0 +1,30 @@
+import type { Usage } from "../core/types.ts";
+
+export interface ChatMessage {
+  role: "system" | "user" | "assistant";
+  content: string;
+}
+
+export interface CompletionRequest {
+  messages: ChatMessage[];
+  temperature?: number;
+  maxTokens?: number;
+  seed?: number;
+  signal?: AbortSignal;
+}
+
+export interface Completion {
+  text: string;
+  /** The `provider:name` spec of the model that answered. */
+  model: string;
+  usage: Usage;
+  /** "stop", "length", … as the provider said; "length" means the reply was cut. */
+  finishReason: string;
+}
+
+/** One model behind one provider's official SDK. */
+export interface LlmClient {
+  /** `provider:name`, e.g. `openai:gpt-5-mini`. */
+  readonly model: string;
+  complete(request: CompletionRequest): Promise<Completion>;
+}

@@ -1,0 +1,40 @@
+import type { Rng } from "../core/rng.ts";
+import type { Program, Usage } from "../core/types.ts";
+
+/** A child of some parent that did not make it: its edit was rejected or its evaluation failed. */
+export interface FailedAttempt {
+  candidateId: string;
+  reason: string;
+  diff: string;
+}
+
+export interface ProposalContext {
+  iteration: number;
+  parent: Program;
+  inspirations: Program[];
+  /** The parent's most recent failed children, newest first. */
+  failures: FailedAttempt[];
+  /** The task's spec.md. */
+  spec: string;
+  rng: Rng;
+  signal?: AbortSignal;
+}
+
+/** One proposal: a child program, or the reason there is none. */
+export interface Proposal {
+  /** The child's full code; null when the edit could not be applied. */
+  code: string | null;
+  /** Unified diff of the child against the parent ("" when rejected). */
+  diff: string;
+  rejection?: string;
+  /** `provider:name`, or `tuner` for the LLM-free proposer. */
+  model: string;
+  prompt: string;
+  reply: string;
+  usage: Usage;
+}
+
+/** Something that turns a selection into a child program: the LLM proposer or the constant tuner. */
+export interface Proposer {
+  propose(context: ProposalContext): Promise<Proposal>;
+}
