@@ -13,7 +13,8 @@ export type RunEvent =
       type: "candidate_proposed";
       candidateId: string;
       iteration: number;
-      parentId: string;
+      /** null for the seed (the task's initial program). */
+      parentId: string | null;
       island: number;
       /** null when the edit was rejected (an edit_rejected event follows in the same transaction). */
       code: string | null;

@@ -70,6 +70,10 @@ export class Rng {
     return new Rng([this.s[0] ^ h, this.s[1], this.s[2] ^ (h >>> 1), this.s[3]] as RngState);
   }
 
+  restore(state: RngState): void {
+    this.s = [...state] as RngState;
+  }
+
   state(): RngState {
     return [...this.s] as RngState;
   }

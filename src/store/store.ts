@@ -47,5 +47,7 @@ export interface Store {
   lastRngState(): Promise<[number, number, number, number] | undefined>;
   totalUsage(): Promise<Usage>;
   summary(): Promise<RunSummary>;
+  /** Seconds the run has been active over all its sessions, for the time limit. */
+  activeSeconds(now?: number): Promise<number>;
   close(): Promise<void>;
 }

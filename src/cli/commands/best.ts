@@ -1,0 +1,36 @@
+import { writeFileSync } from "node:fs";
+import { UsageError } from "../errors.ts";
+import { withRunStore } from "./open-run.ts";
+
+export async function bestCommand(dir: string, options: { out?: string; json?: boolean }): Promise<void> {
+  const best = await withRunStore(dir, (store) => store.best());
+  if (!best) throw new UsageError(`${dir}: no program has been evaluated yet`);
+  const { program, evaluation, test } = best;
+  if (options.out) writeFileSync(options.out, program.code);
+  if (options.json) {
+    const report = {
+      id: program.id,
+      score: program.score,
+      testScore: test?.score ?? null,
+      metrics: program.metrics,
+      testMetrics: test?.metrics ?? null,
+      iteration: program.iteration,
+      generation: program.generation,
+      parentId: program.parentId,
+      model: program.model,
+      feedback: evaluation?.feedback ?? program.feedback,
+      code: program.code,
+    };
+    process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+    return;
+  }
+  const metrics = Object.entries(program.metrics)
+    .map(([k, v]) => `${k}=${Number.isInteger(v) ? v : v.toFixed(4)}`)
+    .join(" ");
+  process.stderr.write(
+    `best ${program.id} (iteration ${program.iteration}, generation ${program.generation}, ${program.model}): ` +
+      `score ${program.score.toFixed(2)}, test ${test ? test.score.toFixed(2) : "-"}\n${metrics}\n` +
+      (options.out ? `written to ${options.out}\n` : ""),
+  );
+  if (!options.out) process.stdout.write(program.code.endsWith("\n") ? program.code : `${program.code}\n`);
+}

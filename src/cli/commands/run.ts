@@ -1,0 +1,138 @@
+import { relative } from "node:path";
+import { type ConfigOverrides, parseDuration, resolveRunConfig } from "../../engine/config.ts";
+import { UsageError } from "../errors.ts";
+import type { RunOutcome } from "../../engine/engine.ts";
+import { defaultRunDir } from "../../engine/run-dir.ts";
+import { resumeRun, type Session, startRun } from "../../engine/session.ts";
+import { createProgress } from "../progress.ts";
+
+interface BudgetFlags {
+  iterations?: number;
+  budgetUsd?: number;
+  timeLimit?: string;
+  targetScore?: number;
+  patience?: number;
+  json?: boolean;
+}
+
+interface RunFlags extends BudgetFlags {
+  config?: string;
+  model?: string[];
+  baseUrl?: string;
+  out?: string;
+  seed?: number;
+  editMode?: string;
+  proposals?: number;
+  evaluations?: number;
+}
+
+export async function runCommand(task: string | undefined, flags: RunFlags): Promise<void> {
+  const overrides: ConfigOverrides = {
+    task,
+    models: flags.model,
+    baseUrl: flags.baseUrl,
+    iterations: flags.iterations,
+    budgetUsd: flags.budgetUsd,
+    timeLimit: flags.timeLimit,
+    targetScore: flags.targetScore,
+    patience: flags.patience,
+    out: flags.out,
+    seed: flags.seed,
+    editMode: flags.editMode,
+    proposals: flags.proposals,
+    evaluations: flags.evaluations,
+  };
+  const config = resolveRunConfig(flags.config, overrides);
+  config.out ??= defaultRunDir(config.task.split(/[\\/]/).filter(Boolean).at(-1) ?? "run");
+  const progress = createProgress(config.budget.iterations);
+  const session = await startRun(config, { onEvent: progress.onEvent, onNotice: progress.note });
+  progress.note(`run directory: ${display(session.dir)}`);
+  await drive(session, progress, flags.json);
+}
+
+export async function resumeCommand(dir: string, flags: BudgetFlags): Promise<void> {
+  const budget = {
+    iterations: flags.iterations,
+    usd: flags.budgetUsd,
+    timeLimit: flags.timeLimit === undefined ? undefined : seconds(flags.timeLimit),
+    targetScore: flags.targetScore,
+    patience: flags.patience,
+  };
+  let progress = createProgress(0);
+  progress.close();
+  const session = await resumeRun(dir, {
+    budget,
+    onEvent: (e) => progress.onEvent(e),
+    onNotice: (l) => progress.note(l),
+  });
+  progress = createProgress(session.config.budget.iterations);
+  const summary = await session.store.summary();
+  progress.note(
+    `resuming ${display(session.dir)} at iteration ${summary.iterations} (best ${summary.best?.score.toFixed(2) ?? "none"})`,
+  );
+  await drive(session, progress, flags.json);
+}
+
+/** Runs a session with Ctrl-C handling: the first drains, the second quits at once (resumable). */
+async function drive(session: Session, progress: ReturnType<typeof createProgress>, json?: boolean) {
+  let interrupts = 0;
+  const onSignal = () => {
+    interrupts++;
+    if (interrupts === 1) {
+      progress.note(
+        "stopping: finishing what is in flight (Ctrl-C again to quit now; `adrs resume` continues either way)",
+      );
+      session.engine.stop("interrupted");
+    } else {
+      progress.close();
+      process.stderr.write(`quit; resume with: adrs resume ${display(session.dir)}\n`);
+      process.exit(130);
+    }
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  let outcome: RunOutcome;
+  try {
+    outcome = await session.run();
+  } finally {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+    progress.close();
+  }
+  const summary = await reopenSummary(session);
+  if (json) {
+    process.stdout.write(`${JSON.stringify({ dir: session.dir, reason: outcome.reason, detail: outcome.detail, ...summary }, null, 2)}\n`);
+  } else {
+    const best = summary.best;
+    process.stdout.write(
+      `stopped (${outcome.reason}${outcome.detail ? `: ${outcome.detail}` : ""})\n` +
+        (best
+          ? `best ${best.id}: score ${best.score.toFixed(2)}${best.testScore != null ? `, test ${best.testScore.toFixed(2)}` : ""}\n`
+          : "") +
+        `see it with: adrs best ${display(session.dir)}\n`,
+    );
+  }
+  if (outcome.reason === "error") process.exitCode = 1;
+}
+
+async function reopenSummary(session: Session) {
+  const { openSqliteStore } = await import("../../store/sqlite.ts");
+  const { runFiles } = await import("../../engine/run-dir.ts");
+  const store = await openSqliteStore(`${session.dir}/${runFiles.database}`);
+  try {
+    return await store.summary();
+  } finally {
+    await store.close();
+  }
+}
+
+function seconds(value: string): number {
+  const n = parseDuration(value);
+  if (n === null) throw new UsageError(`--time-limit: expected seconds or a duration like "30m", got "${value}"`);
+  return n;
+}
+
+function display(dir: string): string {
+  const rel = relative(process.cwd(), dir);
+  return rel && !rel.startsWith("..") ? rel : dir;
+}

@@ -1,0 +1,53 @@
+import { liveState, withRunStore } from "./open-run.ts";
+
+export async function statusCommand(dir: string, options: { json?: boolean }): Promise<void> {
+  const report = await withRunStore(dir, async (store) => {
+    const summary = await store.summary();
+    const active = await store.activeSeconds();
+    const hours = active / 3600;
+    return {
+      dir,
+      task: summary.taskId,
+      state: liveState(dir, summary.state),
+      stopReason: summary.stopReason,
+      iterations: summary.iterations,
+      evaluations: summary.evaluations,
+      programs: summary.programs,
+      rejectedEdits: summary.rejectedEdits,
+      failedEvaluations: summary.failedEvaluations,
+      best: summary.best,
+      costUsd: summary.costUsd,
+      spend: summary.spend,
+      activeSeconds: Math.round(active),
+      rate: {
+        evaluationsPerMinute: active > 0 ? summary.evaluations / (active / 60) : 0,
+        usdPerHour: hours > 0 ? summary.costUsd / hours : 0,
+      },
+    };
+  });
+  if (options.json) {
+    process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+    return;
+  }
+  const b = report.best;
+  const lines = [
+    `run          ${report.dir}`,
+    `task         ${report.task ?? "-"}`,
+    `state        ${report.state}${report.stopReason ? ` (${report.stopReason})` : ""}`,
+    `iterations   ${report.iterations}   evaluations ${report.evaluations} (${report.failedEvaluations} failed)   rejected edits ${report.rejectedEdits}   programs ${report.programs}`,
+    `best         ${b ? `${b.id}  score ${b.score.toFixed(2)}  test ${b.testScore == null ? "-" : b.testScore.toFixed(2)}` : "-"}`,
+    `cost         $${report.costUsd.toFixed(4)}   ($${report.rate.usdPerHour.toFixed(2)}/hour, ${report.rate.evaluationsPerMinute.toFixed(1)} evaluations/minute over ${formatSeconds(report.activeSeconds)})`,
+  ];
+  for (const s of report.spend) {
+    lines.push(
+      `  ${s.model.padEnd(28)} ${String(s.calls).padStart(6)} proposals  ${s.inputTokens} in / ${s.outputTokens} out tokens  $${s.costUsd.toFixed(4)}`,
+    );
+  }
+  process.stdout.write(`${lines.join("\n")}\n`);
+}
+
+function formatSeconds(s: number): string {
+  if (s < 120) return `${s} s`;
+  if (s < 7200) return `${(s / 60).toFixed(1)} min`;
+  return `${(s / 3600).toFixed(1)} h`;
+}

@@ -1,0 +1,105 @@
+import { Command, CommanderError, InvalidArgumentError } from "commander";
+import { ConfigError } from "../engine/config.ts";
+import { bestCommand } from "./commands/best.ts";
+import { evalCommand } from "./commands/eval.ts";
+import { resumeCommand, runCommand } from "./commands/run.ts";
+import { statusCommand } from "./commands/status.ts";
+import { tasksCommand } from "./commands/tasks.ts";
+import { UsageError } from "./errors.ts";
+
+
+const int = (name: string) => (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n)) throw new InvalidArgumentError(`${name} must be an integer, got "${v}"`);
+  return n;
+};
+const num = (name: string) => (v: string) => {
+  const n = Number(v);
+  if (!Number.isFinite(n)) throw new InvalidArgumentError(`${name} must be a number, got "${v}"`);
+  return n;
+};
+const collect = (v: string, previous: string[] = []) => [...previous, v];
+
+export function buildProgram(): Command {
+  const program = new Command("adrs")
+    .description("AI-Driven Research for Systems: evolve algorithms against trusted simulators")
+    .showHelpAfterError()
+    .exitOverride();
+
+  program
+    .command("tasks")
+    .description("list the tasks, one line each")
+    .option("--json", "print JSON")
+    .action(tasksCommand);
+
+  const budgetFlags = (c: Command) =>
+    c
+      .option("--iterations <n>", "stop after this many iterations (candidates proposed)", int("--iterations"))
+      .option("--budget-usd <x>", "stop when this many dollars are spent", num("--budget-usd"))
+      .option("--time-limit <t>", 'stop after this much active time: seconds, or "30m", "2h"')
+      .option("--target-score <s>", "stop when the best train score reaches this (0–100)", num("--target-score"))
+      .option("--patience <n>", "stop after this many iterations without improvement", int("--patience"));
+
+  budgetFlags(
+    program
+      .command("run")
+      .description("start an evolution run on a task (an id from `adrs tasks`, or a task folder)")
+      .argument("[task]", "task id or path (or `task:` in the config)")
+      .option("-c, --config <file>", "YAML run file")
+      .option("-m, --model <spec>", "model as provider:name (repeat for an ensemble)", collect)
+      .option("--base-url <url>", "OpenAI-compatible server for the models (vLLM, Ollama, …)")
+      .option("-o, --out <dir>", "run directory (default runs/<task>-<time>)")
+      .option("--seed <n>", "random seed", int("--seed"))
+      .option("--edit-mode <mode>", "diff (SEARCH/REPLACE) or full (rewrites)")
+      .option("--proposals <n>", "proposals in flight", int("--proposals"))
+      .option("--evaluations <n>", "evaluations in flight", int("--evaluations"))
+      .option("--json", "print the outcome as JSON"),
+  ).action(runCommand);
+
+  budgetFlags(
+    program
+      .command("resume")
+      .description("continue a run that stopped or was killed; budget flags extend it")
+      .argument("<dir>", "run directory")
+      .option("--json", "print the outcome as JSON"),
+  ).action(resumeCommand);
+
+  program
+    .command("status")
+    .description("state, iterations, evaluations, best scores, spend and rate of a run")
+    .argument("<dir>", "run directory")
+    .option("--json", "print JSON")
+    .action(statusCommand);
+
+  program
+    .command("best")
+    .description("print the best program of a run and its metrics")
+    .argument("<dir>", "run directory")
+    .option("-o, --out <file>", "write the program to this file")
+    .option("--json", "print JSON")
+    .action(bestCommand);
+
+  program
+    .command("eval")
+    .description("evaluate a program file on a task's train and test splits")
+    .argument("<task>", "task id or path")
+    .argument("<file>", "program file")
+    .option("--json", "print JSON")
+    .action(evalCommand);
+
+  return program;
+}
+
+/** Runs the CLI; returns the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+    return typeof process.exitCode === "number" ? process.exitCode : 0;
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode;
+    const message = e instanceof Error ? e.message : String(e);
+    process.stderr.write(`adrs: ${message}\n`);
+    return e instanceof ConfigError || e instanceof UsageError ? 2 : 1;
+  }
+}

@@ -1,0 +1,95 @@
+import cliProgress from "cli-progress";
+import type { RunEvent } from "../core/events.ts";
+
+export interface ProgressView {
+  onEvent(event: RunEvent): void;
+  note(line: string): void;
+  close(): void;
+}
+
+interface Tally {
+  iteration: number;
+  evaluations: number;
+  best: number;
+  costUsd: number;
+  rejected: number;
+  failed: number;
+}
+
+/**
+ * A progress bar on a terminal; plain lines otherwise (CI, logs), one per
+ * evaluated candidate, so a log shows the whole run.
+ */
+export function createProgress(total: number, stream: NodeJS.WriteStream = process.stderr): ProgressView {
+  const tally: Tally = { iteration: 0, evaluations: 0, best: 0, costUsd: 0, rejected: 0, failed: 0 };
+  const line = (text: string) => stream.write(`${text}\n`);
+  const status = () =>
+    `best ${tally.best.toFixed(2)} | evals ${tally.evaluations} | rejected ${tally.rejected} | failed ${tally.failed} | $${tally.costUsd.toFixed(4)}`;
+
+  const bar = stream.isTTY
+    ? new cliProgress.SingleBar(
+        {
+          stream,
+          format: "{bar} {value}/{total} iterations | {status}",
+          hideCursor: true,
+          clearOnComplete: false,
+        },
+        cliProgress.Presets.shades_classic,
+      )
+    : null;
+  bar?.start(total, 0, { status: status() });
+
+  const update = (text?: string) => {
+    if (bar) bar.update(tally.iteration, { status: status() });
+    else if (text) line(text);
+  };
+
+  return {
+    onEvent(event) {
+      switch (event.type) {
+        case "candidate_proposed":
+          tally.iteration = Math.max(tally.iteration, event.iteration);
+          tally.costUsd += event.usage.costUsd;
+          update();
+          return;
+        case "edit_rejected":
+          tally.rejected++;
+          update(`${event.candidateId} rejected: ${firstLine(event.reason)}`);
+          return;
+        case "evaluation_finished": {
+          tally.evaluations++;
+          const e = event.evaluation;
+          if (e.status !== "ok") tally.failed++;
+          const improved = e.status === "ok" && e.score > tally.best;
+          if (improved) tally.best = e.score;
+          update(
+            e.status === "ok"
+              ? `${event.candidateId} score ${e.score.toFixed(2)}${improved ? " (new best)" : ""} | ${status()}`
+              : `${event.candidateId} ${e.status}: ${firstLine(e.error ?? e.feedback)}`,
+          );
+          return;
+        }
+        case "test_evaluated":
+          update(`${event.programId} test score ${event.evaluation.score.toFixed(2)}`);
+          return;
+        default:
+          return;
+      }
+    },
+    note(text) {
+      if (bar) {
+        // Print above the bar without breaking it.
+        stream.write(`\r\x1b[K${text}\n`);
+        bar.update(tally.iteration, { status: status() });
+      } else line(text);
+    },
+    close() {
+      bar?.stop();
+    },
+  };
+}
+
+function firstLine(text: string): string {
+  const first = text.split("\n", 1)[0] ?? "";
+  return first.length > 160 ? `${first.slice(0, 157)}...` : first;
+}

@@ -1,0 +1,175 @@
+import { existsSync, readFileSync } from "node:fs";
+import { parseDocument } from "yaml";
+import { z } from "zod";
+
+/** Seconds from a number of seconds or a string with a unit ("90s", "30m", "2h"); null if neither. */
+export function parseDuration(value: string | number): number | null {
+  if (typeof value === "number") return value > 0 ? value : null;
+  const m = /^(\d+(?:\.\d+)?)\s*(s|m|h)?$/.exec(value.trim());
+  if (!m) return null;
+  const n = Number.parseFloat(m[1]!);
+  return n * (m[2] === "h" ? 3600 : m[2] === "m" ? 60 : 1);
+}
+
+const duration = z.union([z.number(), z.string()]).transform((v, ctx) => {
+  const seconds = parseDuration(v);
+  if (seconds === null) {
+    ctx.addIssue({ code: "custom", message: 'expected seconds or a duration like "30m" or "2h"' });
+    return z.NEVER;
+  }
+  return seconds;
+});
+
+const price = z.strictObject({
+  inputPerMTok: z.number().nonnegative(),
+  outputPerMTok: z.number().nonnegative(),
+});
+
+const model = z.strictObject({
+  model: z.string().regex(/^[a-z][a-z0-9-]*:.+$/, 'expected "provider:name", e.g. "openai:gpt-5-mini"'),
+  weight: z.number().positive().default(1),
+  temperature: z.number().min(0).max(2).optional(),
+  maxTokens: z.number().int().positive().optional(),
+  baseUrl: z.string().url().optional(),
+  price: price.optional(),
+});
+
+const strategy = z.strictObject({
+  islands: z.number().int().min(1).default(3),
+  populationSize: z.number().int().min(2).default(1000),
+  migrationInterval: z.number().int().min(1).default(20),
+  migrationRate: z.number().min(0).max(1).default(0.1),
+  explorationRatio: z.number().min(0).max(1).default(0.2),
+  exploitationRatio: z.number().min(0).max(1).default(0.7),
+  eliteRatio: z.number().min(0).max(1).default(0.1),
+  inspirations: z.number().int().min(0).default(4),
+  featureDimensions: z.array(z.string().min(1)).min(1).default(["score", "codeLength"]),
+  featureBins: z.number().int().min(1).default(10),
+});
+
+const budget = z.strictObject({
+  iterations: z.number().int().positive().default(100),
+  usd: z.number().positive().optional(),
+  timeLimit: duration.optional(),
+  targetScore: z.number().min(0).max(100).optional(),
+  patience: z.number().int().positive().optional(),
+});
+
+export const runConfigSchema = z
+  .strictObject({
+    task: z.string().min(1),
+    models: z.array(model).default([]),
+    strategy: strategy.default(strategy.parse({})),
+    editMode: z.enum(["diff", "full"]).default("diff"),
+    concurrency: z
+      .strictObject({
+        proposals: z.number().int().min(1).default(2),
+        evaluations: z.number().int().min(1).default(2),
+      })
+      .default({ proposals: 2, evaluations: 2 }),
+    budget: budget.default(budget.parse({})),
+    seed: z.number().int().default(42),
+    out: z.string().min(1).optional(),
+    prompt: z.strictObject({ templateDir: z.string().optional() }).default({}),
+    evaluation: z
+      .strictObject({
+        timeoutMs: z.number().int().positive().optional(),
+        memoryMb: z.number().int().min(32).optional(),
+      })
+      .default({}),
+  })
+  .refine((c) => c.strategy.explorationRatio + c.strategy.exploitationRatio <= 1, {
+    path: ["strategy", "exploitationRatio"],
+    message: "explorationRatio + exploitationRatio must be at most 1",
+  });
+
+export type RunConfig = z.infer<typeof runConfigSchema>;
+export type ModelConfig = RunConfig["models"][number];
+export type StrategyConfig = RunConfig["strategy"];
+
+/** A config error that names the file and the key path. */
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+function describe(issue: z.core.$ZodIssue): string {
+  if (issue.code === "invalid_type") return `expected ${article(issue.expected)}`;
+  if (issue.code === "unrecognized_keys") return `unknown key${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((k) => `"${k}"`).join(", ")}`;
+  return issue.message.replace(/^Invalid input: /, "");
+}
+
+function article(word: string): string {
+  return /^[aeiou]/.test(word) ? `an ${word}` : `a ${word}`;
+}
+
+/** Validates a raw config object; `source` names where it came from in errors. */
+export function parseRunConfig(raw: unknown, source: string): RunConfig {
+  const result = runConfigSchema.safeParse(raw);
+  if (result.success) return result.data;
+  const lines = result.error.issues.map((issue) => {
+    const path = issue.path.join(".");
+    return `${source}: ${path ? `${path}: ` : ""}${describe(issue)}`;
+  });
+  throw new ConfigError(lines.join("\n"));
+}
+
+/** Reads a YAML run file into a plain object (not yet validated). Errors name the file and line. */
+export function readConfigFile(file: string): Record<string, unknown> {
+  if (!existsSync(file)) throw new ConfigError(`${file}: no such config file`);
+  const doc = parseDocument(readFileSync(file, "utf8"));
+  if (doc.errors.length > 0) {
+    const e = doc.errors[0]!;
+    const line = e.linePos?.[0];
+    throw new ConfigError(`${file}${line ? `:${line.line}:${line.col}` : ""}: ${e.message.split("\n")[0]}`);
+  }
+  const value = doc.toJS() ?? {};
+  if (typeof value !== "object" || Array.isArray(value)) {
+    throw new ConfigError(`${file}: expected a mapping of keys (task, models, strategy, …)`);
+  }
+  return value as Record<string, unknown>;
+}
+
+/** Overrides from CLI flags; a flag wins over the file. */
+export interface ConfigOverrides {
+  task?: string;
+  models?: string[];
+  baseUrl?: string;
+  iterations?: number;
+  budgetUsd?: number;
+  timeLimit?: string | number;
+  targetScore?: number;
+  patience?: number;
+  out?: string;
+  seed?: number;
+  editMode?: string;
+  proposals?: number;
+  evaluations?: number;
+}
+
+/** Merges a config file (optional) with flag overrides and validates the result. */
+export function resolveRunConfig(file: string | undefined, flags: ConfigOverrides): RunConfig {
+  const raw: Record<string, unknown> = file ? readConfigFile(file) : {};
+  const obj = (key: string): Record<string, unknown> => {
+    const v = raw[key];
+    const o = v && typeof v === "object" && !Array.isArray(v) ? { ...(v as Record<string, unknown>) } : {};
+    raw[key] = o;
+    return o;
+  };
+  if (flags.task) raw.task = flags.task;
+  if (flags.models?.length) raw.models = flags.models.map((m) => ({ model: m }));
+  if (flags.baseUrl) {
+    const models = Array.isArray(raw.models) ? (raw.models as Record<string, unknown>[]) : [];
+    raw.models = models.map((m) => ({ ...m, baseUrl: flags.baseUrl }));
+  }
+  if (flags.iterations !== undefined) obj("budget").iterations = flags.iterations;
+  if (flags.budgetUsd !== undefined) obj("budget").usd = flags.budgetUsd;
+  if (flags.timeLimit !== undefined) obj("budget").timeLimit = flags.timeLimit;
+  if (flags.targetScore !== undefined) obj("budget").targetScore = flags.targetScore;
+  if (flags.patience !== undefined) obj("budget").patience = flags.patience;
+  if (flags.proposals !== undefined) obj("concurrency").proposals = flags.proposals;
+  if (flags.evaluations !== undefined) obj("concurrency").evaluations = flags.evaluations;
+  if (flags.out) raw.out = flags.out;
+  if (flags.seed !== undefined) raw.seed = flags.seed;
+  if (flags.editMode) raw.editMode = flags.editMode;
+  return parseRunConfig(raw, file ?? "command line");
+}

@@ -1,0 +1,365 @@
+import type { RunEvent, StopReason } from "../core/events.ts";
+import { candidateId } from "../core/ids.ts";
+import { Rng } from "../core/rng.ts";
+import type { Candidate, Evaluation, Program, Split } from "../core/types.ts";
+import type { Proposal, Proposer } from "../search/proposer.ts";
+import type { Strategy } from "../search/strategy.ts";
+import type { Store } from "../store/store.ts";
+import type { Task } from "../task/contract.ts";
+import type { RunConfig } from "./config.ts";
+
+/** What the engine needs from evaluation: trusted scoring of code on a split. */
+export interface CandidateEvaluator {
+  evaluate(code: string, split: Split): Promise<Evaluation>;
+}
+
+export interface EngineParts {
+  config: RunConfig;
+  task: Task;
+  store: Store;
+  strategy: Strategy;
+  proposer: Proposer;
+  evaluator: CandidateEvaluator;
+  /** Called for every event once it is stored, in store order. */
+  onEvent?: (event: RunEvent) => void;
+  clock?: () => number;
+}
+
+export interface RunOutcome {
+  reason: StopReason;
+  detail?: string;
+  best: Program | undefined;
+}
+
+/** How many failed children of a parent the next prompt shows. */
+const FAILURES_IN_PROMPT = 3;
+
+/**
+ * The run loop: up to `concurrency.proposals` proposals waiting on models and
+ * up to `concurrency.evaluations` evaluations in flight, one ordered writer to
+ * the store. Everything that changes state is appended as events before it is
+ * acted upon, so a run killed at any instant resumes from the store.
+ */
+export class Engine {
+  private readonly rng: Rng;
+  private readonly clock: () => number;
+  private readonly programs = new Map<string, Program>();
+  private writing: Promise<void> = Promise.resolve();
+  private stopRequest: { reason: StopReason; detail?: string } | null = null;
+  private wake: () => void = () => {};
+  private costUsd = 0;
+  private bestScore = -1;
+  private bestIteration = 0;
+  private lastEvaluatedIteration = 0;
+  private testedBestId: string | null = null;
+  private testRunning: Promise<void> | null = null;
+
+  constructor(private readonly parts: EngineParts) {
+    this.rng = new Rng(parts.config.seed);
+    this.clock = parts.clock ?? Date.now;
+  }
+
+  /** Asks the run to stop launching work and drain what is in flight. */
+  stop(reason: StopReason = "interrupted", detail?: string): void {
+    if (!this.stopRequest) this.stopRequest = { reason, detail };
+    this.wake();
+  }
+
+  async run(): Promise<RunOutcome> {
+    const { store, strategy, config, task } = this.parts;
+    const summary = await store.summary();
+    const queue: Candidate[] = [];
+    let nextIteration: number;
+
+    if (summary.state === "new") {
+      const seed: Candidate = {
+        id: candidateId(0),
+        iteration: 0,
+        parentId: "",
+        island: 0,
+        code: task.initialCode,
+        diff: "",
+        model: "initial",
+      };
+      await this.write([
+        { type: "run_started", taskId: task.id, taskVersion: task.version, config, seed: config.seed },
+        {
+          type: "candidate_proposed",
+          candidateId: seed.id,
+          iteration: 0,
+          parentId: null,
+          island: 0,
+          code: seed.code,
+          diff: "",
+          prompt: "",
+          model: "initial",
+          reply: "",
+          usage: { inputTokens: 0, outputTokens: 0, costUsd: 0 },
+          rng: this.rng.state(),
+        },
+      ]);
+      queue.push(seed);
+      nextIteration = 1;
+    } else {
+      // Rebuild the strategy exactly: ingest is deterministic, and the stored order is the ingest order.
+      for (const program of await store.programs()) this.remember(program, true);
+      const rng = await store.lastRngState();
+      if (rng) this.rng.restore(rng);
+      const pending = await store.pendingCandidates();
+      queue.push(...pending);
+      this.costUsd = (await store.totalUsage()).costUsd;
+      const best = strategy.best();
+      this.testedBestId = summary.best?.testScore != null ? summary.best.id : null;
+      if (best) {
+        this.bestScore = best.score;
+        this.bestIteration = best.iteration;
+      }
+      this.lastEvaluatedIteration = summary.iterations;
+      nextIteration = summary.iterations + 1;
+      await this.write([{ type: "run_resumed", pending: pending.length }]);
+    }
+
+    const activeBefore = await store.activeSeconds();
+    const sessionStart = this.clock();
+    const timeLimit = config.budget.timeLimit;
+    let timer: NodeJS.Timeout | undefined;
+    if (timeLimit !== undefined) {
+      const remaining = Math.max(0, timeLimit - activeBefore) * 1000;
+      timer = setTimeout(() => this.wake(), remaining + 5);
+      timer.unref();
+    }
+
+    const proposals = new Set<Promise<void>>();
+    const evaluations = new Set<Promise<void>>();
+    let failure: Error | null = null;
+    const track = (set: Set<Promise<void>>, work: Promise<void>) => {
+      const p = work.catch((e: unknown) => {
+        failure ??= e instanceof Error ? e : new Error(String(e));
+        this.stop("error", failure.message);
+      });
+      const done = p.finally(() => set.delete(done));
+      set.add(done);
+    };
+
+    const { proposals: maxProposals, evaluations: maxEvaluations } = config.concurrency;
+    for (;;) {
+      if (!this.stopRequest) this.checkBudgets(activeBefore, sessionStart);
+      while (evaluations.size < maxEvaluations && queue.length > 0) {
+        track(evaluations, this.evaluate(queue.shift()!));
+      }
+      const seeded = strategy.size() > 0;
+      while (
+        !this.stopRequest &&
+        seeded &&
+        proposals.size < maxProposals &&
+        // Back-pressure: do not run ahead of the evaluators by more than a round of proposals.
+        queue.length < maxProposals &&
+        nextIteration <= config.budget.iterations
+      ) {
+        track(proposals, this.propose(nextIteration++, queue));
+      }
+      const idle = proposals.size === 0 && evaluations.size === 0 && queue.length === 0;
+      if (idle) {
+        if (!seeded && !this.stopRequest) this.stop("error", "the initial program was not evaluated");
+        if (this.stopRequest || nextIteration > config.budget.iterations) break;
+      }
+      await new Promise<void>((resolve) => {
+        this.wake = resolve;
+        for (const p of [...proposals, ...evaluations]) p.then(resolve, resolve);
+      });
+    }
+    if (timer) clearTimeout(timer);
+
+    let reason: StopReason = this.stopRequest?.reason ?? "iterations";
+    const detail = this.stopRequest?.detail;
+    if (reason !== "interrupted" && reason !== "error") {
+      // Chained re-tests run after the awaited one: wait until the latest best has its test score.
+      for (;;) {
+        await this.testBest();
+        if (this.testRunning) await this.testRunning;
+        const best = strategy.best();
+        if (!this.testRunning && (!best || best.id === this.testedBestId)) break;
+      }
+    }
+    if (failure) reason = "error";
+    await this.write([{ type: "run_stopped", reason, ...(detail ? { detail } : {}) }]);
+    await this.writing;
+    return { reason, detail, best: strategy.best() };
+  }
+
+  private checkBudgets(activeBefore: number, sessionStart: number): void {
+    const { budget } = this.parts.config;
+    if (budget.usd !== undefined && this.costUsd >= budget.usd) {
+      this.stop("budget_usd", `spent $${this.costUsd.toFixed(4)} of $${budget.usd}`);
+    } else if (
+      budget.timeLimit !== undefined &&
+      activeBefore + (this.clock() - sessionStart) / 1000 >= budget.timeLimit
+    ) {
+      this.stop("time_limit", `ran ${budget.timeLimit} s`);
+    } else if (budget.targetScore !== undefined && this.bestScore >= budget.targetScore) {
+      this.stop("target_score", `best score ${this.bestScore.toFixed(2)} ≥ ${budget.targetScore}`);
+    } else if (
+      budget.patience !== undefined &&
+      this.lastEvaluatedIteration - this.bestIteration >= budget.patience
+    ) {
+      this.stop("patience", `no improvement for ${budget.patience} iterations`);
+    }
+  }
+
+  private async propose(iteration: number, queue: Candidate[]): Promise<void> {
+    const { strategy, store, proposer, task } = this.parts;
+    const selection = strategy.select(this.rng);
+    // The stream state right after this selection: a resumed run continues from the last stored one.
+    const rngState = this.rng.state();
+    const proposalRng = this.rng.fork(`proposal:${iteration}`);
+    const failures = await store.recentFailures(selection.parent.id, FAILURES_IN_PROMPT);
+    let proposal: Proposal;
+    try {
+      proposal = await proposer.propose({
+        iteration,
+        parent: selection.parent,
+        inspirations: selection.inspirations,
+        failures,
+        spec: task.spec,
+        rng: proposalRng,
+      });
+    } catch (e) {
+      proposal = {
+        code: null,
+        diff: "",
+        rejection: `proposal failed: ${e instanceof Error ? e.message : String(e)}`,
+        model: "unknown",
+        prompt: "",
+        reply: "",
+        usage: { inputTokens: 0, outputTokens: 0, costUsd: 0 },
+      };
+    }
+    const id = candidateId(iteration);
+    const code = proposal.code;
+    const events: RunEvent[] = [
+      {
+        type: "candidate_proposed",
+        candidateId: id,
+        iteration,
+        parentId: selection.parent.id,
+        island: selection.island,
+        code,
+        diff: proposal.diff,
+        prompt: proposal.prompt,
+        model: proposal.model,
+        reply: proposal.reply,
+        usage: proposal.usage,
+        rng: rngState,
+      },
+    ];
+    if (code === null) {
+      events.push({ type: "edit_rejected", candidateId: id, reason: proposal.rejection ?? "no code" });
+    }
+    this.costUsd += proposal.usage.costUsd;
+    await this.write(events);
+    if (code !== null) {
+      queue.push({
+        id,
+        iteration,
+        parentId: selection.parent.id,
+        island: selection.island,
+        code,
+        diff: proposal.diff,
+        model: proposal.model,
+      });
+    } else {
+      this.lastEvaluatedIteration = Math.max(this.lastEvaluatedIteration, iteration);
+    }
+  }
+
+  private async evaluate(candidate: Candidate): Promise<void> {
+    const evaluation = await this.safeEvaluate(candidate.code, "train");
+    const events: RunEvent[] = [{ type: "evaluation_finished", candidateId: candidate.id, evaluation }];
+    const isSeed = candidate.iteration === 0;
+    if (evaluation.status === "ok") {
+      const parent = this.programs.get(candidate.parentId);
+      const program: Program = {
+        id: candidate.id,
+        parentId: isSeed ? null : candidate.parentId,
+        code: candidate.code,
+        score: evaluation.score,
+        metrics: evaluation.metrics,
+        feedback: evaluation.feedback,
+        island: candidate.island,
+        generation: parent ? parent.generation + 1 : 0,
+        iteration: candidate.iteration,
+        diff: candidate.diff,
+        model: candidate.model,
+        createdAt: this.clock(),
+      };
+      events.push({ type: "program_inserted", program }, ...this.remember(program, false));
+    } else if (isSeed) {
+      await this.write(events);
+      this.stop(
+        "error",
+        `the initial program of task ${this.parts.task.id} fails its evaluation (${evaluation.status}): ${evaluation.error ?? evaluation.feedback}`,
+      );
+      return;
+    }
+    this.lastEvaluatedIteration = Math.max(this.lastEvaluatedIteration, candidate.iteration);
+    await this.write(events);
+    this.testBest().catch((e: unknown) => this.stop("error", `test evaluation failed: ${String(e)}`));
+  }
+
+  /** Adds a program to the strategy and the engine's index; returns the strategy's events. */
+  private remember(program: Program, replay: boolean): RunEvent[] {
+    this.programs.set(program.id, program);
+    const events = this.parts.strategy.ingest(program);
+    if (program.score > this.bestScore) {
+      this.bestScore = program.score;
+      this.bestIteration = program.iteration;
+    }
+    return replay ? [] : events;
+  }
+
+  /**
+   * Evaluates the best program on the held-out test split (never shown to the
+   * search); resolves once the latest best has a test evaluation.
+   */
+  private testBest(): Promise<void> {
+    if (this.testRunning) return this.testRunning;
+    const best = this.parts.strategy.best();
+    if (!best || best.id === this.testedBestId) return Promise.resolve();
+    this.testedBestId = best.id;
+    const running = (async () => {
+      const evaluation = await this.safeEvaluate(best.code, "test");
+      await this.write([{ type: "test_evaluated", programId: best.id, evaluation }]);
+    })().finally(() => {
+      this.testRunning = null;
+    });
+    this.testRunning = running;
+    return running.then(() => this.testBest());
+  }
+
+  private async safeEvaluate(code: string, split: Split): Promise<Evaluation> {
+    try {
+      return await this.parts.evaluator.evaluate(code, split);
+    } catch (e) {
+      return {
+        status: "error",
+        score: 0,
+        metrics: {},
+        workloads: [],
+        stages: [],
+        feedback: "",
+        error: `evaluator failed: ${e instanceof Error ? e.message : String(e)}`,
+        durationMs: 0,
+      };
+    }
+  }
+
+  /** The single writer: appends happen one at a time, in call order. */
+  private write(events: RunEvent[]): Promise<void> {
+    const next = this.writing.then(async () => {
+      await this.parts.store.append(events);
+      for (const e of events) this.parts.onEvent?.(e);
+    });
+    this.writing = next.catch(() => {});
+    return next;
+  }
+}

@@ -1,0 +1,3 @@
+export * from "./kysely-store.ts";
+export * from "./sqlite.ts";
+export * from "./store.ts";

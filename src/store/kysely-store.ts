@@ -1,0 +1,319 @@
+import { type Kysely, sql } from "kysely";
+import type { RunEvent, StoredEvent } from "../core/events.ts";
+import type { RngState } from "../core/rng.ts";
+import type { Candidate, Evaluation, Program, Usage } from "../core/types.ts";
+import type { FailedAttempt } from "../search/proposer.ts";
+import type { Database } from "./schema.ts";
+import type { ModelSpend, RunSummary, Store } from "./store.ts";
+
+type Tx = Kysely<Database>;
+
+/**
+ * The store over any Kysely dialect: the query code is shared, only the DDL
+ * differs per database (see sqlite.ts).
+ */
+export class KyselyStore implements Store {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  async append(events: RunEvent[]): Promise<void> {
+    if (events.length === 0) return;
+    const at = Date.now();
+    await this.db.transaction().execute(async (tx) => {
+      await tx
+        .insertInto("events")
+        .values(events.map((e) => ({ at, type: e.type, data: JSON.stringify(e) })))
+        .execute();
+      for (const e of events) await project(tx, e);
+    });
+  }
+
+  async events(afterSeq = 0, limit = 10_000): Promise<StoredEvent[]> {
+    const rows = await this.db
+      .selectFrom("events")
+      .selectAll()
+      .where("seq", ">", afterSeq)
+      .orderBy("seq")
+      .limit(limit)
+      .execute();
+    return rows.map((r) => ({ ...(JSON.parse(r.data) as RunEvent), seq: r.seq, at: r.at }));
+  }
+
+  async programs(): Promise<Program[]> {
+    const rows = await this.db.selectFrom("programs").select("data").orderBy("seq").execute();
+    return rows.map((r) => JSON.parse(r.data) as Program);
+  }
+
+  async program(id: string): Promise<Program | undefined> {
+    const row = await this.db.selectFrom("programs").select("data").where("id", "=", id).executeTakeFirst();
+    return row ? (JSON.parse(row.data) as Program) : undefined;
+  }
+
+  async best() {
+    const row = await this.db
+      .selectFrom("programs")
+      .innerJoin("candidates", "candidates.id", "programs.id")
+      .select(["programs.data", "programs.test_evaluation", "candidates.evaluation"])
+      .orderBy("programs.score", "desc")
+      .orderBy("programs.seq")
+      .limit(1)
+      .executeTakeFirst();
+    if (!row) return undefined;
+    return {
+      program: JSON.parse(row.data) as Program,
+      evaluation: JSON.parse(row.evaluation ?? "null") as Evaluation,
+      test: row.test_evaluation ? (JSON.parse(row.test_evaluation) as Evaluation) : null,
+    };
+  }
+
+  async pendingCandidates(): Promise<Candidate[]> {
+    const rows = await this.db
+      .selectFrom("candidates")
+      .selectAll()
+      .where("state", "=", "proposed")
+      .where("code", "is not", null)
+      .orderBy("iteration")
+      .execute();
+    return rows.map((r) => ({
+      id: r.id,
+      iteration: r.iteration,
+      parentId: r.parent_id ?? "",
+      island: r.island,
+      code: r.code ?? "",
+      diff: r.diff,
+      model: r.model,
+    }));
+  }
+
+  async recentFailures(parentId: string, limit: number): Promise<FailedAttempt[]> {
+    const rows = await this.db
+      .selectFrom("candidates")
+      .select(["id", "reason", "diff", "evaluation"])
+      .where("parent_id", "=", parentId)
+      .where((eb) =>
+        eb.or([
+          eb("state", "=", "rejected"),
+          eb.and([eb("state", "=", "evaluated"), eb("eval_status", "!=", "ok")]),
+        ]),
+      )
+      .orderBy("iteration", "desc")
+      .limit(limit)
+      .execute();
+    return rows.map((r) => {
+      const evaluation = r.evaluation ? (JSON.parse(r.evaluation) as Evaluation) : undefined;
+      const reason =
+        r.reason ?? evaluation?.error ?? evaluation?.feedback.split("\n")[0] ?? "evaluation failed";
+      return { candidateId: r.id, reason, diff: r.diff };
+    });
+  }
+
+  async startConfig(): Promise<unknown | undefined> {
+    const row = await this.db
+      .selectFrom("events")
+      .select("data")
+      .where("type", "=", "run_started")
+      .orderBy("seq")
+      .limit(1)
+      .executeTakeFirst();
+    return row ? (JSON.parse(row.data) as { config: unknown }).config : undefined;
+  }
+
+  async lastRngState(): Promise<RngState | undefined> {
+    const row = await this.db
+      .selectFrom("candidates")
+      .select("rng")
+      .where("rng", "is not", null)
+      .orderBy("iteration", "desc")
+      .limit(1)
+      .executeTakeFirst();
+    return row?.rng ? (JSON.parse(row.rng) as RngState) : undefined;
+  }
+
+  async totalUsage(): Promise<Usage> {
+    const row = await this.db
+      .selectFrom("candidates")
+      .select([
+        sql<number>`coalesce(sum(input_tokens), 0)`.as("input"),
+        sql<number>`coalesce(sum(output_tokens), 0)`.as("output"),
+        sql<number>`coalesce(sum(cost_usd), 0)`.as("cost"),
+      ])
+      .executeTakeFirstOrThrow();
+    return { inputTokens: Number(row.input), outputTokens: Number(row.output), costUsd: Number(row.cost) };
+  }
+
+  async summary(): Promise<RunSummary> {
+    const lifecycle = await this.db
+      .selectFrom("events")
+      .select(["type", "data", "at"])
+      .where("type", "in", ["run_started", "run_resumed", "run_stopped"])
+      .orderBy("seq")
+      .execute();
+    const last = await this.db
+      .selectFrom("events")
+      .select(sql<number>`max(at)`.as("at"))
+      .executeTakeFirst();
+    const counts = await this.db
+      .selectFrom("candidates")
+      .select([
+        sql<number>`coalesce(max(iteration), 0)`.as("iterations"),
+        sql<number>`sum(case when state = 'evaluated' then 1 else 0 end)`.as("evaluations"),
+        sql<number>`sum(case when state = 'rejected' then 1 else 0 end)`.as("rejected"),
+        sql<number>`sum(case when state = 'evaluated' and eval_status != 'ok' then 1 else 0 end)`.as("failed"),
+      ])
+      .executeTakeFirstOrThrow();
+    const programs = await this.db
+      .selectFrom("programs")
+      .select(sql<number>`count(*)`.as("n"))
+      .executeTakeFirstOrThrow();
+    const spend = await this.spendByModel();
+    const best = await this.db
+      .selectFrom("programs")
+      .select(["id", "score", "test_score"])
+      .orderBy("score", "desc")
+      .orderBy("seq")
+      .limit(1)
+      .executeTakeFirst();
+    const first = lifecycle[0];
+    const end = lifecycle.at(-1);
+    const stopped = end?.type === "run_stopped" ? (JSON.parse(end.data) as { reason: string }) : null;
+    return {
+      taskId: first ? (JSON.parse(first.data) as { taskId: string }).taskId : null,
+      state: !end ? "new" : stopped ? "stopped" : "running",
+      stopReason: stopped?.reason ?? null,
+      startedAt: first?.at ?? null,
+      lastEventAt: last?.at ?? null,
+      iterations: Number(counts.iterations),
+      evaluations: Number(counts.evaluations ?? 0),
+      programs: Number(programs.n),
+      rejectedEdits: Number(counts.rejected ?? 0),
+      failedEvaluations: Number(counts.failed ?? 0),
+      costUsd: spend.reduce((a, s) => a + s.costUsd, 0),
+      spend,
+      best: best ? { id: best.id, score: best.score, testScore: best.test_score } : null,
+    };
+  }
+
+  /** Seconds the run was active across all its sessions (start/resume to stop or last event). */
+  async activeSeconds(now = Date.now()): Promise<number> {
+    const rows = await this.db
+      .selectFrom("events")
+      .select(["type", "at"])
+      .where("type", "in", ["run_started", "run_resumed", "run_stopped"])
+      .orderBy("seq")
+      .execute();
+    let total = 0;
+    let open: number | null = null;
+    for (const r of rows) {
+      if (r.type === "run_stopped") {
+        if (open !== null) total += r.at - open;
+        open = null;
+      } else {
+        // A resume after a crash (no stop event) closes the crashed session at its last event: unknown, so count none.
+        open = r.at;
+      }
+    }
+    if (open !== null) total += now - open;
+    return total / 1000;
+  }
+
+  private async spendByModel(): Promise<ModelSpend[]> {
+    const rows = await this.db
+      .selectFrom("candidates")
+      .select([
+        "model",
+        sql<number>`count(*)`.as("calls"),
+        sql<number>`sum(input_tokens)`.as("input"),
+        sql<number>`sum(output_tokens)`.as("output"),
+        sql<number>`sum(cost_usd)`.as("cost"),
+      ])
+      .where("parent_id", "is not", null)
+      .groupBy("model")
+      .orderBy("model")
+      .execute();
+    return rows.map((r) => ({
+      model: r.model,
+      calls: Number(r.calls),
+      inputTokens: Number(r.input),
+      outputTokens: Number(r.output),
+      costUsd: Number(r.cost),
+    }));
+  }
+
+  async close(): Promise<void> {
+    await this.db.destroy();
+  }
+}
+
+/** Keeps the projection tables in step with one event, inside the append's transaction. */
+async function project(tx: Tx, e: RunEvent): Promise<void> {
+  switch (e.type) {
+    case "candidate_proposed":
+      await tx
+        .insertInto("candidates")
+        .values({
+          id: e.candidateId,
+          iteration: e.iteration,
+          parent_id: e.parentId,
+          island: e.island,
+          state: "proposed",
+          model: e.model,
+          code: e.code,
+          diff: e.diff,
+          reason: null,
+          input_tokens: e.usage.inputTokens,
+          output_tokens: e.usage.outputTokens,
+          cost_usd: e.usage.costUsd,
+          eval_status: null,
+          score: null,
+          evaluation: null,
+          rng: JSON.stringify(e.rng),
+        })
+        .execute();
+      return;
+    case "edit_rejected":
+      await tx
+        .updateTable("candidates")
+        .set({ state: "rejected", reason: e.reason })
+        .where("id", "=", e.candidateId)
+        .execute();
+      return;
+    case "evaluation_finished":
+      await tx
+        .updateTable("candidates")
+        .set({
+          state: "evaluated",
+          eval_status: e.evaluation.status,
+          score: e.evaluation.score,
+          evaluation: JSON.stringify(e.evaluation),
+        })
+        .where("id", "=", e.candidateId)
+        .execute();
+      return;
+    case "program_inserted": {
+      const p = e.program;
+      await tx
+        .insertInto("programs")
+        .values({
+          id: p.id,
+          parent_id: p.parentId,
+          island: p.island,
+          generation: p.generation,
+          iteration: p.iteration,
+          score: p.score,
+          test_score: null,
+          test_evaluation: null,
+          data: JSON.stringify(p),
+        })
+        .execute();
+      return;
+    }
+    case "test_evaluated":
+      await tx
+        .updateTable("programs")
+        .set({ test_score: e.evaluation.score, test_evaluation: JSON.stringify(e.evaluation) })
+        .where("id", "=", e.programId)
+        .execute();
+      return;
+    default:
+      return;
+  }
+}

@@ -1,0 +1,43 @@
+import type { Generated } from "kysely";
+
+/** Tables of a run database: the event log plus projections kept in step with it. */
+export interface Database {
+  events: {
+    seq: Generated<number>;
+    at: number;
+    type: string;
+    data: string;
+  };
+  /** One row per candidate (and the seed): its proposal, then its evaluation. */
+  candidates: {
+    id: string;
+    iteration: number;
+    parent_id: string | null;
+    island: number;
+    /** proposed | rejected | evaluated */
+    state: string;
+    model: string;
+    code: string | null;
+    diff: string;
+    reason: string | null;
+    input_tokens: number;
+    output_tokens: number;
+    cost_usd: number;
+    eval_status: string | null;
+    score: number | null;
+    evaluation: string | null;
+    rng: string | null;
+  };
+  programs: {
+    seq: Generated<number>;
+    id: string;
+    parent_id: string | null;
+    island: number;
+    generation: number;
+    iteration: number;
+    score: number;
+    test_score: number | null;
+    test_evaluation: string | null;
+    data: string;
+  };
+}

@@ -1,0 +1,37 @@
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import BetterSqlite3 from "better-sqlite3";
+import { Kysely, SqliteDialect, sql } from "kysely";
+import { KyselyStore } from "./kysely-store.ts";
+import type { Database } from "./schema.ts";
+
+/** The SQLite DDL; PostgreSQL will differ only in its column types. */
+const ddl = [
+  `create table if not exists events (
+     seq integer primary key autoincrement, at integer not null, type text not null, data text not null)`,
+  `create table if not exists candidates (
+     id text primary key, iteration integer not null, parent_id text, island integer not null,
+     state text not null, model text not null, code text, diff text not null, reason text,
+     input_tokens integer not null, output_tokens integer not null, cost_usd real not null,
+     eval_status text, score real, evaluation text, rng text)`,
+  "create index if not exists candidates_parent on candidates (parent_id, iteration)",
+  `create table if not exists programs (
+     seq integer primary key autoincrement, id text not null unique, parent_id text,
+     island integer not null, generation integer not null, iteration integer not null,
+     score real not null, test_score real, test_evaluation text, data text not null)`,
+  "create index if not exists programs_score on programs (score desc, seq)",
+];
+
+/** Opens (creating if needed) the run database at `file`, in WAL mode. */
+export async function openSqliteStore(file: string): Promise<KyselyStore> {
+  mkdirSync(dirname(file), { recursive: true });
+  const raw = new BetterSqlite3(file);
+  // WAL lets `adrs status` read while a run writes; NORMAL sync is safe in WAL
+  // against process crashes (kill -9), which is the failure resume must survive.
+  raw.pragma("journal_mode = WAL");
+  raw.pragma("synchronous = NORMAL");
+  raw.pragma("busy_timeout = 5000");
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: raw }) });
+  for (const statement of ddl) await sql.raw(statement).execute(db);
+  return new KyselyStore(db);
+}

@@ -1,0 +1,133 @@
+import assert from "node:assert/strict";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { test } from "node:test";
+import type { RunEvent } from "../src/core/events.ts";
+import type { Evaluation, Program } from "../src/core/types.ts";
+import { openSqliteStore } from "../src/store/sqlite.ts";
+
+const usage = { inputTokens: 10, outputTokens: 5, costUsd: 0.01 };
+const evaluation = (score: number, status: Evaluation["status"] = "ok"): Evaluation => ({
+  status,
+  score,
+  metrics: { makespan: 500 - score },
+  workloads: [],
+  stages: [],
+  feedback: status === "ok" ? "fine" : "it threw",
+  error: status === "ok" ? undefined : "TypeError: x is undefined",
+  durationMs: 3,
+});
+const program = (id: string, iteration: number, score: number, parentId: string | null): Program => ({
+  id,
+  parentId,
+  code: `// ${id}`,
+  score,
+  metrics: {},
+  feedback: "",
+  island: 0,
+  generation: iteration,
+  iteration,
+  diff: "",
+  model: "m",
+  createdAt: 0,
+});
+const proposed = (id: string, iteration: number, parentId: string | null, code: string | null): RunEvent => ({
+  type: "candidate_proposed",
+  candidateId: id,
+  iteration,
+  parentId,
+  island: 0,
+  code,
+  diff: "",
+  prompt: "p",
+  model: parentId ? "openai:mock" : "initial",
+  reply: "r",
+  usage: parentId ? usage : { inputTokens: 0, outputTokens: 0, costUsd: 0 },
+  rng: [1, 2, 3, iteration],
+});
+
+async function fresh() {
+  const dir = mkdtempSync(join(tmpdir(), "adrs-store-"));
+  return { dir, store: await openSqliteStore(join(dir, "run.db")) };
+}
+
+test("projections follow the events: programs, pending, failures, best, spend", async () => {
+  const { store } = await fresh();
+  await store.append([
+    { type: "run_started", taskId: "t", taskVersion: "1", config: { task: "t" }, seed: 1 },
+    proposed("c0", 0, null, "seed"),
+  ]);
+  assert.deepEqual(
+    (await store.pendingCandidates()).map((c) => c.id),
+    ["c0"],
+  );
+  await store.append([
+    { type: "evaluation_finished", candidateId: "c0", evaluation: evaluation(10) },
+    { type: "program_inserted", program: program("c0", 0, 10, null) },
+  ]);
+  await store.append([proposed("c1", 1, "c0", null), { type: "edit_rejected", candidateId: "c1", reason: "SEARCH block 1 not found" }]);
+  await store.append([proposed("c2", 2, "c0", "bad")]);
+  await store.append([{ type: "evaluation_finished", candidateId: "c2", evaluation: evaluation(0, "error") }]);
+  await store.append([proposed("c3", 3, "c0", "good")]);
+  assert.deepEqual(
+    (await store.pendingCandidates()).map((c) => c.id),
+    ["c3"],
+  );
+  await store.append([
+    { type: "evaluation_finished", candidateId: "c3", evaluation: evaluation(40) },
+    { type: "program_inserted", program: program("c3", 3, 40, "c0") },
+    { type: "test_evaluated", programId: "c3", evaluation: evaluation(35) },
+  ]);
+
+  assert.deepEqual((await store.programs()).map((p) => p.id), ["c0", "c3"]);
+  const failures = await store.recentFailures("c0", 5);
+  assert.deepEqual(
+    failures.map((f) => [f.candidateId, f.reason]),
+    [
+      ["c2", "TypeError: x is undefined"],
+      ["c1", "SEARCH block 1 not found"],
+    ],
+  );
+  const best = await store.best();
+  assert.equal(best?.program.id, "c3");
+  assert.equal(best?.test?.score, 35);
+  assert.deepEqual(await store.lastRngState(), [1, 2, 3, 3]);
+  const summary = await store.summary();
+  assert.equal(summary.state, "running");
+  assert.equal(summary.iterations, 3);
+  assert.equal(summary.evaluations, 3);
+  assert.equal(summary.rejectedEdits, 1);
+  assert.equal(summary.failedEvaluations, 1);
+  assert.deepEqual(summary.best, { id: "c3", score: 40, testScore: 35 });
+  assert.equal(summary.spend.length, 1);
+  assert.equal(summary.spend[0]?.calls, 3);
+  assert.ok(Math.abs(summary.costUsd - 0.03) < 1e-9);
+  await store.append([{ type: "run_stopped", reason: "iterations" }]);
+  assert.equal((await store.summary()).state, "stopped");
+  await store.close();
+});
+
+test("an append is one transaction: a failing event leaves nothing of its batch", async () => {
+  const { store } = await fresh();
+  await store.append([proposed("c0", 0, null, "seed")]);
+  // The second candidate_proposed reuses c0's id: the primary key fails, so the whole batch must roll back.
+  await assert.rejects(store.append([proposed("c1", 1, "c0", "x"), proposed("c0", 2, "c0", "y")]));
+  const events = await store.events();
+  assert.equal(events.length, 1);
+  assert.deepEqual(
+    (await store.pendingCandidates()).map((c) => c.id),
+    ["c0"],
+  );
+  await store.close();
+});
+
+test("a second connection reads while the writer holds the database (WAL)", async () => {
+  const { dir, store } = await fresh();
+  await store.append([{ type: "run_started", taskId: "t", taskVersion: "1", config: { task: "t", seed: 3 }, seed: 3 }]);
+  const reader = await openSqliteStore(join(dir, "run.db"));
+  assert.deepEqual(await reader.startConfig(), { task: "t", seed: 3 });
+  assert.equal((await reader.summary()).taskId, "t");
+  await reader.close();
+  await store.close();
+});
