@@ -1,7 +1,7 @@
 import type { Usage } from "../core/types.ts";
 import { applyEdit } from "../edit/index.ts";
 import type { ChatMessage, Completion } from "../llm/client.ts";
-import type { Ensemble } from "../llm/index.ts";
+import { type Ensemble, LlmError } from "../llm/index.ts";
 import { buildPrompt, buildRepairPrompt, type Templates } from "../prompt/index.ts";
 import type { Proposal, ProposalContext, Proposer } from "../search/proposer.ts";
 
@@ -28,17 +28,26 @@ export class LlmProposer implements Proposer {
       templates: this.templates,
     });
     const usage: Usage = { inputTokens: 0, outputTokens: 0, costUsd: 0 };
+    const charge = (u: Usage) => {
+      usage.inputTokens += u.inputTokens;
+      usage.outputTokens += u.outputTokens;
+      usage.costUsd += u.costUsd;
+    };
     const ask = async (msgs: ChatMessage[]): Promise<Completion> => {
-      const completion = await member.client.complete({
-        messages: msgs,
-        temperature: member.temperature,
-        maxTokens: member.maxTokens,
-        signal: context.signal,
-      });
-      usage.inputTokens += completion.usage.inputTokens;
-      usage.outputTokens += completion.usage.outputTokens;
-      usage.costUsd += completion.usage.costUsd;
-      return completion;
+      try {
+        const completion = await member.client.complete({
+          messages: msgs,
+          temperature: member.temperature,
+          maxTokens: member.maxTokens,
+          signal: context.signal,
+        });
+        charge(completion.usage);
+        return completion;
+      } catch (e) {
+        // A failed call may still have been billed (a cut stream): the ledger keeps it.
+        if (e instanceof LlmError) charge(e.usage);
+        throw e;
+      }
     };
     const base = { model: member.client.model, prompt: renderMessages(messages), usage };
 

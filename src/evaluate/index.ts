@@ -1,0 +1,2 @@
+export * from "./evaluator.ts";
+export * from "./feedback.ts";

@@ -1,0 +1,11 @@
+export { buildPrompt, buildRepairPrompt, type PromptInput } from "./build.ts";
+export { formatMetrics, formatNumber, truncateProgram } from "./sections.ts";
+export {
+  checkTemplate,
+  defaultTemplateDir,
+  loadTemplates,
+  PLACEHOLDERS,
+  renderTemplate,
+  type TemplateName,
+  type Templates,
+} from "./templates.ts";

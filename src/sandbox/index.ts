@@ -1,0 +1,3 @@
+export * from "./bundle.ts";
+export * from "./process.ts";
+export type * from "./sandbox.ts";

@@ -1,0 +1,534 @@
+import { codeHash } from "../core/ids.ts";
+import type { Rng } from "../core/rng.ts";
+import type { Program } from "../core/types.ts";
+import type { Selection, Strategy, StrategyEvent } from "./strategy.ts";
+
+/** Options of the OpenEvolve-style island model; config keys under `strategy` carry the same names. */
+export interface IslandsOptions {
+  /** Number of islands, arranged in a ring. */
+  islands: number;
+  /** Cap on distinct programs over all islands. */
+  populationSize: number;
+  /** Island generations (children ingested into that island) between two migrations out of it. */
+  migrationInterval: number;
+  /** Share of an island's population (its top programs, at least one) copied to both ring neighbours. */
+  migrationRate: number;
+  /** Probability of picking the parent uniformly from the island. */
+  explorationRatio: number;
+  /** Probability of picking the parent uniformly from the island's archive of elites. */
+  exploitationRatio: number;
+  /** Share of each island's population (at least one program) that forms its archive of elites. */
+  eliteRatio: number;
+  /** Number of inspiration programs handed to the proposer: about half top programs, half diverse ones. */
+  inspirations: number;
+  /** MAP-Elites axes: `score`, `codeLength`, or the name of a metric in `program.metrics`. */
+  featureDimensions: string[];
+  /** Bins per feature dimension. */
+  featureBins: number;
+}
+
+export const ISLANDS_DEFAULTS: Readonly<IslandsOptions> = Object.freeze({
+  islands: 3,
+  populationSize: 1000,
+  migrationInterval: 20,
+  migrationRate: 0.1,
+  explorationRatio: 0.2,
+  exploitationRatio: 0.7,
+  eliteRatio: 0.1,
+  inspirations: 4,
+  featureDimensions: ["score", "codeLength"],
+  featureBins: 10,
+});
+
+interface Entry {
+  program: Program;
+  /** Ingest order: the tie-breaker that keeps every ordering deterministic. */
+  seq: number;
+  hash: string;
+  /** Raw feature values, or null when a metric dimension is missing (then the program holds no cell). */
+  features: number[] | null;
+}
+
+interface Island {
+  /** Program ids in the order they joined the island. */
+  members: string[];
+  memberSet: Set<string>;
+  /** Code hash → number of members with that code, to skip migrating duplicates. */
+  codes: Map<string, number>;
+  /** Cell key → occupant id. */
+  grid: Map<string, string>;
+  /** Each member's cell coordinates, fixed when it joined (null without features). */
+  coords: Map<string, number[] | null>;
+  /** Children ingested into this island. */
+  generation: number;
+  /** Members best first, kept sorted as they come and go (select reads it on every call). */
+  ranked: Entry[];
+}
+
+interface Range {
+  min: number;
+  max: number;
+}
+
+/**
+ * Islands of MAP-Elites grids, after OpenEvolve: each island keeps its own grid
+ * and archive of elites, and every `migrationInterval` island generations its
+ * top programs are copied to both ring neighbours.
+ *
+ * State is a pure function of the ingest sequence: `select` only reads it and
+ * draws everything, including the island, from the engine's RNG. A resumed run
+ * that re-ingests the stored programs in stored order and restores the RNG
+ * therefore continues exactly as the live run would have.
+ */
+export class IslandsStrategy implements Strategy {
+  readonly name = "islands";
+  readonly options: Readonly<IslandsOptions>;
+
+  private readonly entries = new Map<string, Entry>();
+  /** Every id ever ingested, so a repeated ingest (or one of an evicted program) is a no-op. */
+  private readonly seen = new Set<string>();
+  /** Programs that have been copied off their island once; they never move again. */
+  private readonly migrated = new Set<string>();
+  private readonly islandStates: Island[];
+  private readonly ranges: Range[];
+  private seq = 0;
+  private bestId: string | undefined;
+  /** How many cells (over all islands) each program holds; absent means none. */
+  private readonly cellsHeld = new Map<string, number>();
+
+  constructor(options: Partial<IslandsOptions> = {}) {
+    const o: IslandsOptions = { ...ISLANDS_DEFAULTS, ...stripUndefined(options) };
+    validate(o);
+    o.featureDimensions = [...o.featureDimensions];
+    this.options = Object.freeze(o);
+    this.islandStates = Array.from({ length: o.islands }, () => ({
+      members: [],
+      memberSet: new Set<string>(),
+      codes: new Map<string, number>(),
+      grid: new Map<string, string>(),
+      coords: new Map<string, number[] | null>(),
+      generation: 0,
+      ranked: [],
+    }));
+    this.ranges = o.featureDimensions.map((d) =>
+      d === "score" ? { min: 0, max: 100 } : { min: Number.POSITIVE_INFINITY, max: Number.NEGATIVE_INFINITY },
+    );
+  }
+
+  ingest(program: Program): StrategyEvent[] {
+    if (this.seen.has(program.id)) return [];
+    const n = this.options.islands;
+    if (!Number.isInteger(program.island) || program.island < 0 || program.island >= n) {
+      throw new Error(
+        `IslandsStrategy.ingest: program ${program.id} has island ${program.island}, but the strategy has ${n} islands (0–${n - 1})`,
+      );
+    }
+    this.seen.add(program.id);
+    const features = this.features(program);
+    if (features) this.widenRanges(features);
+    const entry: Entry = { program, seq: this.seq++, hash: codeHash(program.code), features };
+    this.entries.set(program.id, entry);
+    if (!this.bestId || program.score > this.entry(this.bestId).program.score) this.bestId = program.id;
+
+    const events: StrategyEvent[] = [];
+    this.place(program.island, entry);
+    if (!program.parentId) {
+      // The seed starts every island; it counts as migrated so it is never copied again.
+      this.migrated.add(program.id);
+      for (let to = 0; to < n; to++) {
+        if (to === program.island) continue;
+        this.place(to, entry);
+        events.push({ type: "program_migrated", programId: program.id, from: program.island, to });
+      }
+    } else {
+      const island = this.island(program.island);
+      island.generation++;
+      if (island.generation % this.options.migrationInterval === 0) {
+        events.push(...this.migrate(program.island));
+      }
+    }
+    this.enforceCap();
+    return events;
+  }
+
+  select(rng: Rng): Selection {
+    if (this.entries.size === 0) {
+      throw new Error("IslandsStrategy.select: the population is empty; ingest the seed program first");
+    }
+    let islandIndex = rng.int(this.options.islands);
+    // Islands never empty once the seed is in (each keeps its elites), but stay safe if one is.
+    while (this.island(islandIndex).members.length === 0) {
+      islandIndex = (islandIndex + 1) % this.options.islands;
+    }
+    const island = this.island(islandIndex);
+
+    const draw = rng.next();
+    const { explorationRatio, exploitationRatio } = this.options;
+    let parent: Entry;
+    if (draw < explorationRatio) {
+      parent = this.entry(rng.pick(island.members));
+    } else if (draw < explorationRatio + exploitationRatio) {
+      parent = rng.pick(this.elites(islandIndex));
+    } else {
+      parent = this.fitnessProportional(island, rng);
+    }
+    return {
+      parent: parent.program,
+      inspirations: this.inspirationsFor(islandIndex, parent, rng).map((e) => e.program),
+      island: islandIndex,
+    };
+  }
+
+  best(): Program | undefined {
+    return this.bestId ? this.entry(this.bestId).program : undefined;
+  }
+
+  size(): number {
+    return this.entries.size;
+  }
+
+  /** The programs currently on an island, in the order they joined it. */
+  members(island: number): Program[] {
+    return this.island(island).members.map((id) => this.entry(id).program);
+  }
+
+  describe(): IslandsDescription {
+    const best = this.best();
+    return {
+      name: this.name,
+      size: this.size(),
+      populationSize: this.options.populationSize,
+      featureDimensions: [...this.options.featureDimensions],
+      featureBins: this.options.featureBins,
+      ranges: this.options.featureDimensions.map((dimension, i) => {
+        const r = this.ranges[i] as Range;
+        return {
+          dimension,
+          min: Number.isFinite(r.min) ? r.min : null,
+          max: Number.isFinite(r.max) ? r.max : null,
+        };
+      }),
+      best: best ? { id: best.id, score: best.score } : null,
+      islands: this.islandStates.map((island, index) => {
+        const top = this.rankedMembers(index)[0];
+        const cells = [...island.grid.entries()]
+          .map(([key, id]) => ({
+            cell: key.split(",").map(Number),
+            programId: id,
+            score: this.entry(id).program.score,
+          }))
+          .sort((a, b) => compareCoords(a.cell, b.cell));
+        return {
+          island: index,
+          size: island.members.length,
+          generation: island.generation,
+          bestId: top ? top.program.id : null,
+          bestScore: top ? top.program.score : null,
+          occupiedCells: island.grid.size,
+          archive: this.elites(index).map((e) => e.program.id),
+          cells,
+        };
+      }),
+    };
+  }
+
+  // ---- population bookkeeping ----
+
+  private place(islandIndex: number, entry: Entry): void {
+    const island = this.island(islandIndex);
+    const id = entry.program.id;
+    island.members.push(id);
+    island.memberSet.add(id);
+    island.ranked.splice(insertionPoint(island.ranked, entry), 0, entry);
+    island.codes.set(entry.hash, (island.codes.get(entry.hash) ?? 0) + 1);
+    // Bins come from the ranges as they are now; occupants keep the cell they won even
+    // when the ranges later widen, so placement never depends on anything but the ingest order.
+    const coords = entry.features ? this.bin(entry.features) : null;
+    island.coords.set(id, coords);
+    if (!coords) return;
+    const key = coords.join(",");
+    const occupant = island.grid.get(key);
+    if (occupant === undefined || entry.program.score > this.entry(occupant).program.score) {
+      if (occupant !== undefined) this.holdCells(occupant, -1);
+      island.grid.set(key, id);
+      this.holdCells(id, 1);
+    }
+  }
+
+  private migrate(from: number): StrategyEvent[] {
+    const n = this.options.islands;
+    if (n < 2) return [];
+    const island = this.island(from);
+    const count = Math.max(1, Math.floor(this.options.migrationRate * island.members.length));
+    const targets = [...new Set([(from + n - 1) % n, (from + 1) % n])].filter((t) => t !== from);
+    const events: StrategyEvent[] = [];
+    for (const entry of this.rankedMembers(from).slice(0, count)) {
+      const id = entry.program.id;
+      if (this.migrated.has(id)) continue;
+      this.migrated.add(id);
+      for (const to of targets) {
+        const target = this.island(to);
+        if (target.memberSet.has(id) || (target.codes.get(entry.hash) ?? 0) > 0) continue;
+        this.place(to, entry);
+        events.push({ type: "program_migrated", programId: id, from, to });
+      }
+    }
+    return events;
+  }
+
+  /**
+   * Drops programs until the cap holds: first the lowest-ranked that hold no cell on
+   * any island, then (only if every unprotected program holds a cell) the lowest-ranked
+   * cell holders. Elites of every island and the global best are never dropped, so the
+   * population may exceed a cap smaller than that protected set.
+   */
+  private enforceCap(): void {
+    while (this.entries.size > this.options.populationSize) {
+      const protectedIds = new Set<string>();
+      if (this.bestId) protectedIds.add(this.bestId);
+      for (let i = 0; i < this.islandStates.length; i++) {
+        for (const e of this.elites(i)) protectedIds.add(e.program.id);
+      }
+      let cellless: Entry | undefined;
+      let any: Entry | undefined;
+      for (const e of this.entries.values()) {
+        if (protectedIds.has(e.program.id)) continue;
+        if (!any || rankBefore(any, e)) any = e;
+        if ((!cellless || rankBefore(cellless, e)) && !this.cellsHeld.has(e.program.id)) cellless = e;
+      }
+      const victim = cellless ?? any;
+      if (!victim) return;
+      this.remove(victim);
+    }
+  }
+
+  private remove(entry: Entry): void {
+    const id = entry.program.id;
+    for (const island of this.islandStates) {
+      if (!island.memberSet.has(id)) continue;
+      island.memberSet.delete(id);
+      island.members.splice(island.members.indexOf(id), 1);
+      island.ranked.splice(island.ranked.indexOf(entry), 1);
+      const left = (island.codes.get(entry.hash) ?? 1) - 1;
+      if (left > 0) island.codes.set(entry.hash, left);
+      else island.codes.delete(entry.hash);
+      const coords = island.coords.get(id);
+      island.coords.delete(id);
+      if (!coords) continue;
+      const key = coords.join(",");
+      if (island.grid.get(key) !== id) continue;
+      // Hand the freed cell to the best remaining member that was binned there.
+      const heir = island.ranked.find((e) => island.coords.get(e.program.id)?.join(",") === key);
+      if (heir) {
+        island.grid.set(key, heir.program.id);
+        this.holdCells(heir.program.id, 1);
+      } else {
+        island.grid.delete(key);
+      }
+    }
+    this.entries.delete(id);
+    this.cellsHeld.delete(id);
+  }
+
+  private holdCells(id: string, delta: number): void {
+    const n = (this.cellsHeld.get(id) ?? 0) + delta;
+    if (n > 0) this.cellsHeld.set(id, n);
+    else this.cellsHeld.delete(id);
+  }
+
+  // ---- selection helpers ----
+
+  /** The island's archive: its top `eliteRatio` share by score, at least one program. */
+  private elites(islandIndex: number): Entry[] {
+    const members = this.island(islandIndex).members;
+    if (members.length === 0) return [];
+    const count = Math.max(1, Math.ceil(this.options.eliteRatio * members.length));
+    return this.rankedMembers(islandIndex).slice(0, count);
+  }
+
+  private fitnessProportional(island: Island, rng: Rng): Entry {
+    const entries = island.members.map((id) => this.entry(id));
+    const weights = entries.map((e) => (Number.isFinite(e.program.score) ? Math.max(0, e.program.score) : 0));
+    const total = weights.reduce((a, b) => a + b, 0);
+    if (total <= 0) return rng.pick(entries);
+    let u = rng.next() * total;
+    for (let i = 0; i < entries.length; i++) {
+      u -= weights[i] as number;
+      if (u < 0) return entries[i] as Entry;
+    }
+    return entries.at(-1) as Entry;
+  }
+
+  private inspirationsFor(islandIndex: number, parent: Entry, rng: Rng): Entry[] {
+    const want = this.options.inspirations;
+    if (want <= 0) return [];
+    const island = this.island(islandIndex);
+    const chosen: Entry[] = [];
+    const used = new Set<string>([parent.program.id]);
+    const take = (e: Entry) => {
+      if (chosen.length < want && !used.has(e.program.id)) {
+        used.add(e.program.id);
+        chosen.push(e);
+      }
+    };
+
+    const topCount = Math.ceil(want / 2);
+    for (const e of this.rankedMembers(islandIndex)) {
+      if (chosen.length >= topCount) break;
+      take(e);
+    }
+
+    // Diverse: occupants of other cells within two bins of the parent (nearest first), then random members.
+    const here = island.coords.get(parent.program.id);
+    if (here) {
+      const near: { entry: Entry; distance: number }[] = [];
+      for (const [key, id] of island.grid) {
+        const d = chebyshev(here, key.split(",").map(Number));
+        if (d >= 1 && d <= 2) near.push({ entry: this.entry(id), distance: d });
+      }
+      rng.shuffle(near);
+      near.sort((a, b) => a.distance - b.distance);
+      for (const { entry } of near) take(entry);
+    }
+    if (chosen.length < want) {
+      for (const id of rng.shuffle([...island.members])) take(this.entry(id));
+    }
+    return chosen;
+  }
+
+  // ---- features and ordering ----
+
+  private features(program: Program): number[] | null {
+    const values: number[] = [];
+    for (const dim of this.options.featureDimensions) {
+      const v =
+        dim === "score" ? program.score : dim === "codeLength" ? program.code.length : program.metrics[dim];
+      // A program without the metric still joins its island, it just competes for no cell.
+      if (typeof v !== "number" || !Number.isFinite(v)) return null;
+      values.push(v);
+    }
+    return values;
+  }
+
+  private widenRanges(features: number[]): void {
+    this.options.featureDimensions.forEach((dim, i) => {
+      if (dim === "score") return;
+      const r = this.ranges[i] as Range;
+      const v = features[i] as number;
+      if (v < r.min) r.min = v;
+      if (v > r.max) r.max = v;
+    });
+  }
+
+  private bin(features: number[]): number[] {
+    const bins = this.options.featureBins;
+    return features.map((v, i) => {
+      const { min, max } = this.ranges[i] as Range;
+      if (!(max > min)) return 0;
+      const t = (Math.min(max, Math.max(min, v)) - min) / (max - min);
+      return Math.min(bins - 1, Math.floor(t * bins));
+    });
+  }
+
+  private rankedMembers(islandIndex: number): Entry[] {
+    return this.island(islandIndex).ranked;
+  }
+
+  private entry(id: string): Entry {
+    const e = this.entries.get(id);
+    if (!e) throw new Error(`IslandsStrategy: unknown program ${id}`);
+    return e;
+  }
+
+  private island(index: number): Island {
+    const island = this.islandStates[index];
+    if (!island) throw new Error(`IslandsStrategy: no island ${index}`);
+    return island;
+  }
+}
+
+/** The JSON picture `describe()` returns. */
+export interface IslandsDescription {
+  name: string;
+  size: number;
+  populationSize: number;
+  featureDimensions: string[];
+  featureBins: number;
+  /** Running min/max per dimension (score is fixed at 0–100); null before any value was seen. */
+  ranges: { dimension: string; min: number | null; max: number | null }[];
+  best: { id: string; score: number } | null;
+  islands: {
+    island: number;
+    size: number;
+    generation: number;
+    bestId: string | null;
+    bestScore: number | null;
+    occupiedCells: number;
+    archive: string[];
+    cells: { cell: number[]; programId: string; score: number }[];
+  }[];
+}
+
+function validate(o: IslandsOptions): void {
+  const fail = (field: string, rule: string, value: unknown) => {
+    throw new Error(`strategy.${field} must be ${rule} (got ${JSON.stringify(value)})`);
+  };
+  const positiveInt = ["islands", "populationSize", "migrationInterval", "featureBins"] as const;
+  for (const field of positiveInt) {
+    if (!Number.isInteger(o[field]) || o[field] < 1) fail(field, "an integer ≥ 1", o[field]);
+  }
+  if (!Number.isInteger(o.inspirations) || o.inspirations < 0)
+    fail("inspirations", "an integer ≥ 0", o.inspirations);
+  const ratios = ["migrationRate", "explorationRatio", "exploitationRatio", "eliteRatio"] as const;
+  for (const field of ratios) {
+    if (typeof o[field] !== "number" || !(o[field] >= 0 && o[field] <= 1))
+      fail(field, "a number in [0, 1]", o[field]);
+  }
+  if (o.explorationRatio + o.exploitationRatio > 1 + 1e-9) {
+    fail("explorationRatio", "such that explorationRatio + exploitationRatio ≤ 1", o.explorationRatio);
+  }
+  if (
+    !Array.isArray(o.featureDimensions) ||
+    o.featureDimensions.some((d) => typeof d !== "string" || d === "")
+  ) {
+    fail("featureDimensions", "a list of dimension names", o.featureDimensions);
+  }
+  if (new Set(o.featureDimensions).size !== o.featureDimensions.length) {
+    fail("featureDimensions", "a list without repeats", o.featureDimensions);
+  }
+}
+
+/** Whether `a` ranks above `b`: higher score, then earlier ingest (the incumbent wins ties). */
+function rankBefore(a: Entry, b: Entry): boolean {
+  return a.program.score !== b.program.score ? a.program.score > b.program.score : a.seq < b.seq;
+}
+
+/** Where `entry` goes in a best-first list (binary search on rankBefore). */
+function insertionPoint(ranked: Entry[], entry: Entry): number {
+  let lo = 0;
+  let hi = ranked.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (rankBefore(ranked[mid] as Entry, entry)) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+function chebyshev(a: number[], b: number[]): number {
+  let d = 0;
+  for (let i = 0; i < a.length; i++) d = Math.max(d, Math.abs((a[i] as number) - (b[i] as number)));
+  return d;
+}
+
+function compareCoords(a: number[], b: number[]): number {
+  for (let i = 0; i < a.length; i++) {
+    const d = (a[i] as number) - (b[i] as number);
+    if (d !== 0) return d;
+  }
+  return 0;
+}

@@ -1,0 +1,110 @@
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { test } from "node:test";
+import { runInNewContext } from "node:vm";
+import { build } from "esbuild";
+import { run } from "../driver.ts";
+import task from "../task.ts";
+import { evaluate } from "./helpers.ts";
+
+const taskDir = join(import.meta.dirname, "..");
+
+test("identity reference: 537 on train, score 0", async () => {
+  const r = await evaluate(await import("../references/identity.ts"), "train");
+  assert.equal(r.metrics.makespan, 537);
+  assert.equal(r.score, 0);
+});
+
+test("SMF reference (the initial program): about 350 on train", async () => {
+  const r = await evaluate(await import("../references/smf.ts"), "train");
+  const makespan = r.metrics.makespan as number;
+  assert.ok(makespan >= 310 && makespan <= 390, `SMF total makespan ${makespan}`);
+  assert.ok(r.score > 25 && r.score < 55, `SMF score ${r.score}`);
+  const initial = await evaluate(await import("../initial.ts"), "train");
+  assert.deepEqual(initial.metrics, r.metrics);
+});
+
+test("best-known reference: at most 240 on train, and beats SMF on test", async () => {
+  const train = await evaluate(await import("../references/best-known.ts"), "train");
+  assert.ok(train.results.every((x) => x.valid));
+  assert.ok((train.metrics.makespan as number) <= 240, `best-known total makespan ${train.metrics.makespan}`);
+  assert.ok(train.score >= 65);
+  const test = await evaluate(await import("../references/best-known.ts"), "test");
+  const smf = await evaluate(await import("../references/smf.ts"), "test");
+  assert.ok(test.score > smf.score + 10, `test: best-known ${test.score}, SMF ${smf.score}`);
+});
+
+test("the driver needs a schedule export and passes its result through", () => {
+  const input = { txns: ["r-1 *", "w-1 *"] };
+  assert.throws(() => run({}, input), /export a function `schedule\(workload\)`/);
+  assert.deepEqual(run({ schedule: () => [1, 0] }, input), { schedule: [1, 0] });
+  assert.deepEqual(run({ schedule: () => Int32Array.of(1, 0) }, input), { schedule: [1, 0] });
+});
+
+/**
+ * Bundles a program's code the way a candidate is bundled: its `./api.ts`
+ * resolved against the task folder, platform neutral, as an IIFE; then runs
+ * it in a fresh realm.
+ */
+async function bundleAndRun(code: string, input: unknown): Promise<unknown> {
+  const result = await build({
+    stdin: {
+      contents: [
+        'import * as candidate from "adrs:candidate";',
+        'import { run } from "./driver.ts";',
+        "globalThis.__adrs = { run: (input) => run(candidate, input) };",
+      ].join("\n"),
+      resolveDir: taskDir,
+      loader: "ts",
+    },
+    bundle: true,
+    platform: "neutral",
+    format: "iife",
+    write: false,
+    logLevel: "silent",
+    plugins: [
+      {
+        name: "candidate",
+        setup(b) {
+          b.onResolve({ filter: /^adrs:candidate$/ }, () => ({ path: "candidate", namespace: "candidate" }));
+          b.onLoad({ filter: /.*/, namespace: "candidate" }, () => ({
+            contents: code,
+            loader: "ts",
+            resolveDir: taskDir,
+          }));
+        },
+      },
+    ],
+  });
+  const context: { __adrs?: { run(input: unknown): unknown } } = {};
+  runInNewContext(result.outputFiles[0]?.text ?? "", context);
+  // Outputs leave the sandbox as JSON.
+  return JSON.parse(JSON.stringify(context.__adrs?.run(input)));
+}
+
+test("initial program and references bundle for the sandbox and give the in-process result", async () => {
+  // The smallest workload keeps the slow reference quick.
+  const w = (await task.workloads("train")).find((x) => x.id === "workload_3");
+  assert.ok(w);
+  for (const file of [
+    "initial.ts",
+    "references/smf.ts",
+    "references/identity.ts",
+    "references/best-known.ts",
+  ]) {
+    const code = readFileSync(join(taskDir, file), "utf8");
+    const bundled = await bundleAndRun(code, w.input);
+    const direct = run(await import(join(taskDir, file)), w.input);
+    assert.deepEqual(bundled, direct, file);
+    assert.equal(task.check(w, bundled).valid, true);
+  }
+});
+
+test("the initial program's EVOLVE block holds the entry and no imports", () => {
+  const code = readFileSync(join(taskDir, "initial.ts"), "utf8");
+  const block = /\/\/ EVOLVE-BLOCK-START\n([\s\S]*)\/\/ EVOLVE-BLOCK-END/.exec(code)?.[1];
+  assert.ok(block);
+  assert.match(block, /export function schedule\(workload: Workload\): number\[\]/);
+  assert.doesNotMatch(block, /^import /m);
+});

@@ -1,0 +1,332 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { Evaluator } from "../src/evaluate/index.ts";
+import type { Sandbox, SandboxJob, SandboxResult } from "../src/sandbox/index.ts";
+import { ProcessSandbox } from "../src/sandbox/index.ts";
+import type { Task } from "../src/task/index.ts";
+import { loadTask } from "../src/task/index.ts";
+
+const fixture = join(import.meta.dirname, "fixtures", "sum-task");
+
+const GOOD = `import type { Answer } from "./api.ts";
+export function solve(numbers: readonly number[]): Answer {
+  let sum = 0;
+  for (const x of numbers) sum += x;
+  return { sum };
+}
+`;
+
+/** Counts jobs, so tests can tell a cache hit from a fresh run. */
+class CountingSandbox implements Sandbox {
+  runs = 0;
+  constructor(private readonly inner: Sandbox) {}
+  run(job: SandboxJob): Promise<SandboxResult> {
+    this.runs++;
+    return this.inner.run(job);
+  }
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+let task: Task;
+const sandbox = new ProcessSandbox({ concurrency: 2 });
+
+before(async () => {
+  task = await loadTask(fixture);
+});
+after(() => sandbox.close());
+
+function evaluator(options: ConstructorParameters<typeof Evaluator>[2] = {}, t: Task = task) {
+  const counting = new CountingSandbox(sandbox);
+  return { ev: new Evaluator(t, counting, { cacheSize: 0, ...options }), counting };
+}
+
+describe("Evaluator", () => {
+  test("a correct candidate scores 100 on every workload", async () => {
+    const { ev } = evaluator();
+    const e = await ev.evaluate(GOOD, "train");
+    assert.equal(e.status, "ok");
+    assert.equal(e.score, 100);
+    assert.deepEqual(e.metrics, { relError: 0 });
+    assert.deepEqual(
+      e.workloads.map((w) => [w.workload, w.valid]),
+      [
+        ["small", true],
+        ["mixed", true],
+        ["large", true],
+      ],
+    );
+    for (const w of e.workloads) assert.equal(typeof w.durationMs, "number");
+    assert.deepEqual(e.stages, [{ name: "full", score: 100, metrics: { relError: 0 }, passed: true }]);
+    assert.match(e.feedback, /^Score 100\/100 over 3 workloads; relError = 0/);
+    assert.equal(e.error, undefined);
+    assert.equal(typeof e.durationMs, "number");
+  });
+
+  test("the initial program scores between the anchors, and the test split is separate", async () => {
+    const { ev } = evaluator();
+    const train = await ev.evaluate(task.initialCode, "train");
+    assert.equal(train.status, "ok");
+    assert.ok(train.score > 0 && train.score < 100, String(train.score));
+    const test_ = await ev.evaluate(task.initialCode, "test");
+    assert.deepEqual(
+      test_.workloads.map((w) => w.workload),
+      ["t-mixed", "t-large"],
+    );
+  });
+
+  test("feedback lists workloads worst first", async () => {
+    const { ev } = evaluator();
+    const e = await ev.evaluate(task.initialCode, "train");
+    const lines = e.feedback.split("\n").filter((l) => l.startsWith("- "));
+    const errors = lines.map((l) => Number(/relError=([\d.e+-]+)/.exec(l)?.[1]));
+    assert.equal(lines.length, 3);
+    assert.deepEqual(
+      errors,
+      [...errors].sort((a, b) => b - a),
+    );
+  });
+
+  test("a syntax error is an error evaluation naming line and column", async () => {
+    const { ev, counting } = evaluator();
+    const e = await ev.evaluate("export function solve(xs: number[]) {\n  return { sum: 1 \n}}}\n", "train");
+    assert.equal(e.status, "error");
+    assert.equal(e.score, 0);
+    assert.match(e.error ?? "", /program\.ts:3:3: /);
+    assert.match(e.feedback, /does not compile/);
+    assert.match(e.feedback, /program\.ts:3:3/);
+    assert.equal(counting.runs, 0);
+  });
+
+  test("importing node:fs fails to compile with a clear error", async () => {
+    const { ev } = evaluator();
+    const code = `import { readFileSync } from "node:fs";\nexport function solve() { return { sum: Number(readFileSync("/x")) }; }`;
+    const e = await ev.evaluate(code, "train");
+    assert.equal(e.status, "error");
+    assert.match(
+      e.error ?? "",
+      /program\.ts:1:30: Cannot import "node:fs": Node built-in modules are not available/,
+    );
+  });
+
+  test("an endless loop times out and the engine carries on", async () => {
+    const { ev } = evaluator({ timeoutMs: 1000 });
+    const e = await ev.evaluate("export function solve() { while (true) {} }", "train");
+    assert.equal(e.status, "timeout");
+    assert.equal(e.score, 0);
+    assert.match(e.error ?? "", /timed out after 1000 ms/);
+    assert.match(e.feedback, /^Timed out after 0 of 3 workloads/);
+    assert.equal(e.workloads[0]?.error, e.error);
+    assert.equal(e.workloads[1]?.error, "not run");
+    const ok = await evaluator().ev.evaluate(GOOD, "train");
+    assert.equal(ok.status, "ok");
+  });
+
+  test("a timeout on a later workload keeps the finished ones", async () => {
+    const { ev } = evaluator({ timeoutMs: 1500 });
+    const code = `export function solve(xs: number[]) {\n  if (xs.length > 1000) while (true) {}\n  return { sum: xs.reduce((a, b) => a + b, 0) };\n}`;
+    const e = await ev.evaluate(code, "train");
+    assert.equal(e.status, "timeout");
+    assert.deepEqual(
+      e.workloads.map((w) => w.valid),
+      [true, true, false],
+    );
+    assert.match(e.feedback, /after 2 of 3 workloads/);
+  });
+
+  test("a memory bomb crashes, naming the heap limit", async () => {
+    const { ev } = evaluator({ memoryMb: 64 });
+    const code = `export function solve() { const a: number[][] = []; while (true) a.push(new Array(1e5).fill(1.5)); }`;
+    const e = await ev.evaluate(code, "train");
+    assert.equal(e.status, "crash");
+    assert.match(e.error ?? "", /heap limit of 64 MB exceeded/);
+  });
+
+  test("a thrown non-Error is an error with its value in the feedback", async () => {
+    const { ev } = evaluator();
+    const e = await ev.evaluate(`export function solve() { throw "no idea"; }`, "train");
+    assert.equal(e.status, "error");
+    assert.equal(e.score, 0);
+    assert.match(e.error ?? "", /^workload small: threw a non-Error value: "no idea"/);
+    assert.ok(e.workloads.every((w) => !w.valid));
+  });
+
+  test("an exception's stack points into program.ts", async () => {
+    const { ev } = evaluator();
+    const code = `export function solve(xs: number[]) {\n  const table: any = undefined;\n  return { sum: table[xs.length] };\n}`;
+    const e = await ev.evaluate(code, "train");
+    assert.equal(e.status, "error");
+    assert.match(e.feedback, /TypeError: Cannot read properties of undefined/);
+    assert.match(e.feedback, /at solve \(program\.ts:3:\d+\)/);
+  });
+
+  test("a promise that never settles times out", async () => {
+    const { ev } = evaluator({ timeoutMs: 1000 });
+    const e = await ev.evaluate("export function solve() { return new Promise(() => {}); }", "train");
+    assert.equal(e.status, "timeout");
+  });
+
+  test("process.exit(0) from the candidate is a crash, not a success", async () => {
+    const { ev } = evaluator();
+    const e = await ev.evaluate(`export function solve() { process.exit(0); }`, "train");
+    assert.equal(e.status, "crash");
+    assert.equal(e.score, 0);
+  });
+
+  test("outputs with cycles or functions are per-output errors", async () => {
+    const { ev } = evaluator();
+    const code = `export function solve(xs: number[]) {
+  if (xs.length < 10) { const o: any = { sum: 1 }; o.self = o; return o; }
+  if (xs.length < 1000) return { sum: 1, explain: () => "trust me" };
+  return { sum: xs.reduce((a, b) => a + b, 0) };
+}`;
+    const e = await ev.evaluate(code, "train");
+    assert.equal(e.status, "error");
+    assert.match(e.workloads[0]?.error ?? "", /circular/);
+    assert.match(e.workloads[1]?.error ?? "", /function at key "explain"/);
+    assert.equal(e.workloads[2]?.valid, true);
+  });
+
+  test("an output the task rejects is invalid, with the task's reason", async () => {
+    const { ev } = evaluator();
+    const e = await ev.evaluate(`export function solve() { return { total: 3 }; }`, "train");
+    assert.equal(e.status, "invalid");
+    assert.equal(e.score, 0);
+    assert.match(e.error ?? "", /workload small: expected an object \{ sum: number \}/);
+    assert.match(e.feedback, /^Invalid: 3 of 3 workloads failed; score 0\./);
+  });
+
+  test("a candidate that reports its own score or tampers with its realm gains nothing", async () => {
+    const { ev } = evaluator();
+    const code = `Math.abs = () => 0;
+Math.max = () => Infinity;
+export function solve() {
+  return { sum: 0, score: 100, relError: 0, valid: true, metrics: { relError: 0 } };
+}`;
+    const e = await ev.evaluate(code, "train");
+    assert.equal(e.status, "ok");
+    assert.equal(e.score, 0);
+    assert.equal(e.metrics.relError, 1);
+  });
+
+  test("console output shows in the feedback of a failed candidate", async () => {
+    const { ev } = evaluator();
+    const e = await ev.evaluate(
+      `export function solve() { console.log("debug: about to fail"); throw new Error("nope"); }`,
+      "train",
+    );
+    assert.equal(e.status, "error");
+    assert.match(e.feedback, /Program output \(last lines\):\ndebug: about to fail/);
+  });
+
+  test("identical code is served from the cache without another sandbox run", async () => {
+    const { ev, counting } = evaluator({ cacheSize: 100 });
+    const first = await ev.evaluate(GOOD, "train");
+    const second = await ev.evaluate(GOOD, "train");
+    assert.equal(counting.runs, 1);
+    assert.deepEqual(second, first);
+    second.workloads.length = 0;
+    assert.equal((await ev.evaluate(GOOD, "train")).workloads.length, 3, "cached evaluations are copies");
+    await ev.evaluate(GOOD, "test");
+    await ev.evaluate(`${GOOD}\n// a comment changes the hash\n`, "train");
+    assert.equal(counting.runs, 3);
+    assert.deepEqual(ev.stats, { hits: 2, misses: 3 });
+  });
+
+  test("concurrent requests for the same code share one run", async () => {
+    const { ev, counting } = evaluator({ cacheSize: 100 });
+    const [a, b] = await Promise.all([ev.evaluate(GOOD, "train"), ev.evaluate(GOOD, "train")]);
+    assert.equal(counting.runs, 1);
+    assert.deepEqual(a, b);
+  });
+
+  test("timeouts are not cached: the machine may have been busy", async () => {
+    const { ev, counting } = evaluator({ cacheSize: 100, timeoutMs: 800 });
+    const code = "export function solve() { while (true) {} }";
+    await ev.evaluate(code, "train");
+    await ev.evaluate(code, "train");
+    assert.equal(counting.runs, 2);
+  });
+
+  test("the cache key covers task id, version, split and code", () => {
+    const { ev } = evaluator();
+    const other = new Evaluator({ ...task, version: "2" }, sandbox);
+    assert.notEqual(ev.cacheKey(GOOD, "train"), ev.cacheKey(GOOD, "test"));
+    assert.notEqual(ev.cacheKey(GOOD, "train"), other.cacheKey(GOOD, "train"));
+    assert.notEqual(ev.cacheKey(GOOD, "train"), ev.cacheKey(`${GOOD} `, "train"));
+  });
+
+  test("limits: options override the task's, which override the defaults", () => {
+    assert.deepEqual(new Evaluator(task, sandbox).limits, { timeoutMs: 20_000, memoryMb: 256 });
+    assert.deepEqual(new Evaluator(task, sandbox, { memoryMb: 64 }).limits, {
+      timeoutMs: 20_000,
+      memoryMb: 64,
+    });
+    const bare: Task = { ...task };
+    delete bare.limits;
+    assert.deepEqual(new Evaluator(bare, sandbox).limits, { timeoutMs: 30_000, memoryMb: 512 });
+  });
+
+  test("a task's own feedback replaces the default lines", async () => {
+    const custom: Task = { ...task, feedback: (results) => `custom: ${results.length} results` };
+    const { ev } = evaluator({}, custom);
+    const e = await ev.evaluate(GOOD, "train");
+    assert.match(e.feedback, /\ncustom: 3 results$/);
+  });
+
+  describe("a bug in the task becomes an error evaluation naming the function", () => {
+    const cases: Array<[string, (t: Task) => Task, RegExp]> = [
+      [
+        "check throws",
+        (t) => ({
+          ...t,
+          check: () => {
+            throw new Error("oops in check");
+          },
+        }),
+        /task bug: task\.check failed on workload "small": oops in check/,
+      ],
+      [
+        "check returns garbage",
+        (t) => ({ ...t, check: () => ({ valid: true, metrics: { relError: Number.NaN } }) }),
+        /task bug: task\.check failed on workload "small": returned: metrics\.relError must be a finite number/,
+      ],
+      [
+        "aggregate throws",
+        (t) => ({
+          ...t,
+          aggregate: () => {
+            throw new TypeError("oops in aggregate");
+          },
+        }),
+        /task bug: task\.aggregate failed: oops in aggregate/,
+      ],
+      [
+        "aggregate returns a score out of range",
+        (t) => ({ ...t, aggregate: () => ({ score: 140, metrics: {} }) }),
+        /task bug: task\.aggregate failed: returned score 140/,
+      ],
+      [
+        "workloads throws",
+        (t) => ({
+          ...t,
+          workloads: () => {
+            throw new Error("no data");
+          },
+        }),
+        /task bug: task\.workloads\("train"\) failed: no data/,
+      ],
+    ];
+    for (const [name, broken, pattern] of cases) {
+      test(name, async () => {
+        const { ev } = evaluator({ cacheSize: 100 }, broken(task));
+        const e = await ev.evaluate(GOOD, "train");
+        assert.equal(e.status, "error");
+        assert.equal(e.score, 0);
+        assert.match(e.error ?? "", pattern);
+      });
+    }
+  });
+});

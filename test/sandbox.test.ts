@@ -1,0 +1,274 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { after, describe, test } from "node:test";
+import type { SandboxJob } from "../src/sandbox/index.ts";
+import { bundleCandidate, mapScriptLocations, ProcessSandbox } from "../src/sandbox/index.ts";
+
+const taskDir = join(import.meta.dirname, "fixtures", "sum-task");
+const driverPath = join(taskDir, "driver.ts");
+
+/** A raw sandbox script: `body` is the text of `run(input)`. */
+function script(body: string, prelude = ""): string {
+  return `${prelude}\nglobalThis.__adrs = { run: (input) => { ${body} } };`;
+}
+
+function job(s: string, inputs: unknown[] = [1], extra: Partial<SandboxJob> = {}): SandboxJob {
+  return { script: s, inputs, timeoutMs: 15_000, memoryMb: 128, ...extra };
+}
+
+describe("bundleCandidate", () => {
+  test("bundles the candidate, its helper imports and the driver into one script", async () => {
+    const code = `import { compensatedSum } from "./api.ts";\nexport function solve(xs: number[]) { return { sum: compensatedSum(xs) }; }`;
+    const r = await bundleCandidate({ code, taskDir, driverPath });
+    assert.equal(r.ok, true);
+    if (!r.ok) return;
+    assert.match(r.script, /globalThis\.__adrs/);
+    assert.match(r.script, /compensatedSum/);
+    assert.ok(JSON.parse(r.sourceMap).sources.length > 0);
+  });
+
+  test("a syntax error names program.ts:line:column", async () => {
+    const code = "export function solve(xs: number[]) {\n  const y = ;\n  return { sum: 0 };\n}\n";
+    const r = await bundleCandidate({ code, taskDir, driverPath });
+    assert.equal(r.ok, false);
+    if (r.ok) return;
+    assert.match(r.error, /^program\.ts:2:13: Unexpected ";"/);
+  });
+
+  test("the file name in errors can be chosen", async () => {
+    const r = await bundleCandidate({ code: "let x = ;", taskDir, driverPath, sourcefile: "policy.ts" });
+    assert.equal(r.ok, false);
+    if (!r.ok) assert.match(r.error, /^policy\.ts:1:9:/);
+  });
+
+  test("Node built-ins do not resolve, with a message a model can act on", async () => {
+    for (const spec of ["node:fs", "fs", "child_process", "node:fs/promises"]) {
+      const code = `import * as m from "${spec}";\nexport const x = m;\n`;
+      const r = await bundleCandidate({ code, taskDir, driverPath });
+      assert.equal(r.ok, false, spec);
+      if (!r.ok)
+        assert.match(
+          r.error,
+          new RegExp(`program\\.ts:1:20: Cannot import "${spec}": Node built-in modules`),
+        );
+    }
+  });
+
+  test("the candidate can import only the task's own helper modules", async () => {
+    const cases: Array<[string, RegExp]> = [
+      ["zod", /only the task's helper modules/],
+      ["./task.ts", /trusted code/],
+      ["../../../src/core/score.ts", /directly in the task folder/],
+      ["./spec.md", /TypeScript or JavaScript modules/],
+      ["./missing.ts", /Could not resolve/],
+    ];
+    for (const [spec, pattern] of cases) {
+      const r = await bundleCandidate({
+        code: `import x from "${spec}";\nexport const y = x;`,
+        taskDir,
+        driverPath,
+      });
+      assert.equal(r.ok, false, spec);
+      if (!r.ok) assert.match(r.error, pattern, spec);
+    }
+  });
+
+  test("top-level await is a compile error, not a hang", async () => {
+    const r = await bundleCandidate({ code: "export const x = await 1;", taskDir, driverPath });
+    assert.equal(r.ok, false);
+    if (!r.ok) assert.match(r.error, /Top-level await/);
+  });
+});
+
+describe("ProcessSandbox", () => {
+  const sandbox = new ProcessSandbox({ concurrency: 2 });
+  after(() => sandbox.close());
+
+  test("runs each input and returns JSON outputs with durations", async () => {
+    const r = await sandbox.run(job(script("return { doubled: input * 2 };"), [1, 2, 3]));
+    assert.equal(r.status, "ok");
+    assert.deepEqual(
+      r.outputs.map((o) => (o.ok ? o.value : o.error)),
+      [{ doubled: 2 }, { doubled: 4 }, { doubled: 6 }],
+    );
+    for (const o of r.outputs) assert.ok(typeof o.durationMs === "number" && o.durationMs >= 0);
+  });
+
+  test("awaits promises returned by the driver", async () => {
+    const r = await sandbox.run(
+      job(script("return new Promise((ok) => setTimeout(() => ok(input + 1), 5));"), [41]),
+    );
+    assert.equal(r.status, "ok");
+    assert.deepEqual(r.outputs[0], { ok: true, value: 42, durationMs: r.outputs[0]?.durationMs });
+  });
+
+  test("an exception in one call fails only that output, including a thrown non-Error", async () => {
+    const body = `if (input === 1) throw new RangeError("bad one"); if (input === 2) throw "just a string"; if (input === 3) throw { code: 7 }; return input;`;
+    const r = await sandbox.run(job(script(body), [0, 1, 2, 3, 4]));
+    assert.equal(r.status, "ok");
+    const [a, b, c, d, e] = r.outputs;
+    assert.deepEqual([a?.ok, e?.ok], [true, true]);
+    assert.ok(b && !b.ok && /^RangeError: bad one/.test(b.error));
+    assert.ok(c && !c.ok && c.error === 'threw a non-Error value: "just a string"');
+    assert.ok(d && !d.ok && d.error === 'threw a non-Error value: {"code":7}');
+  });
+
+  test("outputs that JSON cannot carry become per-output errors", async () => {
+    const body = `
+      if (input === "cycle") { const o = { a: 1 }; o.self = o; return o; }
+      if (input === "fn") return { a: 1, f: () => 1 };
+      if (input === "bigint") return { n: 10n };
+      if (input === "nan") return [1, NaN];
+      if (input === "map") return new Map();
+      if (input === "undefined") return undefined;
+      if (input === "typed") return new Float64Array([1.5, 2]);
+      return "fine";`;
+    const inputs = ["cycle", "fn", "bigint", "nan", "map", "undefined", "typed", "plain"];
+    const r = await sandbox.run(job(script(body), inputs));
+    assert.equal(r.status, "ok");
+    const errors = r.outputs.map((o) => (o.ok ? null : o.error));
+    assert.match(errors[0] ?? "", /circular/);
+    assert.match(errors[1] ?? "", /a function at key "f"/);
+    assert.match(errors[2] ?? "", /BigInt at key "n"/);
+    assert.match(errors[3] ?? "", /NaN/);
+    assert.match(errors[4] ?? "", /Map/);
+    assert.match(errors[5] ?? "", /returned undefined/);
+    assert.deepEqual(r.outputs[6], { ok: true, value: [1.5, 2], durationMs: r.outputs[6]?.durationMs });
+    assert.deepEqual(r.outputs[7], { ok: true, value: "fine", durationMs: r.outputs[7]?.durationMs });
+  });
+
+  test("a large output with multi-byte characters arrives intact", async () => {
+    const r = await sandbox.run(job(script(`return { text: "é🙂".repeat(input) };`), [500_000]));
+    assert.equal(r.status, "ok");
+    const out = r.outputs[0];
+    assert.ok(out?.ok);
+    if (out?.ok) assert.equal((out.value as { text: string }).text, "é🙂".repeat(500_000));
+  });
+
+  test("output size is capped with a clear error", async () => {
+    const small = new ProcessSandbox({ maxOutputBytes: 1000 });
+    try {
+      const r = await small.run(job(script(`return "x".repeat(input);`), [10, 5000, 10]));
+      assert.equal(r.status, "ok");
+      assert.equal(r.outputs[0]?.ok, true);
+      assert.ok(r.outputs[1] && !r.outputs[1].ok && /output too large/.test(r.outputs[1].error));
+      assert.equal(r.outputs[2]?.ok, true);
+    } finally {
+      await small.close();
+    }
+  });
+
+  test("an endless loop times out and the host carries on", async () => {
+    const r = await sandbox.run(job(script("while (true) {}"), [1], { timeoutMs: 800 }));
+    assert.equal(r.status, "timeout");
+    assert.match(r.error ?? "", /timed out after 800 ms/);
+    const again = await sandbox.run(job(script("return input;"), [5]));
+    assert.equal(again.status, "ok");
+  });
+
+  test("a promise that never settles times out", async () => {
+    const r = await sandbox.run(job(script("return new Promise(() => {});"), [1], { timeoutMs: 800 }));
+    assert.equal(r.status, "timeout");
+  });
+
+  test("a memory bomb crashes the child, naming the heap limit", async () => {
+    const body = "const a = []; while (true) a.push(new Array(1e5).fill(1.5));";
+    const r = await sandbox.run(job(script(body), [1], { memoryMb: 64 }));
+    assert.equal(r.status, "crash");
+    assert.match(r.error ?? "", /heap limit of 64 MB exceeded/);
+    assert.doesNotMatch(r.log, /Last few GCs/);
+  });
+
+  test("process.exit(0) from the candidate is a crash, not a success", async () => {
+    const r = await sandbox.run(job(script("process.exit(0);"), [1, 2]));
+    assert.equal(r.status, "crash");
+    assert.match(r.error ?? "", /exited with code 0/);
+    assert.equal(r.outputs.length, 0);
+  });
+
+  test("a top-level error is a load error", async () => {
+    const r = await sandbox.run(job(`throw new Error("broken at load");`));
+    assert.equal(r.status, "error");
+    assert.match(r.error ?? "", /failed to load: Error: broken at load/);
+    const none = await sandbox.run(job("globalThis.x = 1;"));
+    assert.equal(none.status, "error");
+    assert.match(none.error ?? "", /did not define __adrs\.run/);
+  });
+
+  test("an error escaping the call (a timer) is an error naming the input", async () => {
+    const body = `if (input === 1) { setTimeout(() => { throw new Error("late"); }, 0); return new Promise(() => {}); } return input;`;
+    const r = await sandbox.run(job(script(body), [0, 1, 2]));
+    assert.equal(r.status, "error");
+    assert.match(r.error ?? "", /while running input 1: Error: late/);
+    assert.equal(r.outputs.length, 1);
+  });
+
+  test("console output goes to the log and cannot forge protocol messages", async () => {
+    const body = `console.log('{"t":"done"}'); console.error("warn", input); return input;`;
+    const r = await sandbox.run(job(script(body, `console.log("loaded");`), [1, 2]));
+    assert.equal(r.status, "ok");
+    assert.equal(r.outputs.length, 2);
+    assert.match(r.log, /loaded/);
+    assert.match(r.log, /warn 2/);
+  });
+
+  test("the log keeps only the tail", async () => {
+    const r = await sandbox.run(
+      job(script(`for (let i = 0; i < 5000; i++) console.log("line " + i); return 1;`)),
+    );
+    assert.ok(r.log.length <= 4096);
+    assert.match(r.log, /line 4999/);
+  });
+
+  test("the child does not inherit the engine's environment", async () => {
+    process.env.ADRS_TEST_SECRET = "do-not-leak";
+    try {
+      const r = await sandbox.run(job(script("return Object.keys(process.env);")));
+      assert.equal(r.status, "ok");
+      const keys = r.outputs[0]?.ok ? (r.outputs[0].value as string[]) : [];
+      assert.ok(!keys.includes("ADRS_TEST_SECRET"));
+    } finally {
+      delete process.env.ADRS_TEST_SECRET;
+    }
+  });
+
+  test("jobs beyond the concurrency limit wait their turn", async () => {
+    const one = new ProcessSandbox({ concurrency: 1 });
+    try {
+      const results = await Promise.all(
+        [1, 2, 3].map((i) => one.run(job(script("return input * 10;"), [i]))),
+      );
+      assert.deepEqual(
+        results.map((r) => r.outputs[0]?.ok && r.outputs[0].value),
+        [10, 20, 30],
+      );
+    } finally {
+      await one.close();
+    }
+  });
+
+  test("close() kills a running child and rejects its job", async () => {
+    const s = new ProcessSandbox();
+    const running = s.run(job(script("while (true) {}"), [1], { timeoutMs: 60_000 }));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await s.close();
+    await assert.rejects(running, /closed/);
+    await assert.rejects(s.run(job(script("return 1;"))), /closed/);
+  });
+
+  test("stack frames map back to the candidate's source", async () => {
+    const code = `export function solve(xs: number[]) {\n  const o: any = null;\n  return o.sum;\n}\n`;
+    const b = await bundleCandidate({ code, taskDir, driverPath });
+    assert.ok(b.ok);
+    if (!b.ok) return;
+    const r = await sandbox.run(job(b.script, [{ numbers: [1] }]));
+    const out = r.outputs[0];
+    assert.ok(out && !out.ok);
+    if (!out || out.ok) return;
+    const mapped = mapScriptLocations(out.error, b.sourceMap);
+    assert.match(mapped, /^TypeError: Cannot read properties of null/);
+    assert.match(mapped, /at solve \(program\.ts:3:12\)/);
+    assert.match(mapped, /driver\.ts:\d+:\d+/);
+    assert.doesNotMatch(mapped, /candidate\.js|\(entry\)/);
+  });
+});
