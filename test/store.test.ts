@@ -66,9 +66,14 @@ test("projections follow the events: programs, pending, failures, best, spend", 
     { type: "evaluation_finished", candidateId: "c0", evaluation: evaluation(10) },
     { type: "program_inserted", program: program("c0", 0, 10, null) },
   ]);
-  await store.append([proposed("c1", 1, "c0", null), { type: "edit_rejected", candidateId: "c1", reason: "SEARCH block 1 not found" }]);
+  await store.append([
+    proposed("c1", 1, "c0", null),
+    { type: "edit_rejected", candidateId: "c1", reason: "SEARCH block 1 not found" },
+  ]);
   await store.append([proposed("c2", 2, "c0", "bad")]);
-  await store.append([{ type: "evaluation_finished", candidateId: "c2", evaluation: evaluation(0, "error") }]);
+  await store.append([
+    { type: "evaluation_finished", candidateId: "c2", evaluation: evaluation(0, "error") },
+  ]);
   await store.append([proposed("c3", 3, "c0", "good")]);
   assert.deepEqual(
     (await store.pendingCandidates()).map((c) => c.id),
@@ -80,7 +85,10 @@ test("projections follow the events: programs, pending, failures, best, spend", 
     { type: "test_evaluated", programId: "c3", evaluation: evaluation(35) },
   ]);
 
-  assert.deepEqual((await store.programs()).map((p) => p.id), ["c0", "c3"]);
+  assert.deepEqual(
+    (await store.programs()).map((p) => p.id),
+    ["c0", "c3"],
+  );
   const failures = await store.recentFailures("c0", 5);
   assert.deepEqual(
     failures.map((f) => [f.candidateId, f.reason]),
@@ -124,7 +132,9 @@ test("an append is one transaction: a failing event leaves nothing of its batch"
 
 test("a second connection reads while the writer holds the database (WAL)", async () => {
   const { dir, store } = await fresh();
-  await store.append([{ type: "run_started", taskId: "t", taskVersion: "1", config: { task: "t", seed: 3 }, seed: 3 }]);
+  await store.append([
+    { type: "run_started", taskId: "t", taskVersion: "1", config: { task: "t", seed: 3 }, seed: 3 },
+  ]);
   const reader = await openSqliteStore(join(dir, "run.db"));
   assert.deepEqual(await reader.startConfig(), { task: "t", seed: 3 });
   assert.equal((await reader.summary()).taskId, "t");

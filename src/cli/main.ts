@@ -7,7 +7,6 @@ import { statusCommand } from "./commands/status.ts";
 import { tasksCommand } from "./commands/tasks.ts";
 import { UsageError } from "./errors.ts";
 
-
 const int = (name: string) => (v: string) => {
   const n = Number(v);
   if (!Number.isInteger(n)) throw new InvalidArgumentError(`${name} must be an integer, got "${v}"`);
@@ -34,10 +33,18 @@ export function buildProgram(): Command {
 
   const budgetFlags = (c: Command) =>
     c
-      .option("--iterations <n>", "stop after this many iterations (candidates proposed)", int("--iterations"))
+      .option(
+        "--iterations <n>",
+        "stop after this many iterations (candidates proposed)",
+        int("--iterations"),
+      )
       .option("--budget-usd <x>", "stop when this many dollars are spent", num("--budget-usd"))
       .option("--time-limit <t>", 'stop after this much active time: seconds, or "30m", "2h"')
-      .option("--target-score <s>", "stop when the best train score reaches this (0–100)", num("--target-score"))
+      .option(
+        "--target-score <s>",
+        "stop when the best train score reaches this (0–100)",
+        num("--target-score"),
+      )
       .option("--patience <n>", "stop after this many iterations without improvement", int("--patience"));
 
   budgetFlags(

@@ -94,7 +94,8 @@ export class ConfigError extends Error {
 
 function describe(issue: z.core.$ZodIssue): string {
   if (issue.code === "invalid_type") return `expected ${article(issue.expected)}`;
-  if (issue.code === "unrecognized_keys") return `unknown key${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((k) => `"${k}"`).join(", ")}`;
+  if (issue.code === "unrecognized_keys")
+    return `unknown key${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((k) => `"${k}"`).join(", ")}`;
   return issue.message.replace(/^Invalid input: /, "");
 }
 

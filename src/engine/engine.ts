@@ -53,6 +53,8 @@ export class Engine {
   private lastEvaluatedIteration = 0;
   private testedBestId: string | null = null;
   private testRunning: Promise<void> | null = null;
+  /** Iterations proposed but not yet evaluated or rejected. */
+  private readonly unsettled = new Set<number>();
 
   constructor(private readonly parts: EngineParts) {
     this.rng = new Rng(parts.config.seed);
@@ -99,6 +101,7 @@ export class Engine {
         },
       ]);
       queue.push(seed);
+      this.unsettled.add(0);
       nextIteration = 1;
     } else {
       // Rebuild the strategy exactly: ingest is deterministic, and the stored order is the ingest order.
@@ -107,6 +110,7 @@ export class Engine {
       if (rng) this.rng.restore(rng);
       const pending = await store.pendingCandidates();
       queue.push(...pending);
+      for (const c of pending) this.unsettled.add(c.iteration);
       this.costUsd = (await store.totalUsage()).costUsd;
       const best = strategy.best();
       this.testedBestId = summary.best?.testScore != null ? summary.best.id : null;
@@ -152,10 +156,10 @@ export class Engine {
         !this.stopRequest &&
         seeded &&
         proposals.size < maxProposals &&
-        // Back-pressure: do not run ahead of the evaluators by more than a round of proposals.
-        queue.length < maxProposals &&
-        nextIteration <= config.budget.iterations
+        nextIteration <= config.budget.iterations &&
+        this.settledThrough(nextIteration - maxProposals)
       ) {
+        this.unsettled.add(nextIteration);
         track(proposals, this.propose(nextIteration++, queue));
       }
       const idle = proposals.size === 0 && evaluations.size === 0 && queue.length === 0;
@@ -185,6 +189,17 @@ export class Engine {
     await this.write([{ type: "run_stopped", reason, ...(detail ? { detail } : {}) }]);
     await this.writing;
     return { reason, detail, best: strategy.best() };
+  }
+
+  /**
+   * Iteration k is selected only once every iteration up to k − proposals has
+   * settled. This bounds how far proposals run ahead of evaluations, and makes
+   * what the strategy has seen at each selection independent of timing when
+   * one proposal is in flight, so such runs are reproducible.
+   */
+  private settledThrough(iteration: number): boolean {
+    for (const k of this.unsettled) if (k <= iteration) return false;
+    return true;
   }
 
   private checkBudgets(activeBefore: number, sessionStart: number): void {
@@ -268,6 +283,7 @@ export class Engine {
         model: proposal.model,
       });
     } else {
+      this.unsettled.delete(iteration);
       this.lastEvaluatedIteration = Math.max(this.lastEvaluatedIteration, iteration);
     }
   }
@@ -295,6 +311,7 @@ export class Engine {
       events.push({ type: "program_inserted", program }, ...this.remember(program, false));
     } else if (isSeed) {
       await this.write(events);
+      this.unsettled.delete(0);
       this.stop(
         "error",
         `the initial program of task ${this.parts.task.id} fails its evaluation (${evaluation.status}): ${evaluation.error ?? evaluation.feedback}`,
@@ -303,6 +320,7 @@ export class Engine {
     }
     this.lastEvaluatedIteration = Math.max(this.lastEvaluatedIteration, candidate.iteration);
     await this.write(events);
+    this.unsettled.delete(candidate.iteration);
     this.testBest().catch((e: unknown) => this.stop("error", `test evaluation failed: ${String(e)}`));
   }
 

@@ -76,7 +76,13 @@ export class LlmProposer implements Proposer {
     const replies = `${completion.text}\n\n--- repair reply ---\n\n${second.text}`;
     const retry = applyEdit(context.parent.code, second.text, this.editMode);
     if (retry.ok) return { ...base, code: retry.code, diff: retry.diff, reply: replies };
-    return { ...base, code: null, diff: "", reply: replies, rejection: `${first.error}; after repair: ${retry.error}` };
+    return {
+      ...base,
+      code: null,
+      diff: "",
+      reply: replies,
+      rejection: `${first.error}; after repair: ${retry.error}`,
+    };
   }
 }
 

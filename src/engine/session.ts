@@ -1,6 +1,7 @@
 import { mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { RunEvent } from "../core/events.ts";
+import { findEvolveBlocks } from "../edit/index.ts";
 import { Evaluator } from "../evaluate/index.ts";
 import { createEnsemble } from "../llm/index.ts";
 import { loadTemplates } from "../prompt/index.ts";
@@ -39,9 +40,16 @@ export interface Session {
 export async function startRun(config: RunConfig, options: SessionOptions = {}): Promise<Session> {
   const dir = resolve(config.out ?? "runs/run");
   if (isRunDir(dir)) {
-    throw new Error(`${dir} already holds a run: resume it with \`adrs resume ${config.out}\`, or choose another --out`);
+    throw new Error(
+      `${dir} already holds a run: resume it with \`adrs resume ${config.out}\`, or choose another --out`,
+    );
   }
   const task = await loadTask(config.task);
+  try {
+    findEvolveBlocks(task.initialCode);
+  } catch (e) {
+    throw new Error(`${task.initialPath}: ${e instanceof Error ? e.message : String(e)}`);
+  }
   mkdirSync(dir, { recursive: true });
   writeResolvedConfig(dir, config);
   return open(dir, config, task, options);

@@ -147,17 +147,16 @@ export class KyselyStore implements Store {
       .where("type", "in", ["run_started", "run_resumed", "run_stopped"])
       .orderBy("seq")
       .execute();
-    const last = await this.db
-      .selectFrom("events")
-      .select(sql<number>`max(at)`.as("at"))
-      .executeTakeFirst();
+    const last = await this.db.selectFrom("events").select(sql<number>`max(at)`.as("at")).executeTakeFirst();
     const counts = await this.db
       .selectFrom("candidates")
       .select([
         sql<number>`coalesce(max(iteration), 0)`.as("iterations"),
         sql<number>`sum(case when state = 'evaluated' then 1 else 0 end)`.as("evaluations"),
         sql<number>`sum(case when state = 'rejected' then 1 else 0 end)`.as("rejected"),
-        sql<number>`sum(case when state = 'evaluated' and eval_status != 'ok' then 1 else 0 end)`.as("failed"),
+        sql<number>`sum(case when state = 'evaluated' and eval_status != 'ok' then 1 else 0 end)`.as(
+          "failed",
+        ),
       ])
       .executeTakeFirstOrThrow();
     const programs = await this.db

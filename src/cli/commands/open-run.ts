@@ -6,7 +6,8 @@ import { UsageError } from "../errors.ts";
 
 /** Opens a run directory's store for reading, with a clear error if it is not one. */
 export async function withRunStore<T>(dir: string, use: (store: Store) => Promise<T>): Promise<T> {
-  if (!isRunDir(dir)) throw new UsageError(`${resolve(dir)} is not a run directory (no ${runFiles.database})`);
+  if (!isRunDir(dir))
+    throw new UsageError(`${resolve(dir)} is not a run directory (no ${runFiles.database})`);
   const store = await openSqliteStore(join(dir, runFiles.database));
   try {
     return await use(store);

@@ -101,7 +101,9 @@ async function drive(session: Session, progress: ReturnType<typeof createProgres
   }
   const summary = await reopenSummary(session);
   if (json) {
-    process.stdout.write(`${JSON.stringify({ dir: session.dir, reason: outcome.reason, detail: outcome.detail, ...summary }, null, 2)}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ dir: session.dir, reason: outcome.reason, detail: outcome.detail, ...summary }, null, 2)}\n`,
+    );
   } else {
     const best = summary.best;
     process.stdout.write(
@@ -128,7 +130,8 @@ async function reopenSummary(session: Session) {
 
 function seconds(value: string): number {
   const n = parseDuration(value);
-  if (n === null) throw new UsageError(`--time-limit: expected seconds or a duration like "30m", got "${value}"`);
+  if (n === null)
+    throw new UsageError(`--time-limit: expected seconds or a duration like "30m", got "${value}"`);
   return n;
 }
 

@@ -1,0 +1,96 @@
+import assert from "node:assert/strict";
+import { type ChildProcess, spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+import { setTimeout as sleep } from "node:timers/promises";
+import { type MockLlm, startMockLlm } from "./support/mock-llm.ts";
+import { tempDir, widenSample, withStore } from "./support/run-helpers.ts";
+
+const cli = join(import.meta.dirname, "..", "bin", "adrs.js");
+
+function adrs(args: string[]): ChildProcess {
+  return spawn(process.execPath, [cli, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+}
+
+function finished(child: ChildProcess): Promise<{ code: number | null; signal: string | null; out: string }> {
+  let out = "";
+  child.stdout?.on("data", (d) => (out += d));
+  child.stderr?.on("data", (d) => (out += d));
+  return new Promise((resolve) => child.on("close", (code, signal) => resolve({ code, signal, out })));
+}
+
+/** Waits until the run has stored at least `n` evaluations, then kills the process with SIGKILL. */
+async function killAfter(child: ChildProcess, dir: string, n: number): Promise<void> {
+  const exit = finished(child);
+  for (let i = 0; i < 600; i++) {
+    await sleep(50);
+    if (!existsSync(join(dir, "run.db"))) continue;
+    const evaluations = await withStore(dir, async (s) => (await s.summary()).evaluations).catch(() => 0);
+    if (evaluations >= n) break;
+  }
+  child.kill("SIGKILL");
+  const { signal, out } = await exit;
+  assert.equal(signal, "SIGKILL", `the run was still going when it was killed:\n${out}`);
+}
+
+let mock: MockLlm;
+before(async () => {
+  // Slow replies keep proposals in flight at the moment of the kill.
+  mock = await startMockLlm({ responder: (body) => ({ text: widenSample(body), delayMs: 120 }) });
+});
+after(async () => {
+  await mock.close();
+});
+
+test("a run killed with SIGKILL twice resumes and finishes with nothing lost or evaluated twice", async () => {
+  const dir = join(tempDir("resume"), "run");
+  const iterations = 14;
+  const run = adrs([
+    "run",
+    "txn-scheduling",
+    "--model",
+    "openai:mock-coder",
+    "--base-url",
+    mock.url,
+    "--iterations",
+    String(iterations),
+    "--out",
+    dir,
+    "--proposals",
+    "2",
+    "--evaluations",
+    "2",
+  ]);
+  await killAfter(run, dir, 4);
+
+  const status = adrs(["status", dir, "--json"]);
+  const shown = await finished(status);
+  assert.equal(JSON.parse(shown.out).state, "interrupted");
+
+  await killAfter(adrs(["resume", dir]), dir, 8);
+  const last = await finished(adrs(["resume", dir]));
+  assert.equal(last.code, 0, last.out);
+
+  await withStore(dir, async (store) => {
+    const events = await store.events();
+    const proposed = events.flatMap((e) => (e.type === "candidate_proposed" ? [e] : []));
+    const evaluated = events.flatMap((e) => (e.type === "evaluation_finished" ? [e.candidateId] : []));
+    const inserted = events.flatMap((e) => (e.type === "program_inserted" ? [e.program.id] : []));
+    const ids = proposed.map((e) => e.candidateId);
+    assert.equal(new Set(ids).size, ids.length, "no candidate proposed twice");
+    assert.equal(new Set(evaluated).size, evaluated.length, "no candidate evaluated twice");
+    assert.equal(new Set(inserted).size, inserted.length, "no program inserted twice");
+    for (const e of proposed) {
+      if (e.code !== null) assert.ok(evaluated.includes(e.candidateId), `${e.candidateId} was evaluated`);
+    }
+    assert.deepEqual(await store.pendingCandidates(), []);
+    assert.equal(events.filter((e) => e.type === "run_resumed").length, 2);
+    const summary = await store.summary();
+    assert.equal(summary.state, "stopped");
+    assert.equal(summary.stopReason, "iterations");
+    assert.equal(summary.iterations, iterations);
+    assert.equal(summary.programs, inserted.length);
+    assert.ok(summary.best && summary.best.testScore !== null);
+  });
+});
