@@ -166,7 +166,7 @@ export class Evaluator {
       const error = mapped(result.error ?? `sandbox status ${result.status}`);
       // A timeout may be the machine's load rather than the code: let it be retried.
       return {
-        evaluation: this.failure(start, status, error, results, result.log, false),
+        evaluation: this.failure(start, status, error, results, result.log, false, {}, workloads),
         cacheable: status !== "timeout",
       };
     }
@@ -197,6 +197,7 @@ export class Evaluator {
         result.log,
         false,
         aggregate?.metrics ?? {},
+        workloads,
       );
       return { evaluation, cacheable: true };
     }
@@ -212,7 +213,7 @@ export class Evaluator {
         score,
         metrics,
         results,
-        body: this.body(results),
+        body: this.body(results, workloads),
         log: result.log,
         compileError: false,
         task,
@@ -260,10 +261,10 @@ export class Evaluator {
     return r;
   }
 
-  private body(results: WorkloadResult[]): string {
+  private body(results: WorkloadResult[], workloads: Workload[]): string {
     if (!this.task.feedback) return defaultFeedback(results, this.task);
     try {
-      const text = this.task.feedback(results);
+      const text = this.task.feedback(results, workloads);
       if (typeof text === "string") return text;
       return `${defaultFeedback(results, this.task)}\n(task.feedback returned ${typeof text}, not a string)`;
     } catch (err) {
@@ -279,6 +280,7 @@ export class Evaluator {
     log: string,
     compileError: boolean,
     metrics: Metrics = {},
+    workloads: Workload[] = [],
   ): Evaluation {
     const feedback = composeFeedback({
       status,
@@ -286,7 +288,7 @@ export class Evaluator {
       metrics,
       results,
       error,
-      body: results.length > 0 ? this.body(results) : "",
+      body: results.length > 0 ? this.body(results, workloads) : "",
       log,
       compileError,
       task: this.task,

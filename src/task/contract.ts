@@ -54,7 +54,16 @@ export interface TaskDefinition<I = unknown> {
   /** Combine per-workload results into the split's 0–100 score (0 if any workload is invalid). */
   aggregate(split: Split, results: WorkloadResult[], workloads: Workload<I>[]): SplitScore;
   /** Optional: feedback for the next prompt; the default lists workloads worst first. */
-  feedback?(results: WorkloadResult[]): string;
+  feedback?(results: WorkloadResult[], workloads: Workload<I>[]): string;
+}
+
+/**
+ * The sandbox-side module `driver.ts` of a task: it is bundled with the
+ * candidate, receives the candidate's module namespace and one workload input,
+ * and returns the candidate's output. It never computes the score.
+ */
+export interface Driver<I = unknown> {
+  run(candidate: Record<string, unknown>, input: I): unknown;
 }
 
 export function defineTask<I>(task: TaskDefinition<I>): TaskDefinition<I> {

@@ -3,7 +3,7 @@
  * sandbox with the candidate, so nothing here is trusted: the score is always
  * recomputed outside by task.ts with its own copy of the simulator.
  */
-import { Rng } from "../../src/core/rng.ts";
+import { Rng } from "../../src/task/api.ts";
 import { type ParsedWorkload, parseWorkload, Simulator } from "./simulator.ts";
 
 export type { Rng };

@@ -3,9 +3,15 @@
  * schedule per workload; validity and makespan are recomputed here with this
  * folder's own simulator.
  */
-import { type Anchors, normalise } from "../../src/core/score.ts";
-import type { Metrics, WorkloadResult } from "../../src/core/types.ts";
-import { defineTask, type OutputCheck, type Workload } from "../../src/task/contract.ts";
+import {
+  type Anchors,
+  defineTask,
+  type Metrics,
+  normalise,
+  type OutputCheck,
+  type Workload,
+  type WorkloadResult,
+} from "../../src/task/api.ts";
 import { identityMakespan, lowerBound, parseWorkload, Simulator, type TxnInput } from "./simulator.ts";
 import { testWorkloads, trainWorkloads } from "./workloads.ts";
 

@@ -7,8 +7,7 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { Rng } from "../../src/core/rng.ts";
-import type { Workload } from "../../src/task/contract.ts";
+import { Rng, type Workload } from "../../src/task/api.ts";
 import type { TxnInput } from "./simulator.ts";
 
 export const DATA_DIR_VARIABLE = "ADRS_DATA_DIR";

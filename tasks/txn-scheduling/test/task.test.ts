@@ -88,11 +88,14 @@ test("aggregate: total and per-workload makespans; 0 if any workload is invalid 
 });
 
 test("feedback lists invalid workloads, then the largest gap to the lower bound first", () => {
-  const text = task.feedback?.([
-    { workload: "a", valid: true, metrics: { makespan: 30, lower_bound: 21 } },
-    { workload: "b", valid: true, metrics: { makespan: 168, lower_bound: 16 } },
-    { workload: "c", valid: false, metrics: {}, error: "schedule is missing transaction 4" },
-  ]);
+  const text = task.feedback?.(
+    [
+      { workload: "a", valid: true, metrics: { makespan: 30, lower_bound: 21 } },
+      { workload: "b", valid: true, metrics: { makespan: 168, lower_bound: 16 } },
+      { workload: "c", valid: false, metrics: {}, error: "schedule is missing transaction 4" },
+    ],
+    [],
+  );
   assert.ok(text);
   const lines = text.split("\n");
   assert.match(lines[0] ?? "", /^c: invalid: schedule is missing transaction 4/);

@@ -1,0 +1,9 @@
+/**
+ * The public task API: everything `tasks/<id>/` may import from `src/`.
+ * Trusted task code (task.ts, simulators) and sandbox-side helpers (api.ts,
+ * driver.ts) both import from here, so keep it free of I/O and Node APIs.
+ */
+export { Rng, type RngState } from "../core/rng.ts";
+export { type Anchors, normalise } from "../core/score.ts";
+export type { Metrics, Split, WorkloadResult } from "../core/types.ts";
+export * from "./contract.ts";
