@@ -94,3 +94,41 @@ test("a run killed with SIGKILL twice resumes and finishes with nothing lost or 
     assert.ok(summary.best && summary.best.testScore !== null);
   });
 });
+
+test("Ctrl-C drains what is in flight and stops with everything stored", async () => {
+  const dir = join(tempDir("resume"), "run");
+  const run = adrs([
+    "run",
+    "txn-scheduling",
+    "--model",
+    "openai:mock-coder",
+    "--base-url",
+    mock.url,
+    "--iterations",
+    "40",
+    "--out",
+    dir,
+  ]);
+  const exit = finished(run);
+  for (let i = 0; i < 600; i++) {
+    await sleep(50);
+    if (!existsSync(join(dir, "run.db"))) continue;
+    const evaluations = await withStore(dir, async (s) => (await s.summary()).evaluations).catch(() => 0);
+    if (evaluations >= 3) break;
+  }
+  run.kill("SIGINT");
+  const { code, out } = await exit;
+  assert.equal(code, 0, out);
+  assert.match(out, /stopping: finishing what is in flight/);
+  await withStore(dir, async (store) => {
+    const summary = await store.summary();
+    assert.equal(summary.state, "stopped");
+    assert.equal(summary.stopReason, "interrupted");
+    assert.ok(summary.iterations < 40);
+    assert.deepEqual(
+      await store.pendingCandidates(),
+      [],
+      "every proposed candidate was evaluated before stopping",
+    );
+  });
+});
