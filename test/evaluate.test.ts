@@ -168,11 +168,12 @@ describe("Evaluator", () => {
     assert.equal(e.status, "timeout");
   });
 
-  test("process.exit(0) from the candidate is a crash, not a success", async () => {
+  test("process.exit(0) from the candidate is an error, not a success: there is no process", async () => {
     const { ev } = evaluator();
     const e = await ev.evaluate(`export function solve() { process.exit(0); }`, "train");
-    assert.equal(e.status, "crash");
+    assert.equal(e.status, "error");
     assert.equal(e.score, 0);
+    assert.match(e.error ?? "", /ReferenceError: process is not defined/);
   });
 
   test("outputs with cycles or functions are per-output errors", async () => {

@@ -75,6 +75,8 @@ export interface FeedbackParts {
   log: string;
   compileError: boolean;
   task: Pick<Task, "metric">;
+  /** Set when a cascade stage stopped an ok candidate before the full evaluation. */
+  stopped?: { stage: string; threshold: number; total: number };
 }
 
 /** Headline, the first error, per-workload lines and, on failure, the end of the program's output. */
@@ -85,6 +87,18 @@ export function composeFeedback(p: FeedbackParts): string {
   const parts: string[] = [];
   switch (p.status) {
     case "ok":
+      if (p.stopped) {
+        const { stage, threshold, total } = p.stopped;
+        parts.push(
+          `Score ${formatNumber(p.score)}/100 in the cascade stage "${stage}" over ${n} of ${total} workloads, ` +
+            `below the ${formatNumber(threshold)} needed for the next stage; the other workloads did not run.`,
+        );
+        if (primary !== undefined)
+          parts.push(
+            `${p.task.metric.name} = ${formatNumber(primary)} (${p.task.metric.direction === "minimize" ? "lower" : "higher"} is better).`,
+          );
+        break;
+      }
       parts.push(
         `Score ${formatNumber(p.score)}/100 over ${n} workloads` +
           (primary !== undefined

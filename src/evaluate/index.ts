@@ -1,2 +1,3 @@
+export * from "./cache.ts";
 export * from "./evaluator.ts";
 export * from "./feedback.ts";

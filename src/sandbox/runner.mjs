@@ -1,39 +1,60 @@
 // @ts-check
 /**
- * The sandbox child (plain JS: it must start without a TypeScript loader).
+ * The sandbox child (plain JS: it must start without a TypeScript loader). It
+ * runs one job and is then killed; the candidate never runs in this realm but
+ * in an isolated-vm isolate created here, which holds nothing of ours but the
+ * functions of `realm()` below and a console that writes to our stdout.
  *
- * Protocol: the parent writes one JSON job `{ script, inputs, filename, maxOutputBytes }`
- * to stdin and closes it. The child answers on fd 3 with newline-delimited JSON
- * messages, so the candidate's console output (stdout/stderr) cannot corrupt them:
- *   {"t":"out","i":0,"ok":true,"ms":1.2,"value":<output>}
- *   {"t":"out","i":1,"ok":false,"ms":0.3,"error":"..."}
+ * Arguments: --ivm=<path of isolated-vm's entry> --memory-mb=<isolate heap limit> [--label=…].
+ *
+ * Protocol. The child prepares its isolate, then sends {"t":"ready"} on fd 3
+ * and reads the job from stdin until EOF: one JSON line
+ * `{ script, filename, sizes, timeoutMs, cpuMs, maxOutputBytes }`, then the
+ * inputs as JSON texts of `sizes[i]` bytes each, back to back. It answers on
+ * fd 3 with newline-delimited JSON, so the candidate's console output
+ * (stdout/stderr) cannot forge messages:
+ *   {"t":"out","i":0,"ok":true,"ms":1.2,"cpu":1.1,"value":<output>}
+ *   {"t":"out","i":1,"ok":false,"ms":0.3,"cpu":0.2,"error":"..."}
  *   {"t":"done"} | {"t":"load","error":"..."} | {"t":"fatal","i":2,"error":"..."}
- * The parent kills the child once it has what it needs; the child never exits on success.
+ *   {"t":"timeout"} | {"t":"memory"} | {"t":"cpu"}
+ * Durations are measured here, around each call into the isolate, where the
+ * candidate cannot reach the clock.
  */
+import { createRequire } from "node:module";
 import net from "node:net";
-import vm from "node:vm";
 
-// Captured before any candidate code runs: the candidate shares this realm and may
-// replace globals for its own reasons, and the protocol must keep working.
 const stringify = JSON.stringify;
 const parse = JSON.parse;
 const now = performance.now.bind(performance);
-const exit = process.exit.bind(process);
-const isView = ArrayBuffer.isView;
-const arrayFrom = Array.from;
-const finite = Number.isFinite;
-const byteLength = Buffer.byteLength;
-const MapC = Map;
-const SetC = Set;
-const ErrorC = Error;
 const parentPid = process.ppid;
 const stdoutWrite = process.stdout.write.bind(process.stdout);
 const stderrWrite = process.stderr.write.bind(process.stderr);
 
-/**
- * Resolves once the candidate's console output has left the process: writes to a
- * pipe may be queued, and the parent kills the child as soon as it reads the last message.
- */
+/** @param {string} name */
+function flag(name) {
+  const prefix = `--${name}=`;
+  const arg = process.argv.find((a) => a.startsWith(prefix));
+  return arg === undefined ? undefined : arg.slice(prefix.length);
+}
+
+const channel = new net.Socket({ fd: 3, readable: false, writable: true });
+// The parent is gone or stopped listening: nobody wants the answer.
+channel.on("error", () => die());
+/** @param {string} line */
+const send = (line) => channel.write(`${line}\n`);
+
+/** Ends this process at once, whatever the isolate's thread is doing. */
+function die() {
+  process.kill(process.pid, "SIGKILL");
+}
+
+// Every call into the isolate is asynchronous, so this thread stays free to notice a dead
+// parent (the engine killed by SIGKILL or Ctrl-C: no one would ever kill us) and a spent CPU budget.
+setInterval(() => {
+  if (process.ppid !== parentPid) die();
+}, 200);
+
+/** Resolves once the candidate's console output has left the process. */
 function flushConsole() {
   return Promise.all([
     new Promise((resolve) => stdoutWrite("", () => resolve(undefined))),
@@ -41,178 +62,411 @@ function flushConsole() {
   ]);
 }
 
-const channel = new net.Socket({ fd: 3, readable: false, writable: true });
-// The parent is gone or stopped listening: nobody wants the answer.
-channel.on("error", () => exit(0));
-/** @param {string} line */
-const send = (line) => channel.write(`${line}\n`);
+/** @param {unknown} err */
+function hostFatal(err) {
+  const error = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+  setTimeout(die, 1000).unref();
+  flushConsole().then(() => channel.write(`${stringify({ t: "fatal", i: current, error })}\n`, die));
+}
+process.on("uncaughtException", hostFatal);
+process.on("unhandledRejection", hostFatal);
 
-/** Index of the input being run, for errors that escape the call (timers, rejections). */
+/**
+ * The trusted part of the candidate's realm, evaluated in the isolate before
+ * the candidate's script. It captures what it uses first, so a candidate that
+ * patches JSON, Promise or Error in its realm changes only its own outputs.
+ * Source text only: it must not refer to anything outside itself.
+ * @param {(text: string) => void} log
+ * @param {number} logCap
+ * @param {string} filename
+ */
+function realm(log, logCap, filename) {
+  // biome-ignore lint/suspicious/noRedundantUseStrict: this source runs as a script in the isolate, not as a module
+  "use strict";
+  const g = globalThis;
+  const stringify = JSON.stringify;
+  const parse = JSON.parse;
+  const isView = ArrayBuffer.isView;
+  const arrayFrom = Array.from;
+  const finite = Number.isFinite;
+  const MapC = Map;
+  const SetC = Set;
+  const ErrorC = Error;
+  const DataViewC = DataView;
+  const PromiseC = Promise;
+  const then = Promise.prototype.then;
+  const apply = Reflect.apply;
+  const StringC = String;
+  const toTag = Object.prototype.toString;
+  const dateNow = Date.now;
+  const MAX_ERROR = 2000;
+
+  // Not counted against the memory limit, and no candidate needs it.
+  delete g.WebAssembly;
+
+  /** @param {unknown} value */
+  function text(value) {
+    try {
+      if (typeof value === "string") return value;
+      if (value instanceof ErrorC) return StringC(value.stack ?? `${value.name}: ${value.message}`);
+      if (typeof value === "object" && value !== null) {
+        const json = stringify(value);
+        if (typeof json === "string") return json;
+      }
+      return StringC(value);
+    } catch {
+      return apply(toTag, value, []);
+    }
+  }
+
+  // Each call of `log` crosses to the host (tens of µs): the first lines go at once, so a
+  // program that prints and then hangs still shows its output; a flood goes in batches.
+  let logged = 0;
+  let lines = 0;
+  let buffer = "";
+  let flushed = dateNow();
+  function flush() {
+    if (buffer !== "") {
+      const text = buffer;
+      buffer = "";
+      log(text);
+    }
+    flushed = dateNow();
+  }
+  /** @param {unknown[]} args */
+  function write(...args) {
+    if (logged > logCap) return;
+    let line = "";
+    for (let i = 0; i < args.length; i++) line += (i > 0 ? " " : "") + text(args[i]);
+    logged += line.length + 1;
+    if (logged > logCap) line = "(console output cut here: it passed the limit)";
+    buffer += `${line}\n`;
+    lines++;
+    if (lines <= 256 || buffer.length >= 16384 || dateNow() - flushed >= 100) flush();
+  }
+  const console = { log: write, info: write, warn: write, error: write, debug: write, trace: write };
+  g.console = console;
+  const origin = dateNow();
+  g.performance = { now: () => dateNow() - origin, timeOrigin: origin };
+
+  /** @param {unknown} value */
+  function preview(value) {
+    try {
+      if (typeof value === "string") return stringify(value.length > 200 ? `${value.slice(0, 200)}…` : value);
+      if (typeof value !== "object" || value === null) return StringC(value);
+      const json = stringify(value);
+      if (typeof json === "string") return json.length > 200 ? `${json.slice(0, 200)}…` : json;
+    } catch {
+      // cycles, BigInt, throwing getters
+    }
+    return apply(toTag, value, []);
+  }
+
+  /**
+   * `Name: message` plus the frames inside the bundled script (the engine maps them
+   * back to the candidate's source), or a description of a thrown non-Error.
+   * @param {unknown} err
+   */
+  function describe(err) {
+    let out;
+    try {
+      if (err instanceof ErrorC) {
+        out = `${StringC(err.name)}: ${StringC(err.message)}`;
+        const lines = StringC(err.stack ?? "").split("\n");
+        let kept = 0;
+        for (const l of lines) {
+          if (kept < 3 && l.trimStart().startsWith("at ") && l.includes(filename)) {
+            out += `\n    ${l.trim()}`;
+            kept++;
+          }
+        }
+      } else {
+        out = `threw a non-Error value: ${preview(err)}`;
+      }
+    } catch {
+      out = "threw a value that cannot be described";
+    }
+    return out.length > MAX_ERROR ? `${out.slice(0, MAX_ERROR)}…` : out;
+  }
+
+  /**
+   * @param {string} key
+   * @param {unknown} value
+   */
+  function replacer(key, value) {
+    const at = key === "" ? "" : ` at key ${stringify(key)}`;
+    switch (typeof value) {
+      case "function":
+        throw new TypeError(`a function${at} cannot be an output`);
+      case "symbol":
+        throw new TypeError(`a symbol${at} cannot be an output`);
+      case "bigint":
+        throw new TypeError(`a BigInt${at} cannot be an output (use a number or a string)`);
+      case "number":
+        if (!finite(value)) throw new TypeError(`${value}${at} is not representable in JSON`);
+        return value;
+      case "object":
+        if (value instanceof MapC || value instanceof SetC) {
+          throw new TypeError(
+            `a ${value instanceof MapC ? "Map" : "Set"}${at} cannot be an output (use an array or object)`,
+          );
+        }
+        // Typed arrays would otherwise become {"0":…} objects.
+        if (isView(value) && !(value instanceof DataViewC)) return arrayFrom(/** @type {any} */ (value));
+        return value;
+      default:
+        return value;
+    }
+  }
+
+  /** @type {((input: unknown) => unknown) | undefined} */
+  let run;
+  /** @type {[boolean, unknown] | undefined} */
+  let outcome;
+
+  /** Finds the driver's entry once the script has run: "" when found, else why not. */
+  function bind() {
+    flush();
+    try {
+      const entry = g.__adrs;
+      const fn = entry === undefined || entry === null ? undefined : entry.run;
+      if (typeof fn !== "function") return "the script did not define __adrs.run";
+      run = fn;
+      return "";
+    } catch (err) {
+      return describe(err);
+    }
+  }
+
+  /**
+   * Calls the driver on one input. Returns a promise when the driver did, so the
+   * host's timing covers the whole call, settling included.
+   * @param {string} inputJson
+   */
+  function invoke(inputJson) {
+    outcome = undefined;
+    let value;
+    try {
+      value = /** @type {(input: unknown) => unknown} */ (run)(parse(inputJson));
+    } catch (err) {
+      outcome = [false, describe(err)];
+      return undefined;
+    }
+    let thenFn;
+    try {
+      thenFn = typeof value === "object" || typeof value === "function" ? value?.then : undefined;
+    } catch (err) {
+      outcome = [false, describe(err)];
+      return undefined;
+    }
+    if (typeof thenFn !== "function") {
+      outcome = [true, value];
+      return undefined;
+    }
+    return new PromiseC((resolve) => {
+      const settled = new PromiseC((r) => r(value));
+      apply(then, settled, [
+        /** @param {unknown} v */ (v) => {
+          outcome = [true, v];
+          resolve(undefined);
+        },
+        /** @param {unknown} e */ (e) => {
+          outcome = [false, describe(e)];
+          resolve(undefined);
+        },
+      ]);
+    });
+  }
+
+  /**
+   * The last call's output as text: "1" + JSON, "0" + error, or "2" + the JSON's
+   * length when it is longer than `budget` characters.
+   * @param {number} budget
+   */
+  function take(budget) {
+    flush();
+    const o = outcome;
+    outcome = undefined;
+    if (o === undefined) return "0no output";
+    if (!o[0]) return `0${o[1]}`;
+    let json;
+    try {
+      json = stringify(o[1], replacer);
+    } catch (err) {
+      let message;
+      try {
+        message = err instanceof ErrorC ? StringC(err.message) : preview(err);
+      } catch {
+        message = "an error that cannot be described";
+      }
+      return `0the output cannot be sent as JSON: ${message}`;
+    }
+    if (json === undefined) return "0no output: the driver returned undefined";
+    if (json.length > budget) return `2${json.length}`;
+    return `1${json}`;
+  }
+
+  return [bind, invoke, take];
+}
+
+/** Index of the input being run, for errors that escape the call. */
 let current = -1;
-let fatal = false;
-
-// A never-settling promise must not end the process early (that would look like an exit,
-// not a timeout); the same timer notices a dead parent whenever the event loop is free.
-setInterval(() => {
-  if (process.ppid !== parentPid) exit(0);
-}, 1000);
 
 /** @param {unknown} err */
-function onFatal(err) {
-  if (fatal) return;
-  fatal = true;
-  const line = `${stringify({ t: "fatal", i: current, error: describeError(err) })}\n`;
-  // The parent has the answer only when the message is written; exit even if a flush hangs.
-  setTimeout(() => exit(70), 1000).unref();
-  flushConsole().then(() => channel.write(line, () => exit(70)));
-}
-process.on("uncaughtException", onFatal);
-process.on("unhandledRejection", onFatal);
-
-const MAX_ERROR = 2000;
-
-/** @param {unknown} value */
-function preview(value) {
-  try {
-    if (typeof value === "string") return stringify(value.length > 200 ? `${value.slice(0, 200)}…` : value);
-    if (typeof value !== "object" || value === null) return String(value);
-    const text = stringify(value);
-    if (typeof text === "string") return text.length > 200 ? `${text.slice(0, 200)}…` : text;
-  } catch {
-    // fall through: cycles, BigInt, throwing getters
-  }
-  return Object.prototype.toString.call(value);
+function ivmMessage(err) {
+  return err instanceof Error ? err.message : String(err);
 }
 
 /**
- * `Name: message` plus the frames inside the bundled script (the parent maps them
- * back to the candidate's source), or a description of a thrown non-Error.
+ * What a failed call into the isolate means: a limit (the job is over) or an error.
  * @param {unknown} err
- * @param {string} [filename]
+ * @param {{ isDisposed: boolean }} isolate
  */
-function describeError(err, filename = job?.filename ?? "") {
-  let text;
-  try {
-    if (err instanceof ErrorC) {
-      text = `${String(err.name)}: ${String(err.message)}`;
-      const stack = String(err.stack ?? "");
-      const frames = stack
-        .split("\n")
-        .filter((l) => filename !== "" && l.trimStart().startsWith("at ") && l.includes(filename));
-      for (const frame of frames.slice(0, 3)) text += `\n    ${frame.trim()}`;
-    } else {
-      text = `threw a non-Error value: ${preview(err)}`;
-    }
-  } catch {
-    text = "threw a value that cannot be described";
-  }
-  return text.length > MAX_ERROR ? `${text.slice(0, MAX_ERROR)}…` : text;
+function limitHit(err, isolate) {
+  const message = ivmMessage(err);
+  if (/timed out/i.test(message)) return "timeout";
+  if (/memory limit/i.test(message) || isolate.isDisposed) return "memory";
+  return undefined;
 }
 
 /**
- * @param {string} key
- * @param {unknown} value
+ * `Name: message` and the frames in the script, for errors that ivm copied out of the isolate.
+ * @param {unknown} err
+ * @param {string} filename
  */
-function replacer(key, value) {
-  const at = key === "" ? "" : ` at key ${stringify(key)}`;
-  switch (typeof value) {
-    case "function":
-      throw new TypeError(`a function${at} cannot be an output`);
-    case "symbol":
-      throw new TypeError(`a symbol${at} cannot be an output`);
-    case "bigint":
-      throw new TypeError(`a BigInt${at} cannot be an output (use a number or a string)`);
-    case "number":
-      if (!finite(value)) throw new TypeError(`${value}${at} is not representable in JSON`);
-      return value;
-    case "object":
-      if (value instanceof MapC || value instanceof SetC) {
-        throw new TypeError(
-          `a ${value instanceof MapC ? "Map" : "Set"}${at} cannot be an output (use an array or object)`,
-        );
-      }
-      // Typed arrays would otherwise become {"0":…} objects.
-      if (isView(value) && !(value instanceof DataView)) return arrayFrom(/** @type {any} */ (value));
-      return value;
-    default:
-      return value;
-  }
+function describeCopied(err, filename) {
+  if (!(err instanceof Error)) return `threw a non-Error value: ${String(err)}`;
+  if (/not an instance of `Error`/.test(err.message)) return "threw a non-Error value";
+  let text = `${err.name}: ${err.message}`;
+  const frames = String(err.stack ?? "")
+    .split("\n")
+    .filter((l) => l.trimStart().startsWith("at ") && l.includes(filename));
+  for (const frame of frames.slice(0, 3)) text += `\n    ${frame.trim()}`;
+  return text;
 }
 
-/**
- * @param {unknown} value
- * @returns {{ json: string } | { error: string }}
- */
-function encode(value) {
-  try {
-    const json = stringify(value, replacer);
-    if (json === undefined) return { error: "no output: the driver returned undefined" };
-    return { json };
-  } catch (err) {
-    const message = err instanceof ErrorC ? err.message : String(err);
-    return { error: `the output cannot be sent as JSON: ${message}` };
-  }
-}
-
-/** @type {{ script: string, inputs: unknown[], filename: string, maxOutputBytes: number } | undefined} */
-let job;
-
-async function main() {
+async function readStdin() {
+  /** @type {Buffer[]} */
   const chunks = [];
   for await (const chunk of process.stdin) chunks.push(chunk);
-  job = parse(Buffer.concat(chunks).toString("utf8"));
-  if (!job) return;
+  return Buffer.concat(chunks);
+}
+
+async function main() {
+  const ivmPath = flag("ivm");
+  const memoryMb = Number(flag("memory-mb") ?? "128");
+  if (!ivmPath) throw new Error("runner.mjs needs --ivm=<path>");
+  const ivm = createRequire(import.meta.url)(ivmPath);
+
+  const isolate = new ivm.Isolate({ memoryLimit: Math.max(8, memoryMb) });
+  const context = await isolate.createContext();
+  const logCap = 1 << 20;
+  const log = new ivm.Callback((/** @type {unknown} */ text) => stdoutWrite(String(text)), {
+    ignored: true,
+  });
+  const filename = "candidate.js";
+  const realmFn = await context.eval(`(${realm.toString()})`, { reference: true });
+  const fns = await realmFn.apply(undefined, [log, logCap, filename], { result: { reference: true } });
+  const [bind, invoke, take] = await Promise.all([0, 1, 2].map((i) => fns.get(i, { reference: true })));
+  send(stringify({ t: "ready" }));
+
+  const raw = await readStdin();
+  // The parent closed our stdin without a job: the pool is shutting down.
+  if (raw.length === 0) die();
+  const nl = raw.indexOf(10);
+  const job = parse(raw.subarray(0, nl).toString("utf8"));
+  const started = now();
+  const cpuStart = process.cpuUsage();
+  const cpuMs = Number(job.cpuMs);
+  setInterval(() => {
+    const used = process.cpuUsage(cpuStart);
+    if ((used.user + used.system) / 1000 > cpuMs) {
+      send(stringify({ t: "cpu" }));
+      setTimeout(die, 50);
+    }
+  }, 50);
+  const remaining = () => Math.max(1, Math.ceil(job.timeoutMs - (now() - started)));
+  /** @param {string} kind */
+  const stop = (kind) => {
+    send(stringify({ t: kind }));
+  };
+
+  /** @type {string[]} */
+  const inputs = [];
+  let at = nl + 1;
+  for (const size of job.sizes) {
+    inputs.push(raw.subarray(at, at + size).toString("utf8"));
+    at += size;
+  }
+
   try {
-    vm.runInThisContext(job.script, { filename: job.filename });
+    const script = await isolate.compileScript(job.script, { filename });
+    await script.run(context, { timeout: remaining() });
   } catch (err) {
-    const error = describeError(err);
+    const limit = limitHit(err, isolate);
+    if (limit) return stop(limit);
+    const error = describeCopied(err, filename);
     await flushConsole();
     send(stringify({ t: "load", error }));
     return;
   }
-  let run;
-  try {
-    run = /** @type {any} */ (globalThis).__adrs?.run;
-  } catch {
-    run = undefined;
-  }
-  if (typeof run !== "function") {
-    send(stringify({ t: "load", error: "the script did not define __adrs.run" }));
+  const bound = await bind
+    .apply(undefined, [], { timeout: remaining() })
+    .catch((/** @type {unknown} */ e) => e);
+  if (bound !== "") {
+    if (typeof bound !== "string") {
+      const limit = limitHit(bound, isolate);
+      if (limit) return stop(limit);
+    }
+    await flushConsole();
+    send(stringify({ t: "load", error: typeof bound === "string" ? bound : ivmMessage(bound) }));
     return;
   }
+
   let budget = job.maxOutputBytes;
-  for (let i = 0; i < job.inputs.length; i++) {
+  for (let i = 0; i < inputs.length; i++) {
     current = i;
-    const start = now();
-    let value;
-    let error;
+    const cpu0 = isolate.cpuTime;
+    const t0 = now();
+    let encoded;
     try {
-      value = await run(job.inputs[i]);
-    } catch (err) {
-      error = describeError(err);
-    }
-    const ms = now() - start;
-    if (error === undefined) {
-      const encoded = encode(value);
-      if ("json" in encoded) {
-        const bytes = byteLength(encoded.json);
+      await invoke.apply(undefined, [inputs[i]], { timeout: remaining(), result: { promise: true } });
+      const ms = now() - t0;
+      const cpu = Number(isolate.cpuTime - cpu0) / 1e6;
+      encoded = await take.apply(undefined, [budget], { timeout: remaining() });
+      if (typeof encoded !== "string") throw new Error("the realm returned no output text");
+      const timing = `"ms":${ms},"cpu":${cpu}`;
+      if (encoded[0] === "1") {
+        const json = encoded.slice(1);
+        const bytes = Buffer.byteLength(json);
+        // The JSON text comes from the realm's own JSON.stringify, captured before the
+        // candidate ran; checked anyway, since it is spliced into our message.
+        parse(json);
         if (bytes <= budget) {
           budget -= bytes;
-          send(`{"t":"out","i":${i},"ok":true,"ms":${ms},"value":${encoded.json}}`);
+          send(`{"t":"out","i":${i},"ok":true,${timing},"value":${json}}`);
           continue;
         }
+        encoded = `2${bytes}`;
+      }
+      let error;
+      if (encoded[0] === "2") {
         /** @param {number} n */
         const mb = (n) => (n / 1048576).toFixed(1);
-        error = `output too large: ${mb(bytes)} MB of JSON, ${mb(budget)} MB left of the ${mb(job.maxOutputBytes)} MB limit for all outputs`;
+        error = `output too large: ${mb(Number(encoded.slice(1)))} MB of JSON, ${mb(budget)} MB left of the ${mb(job.maxOutputBytes)} MB limit for all outputs`;
       } else {
-        error = encoded.error;
+        error = encoded.slice(1);
       }
+      send(`{"t":"out","i":${i},"ok":false,${timing},"error":${stringify(error)}}`);
+    } catch (err) {
+      const limit = limitHit(err, isolate);
+      if (limit) return stop(limit);
+      throw err;
     }
-    send(stringify({ t: "out", i, ok: false, ms, error }));
   }
   current = -1;
   await flushConsole();
   send(stringify({ t: "done" }));
 }
 
-main().catch(onFatal);
+main().catch(hostFatal);

@@ -7,15 +7,17 @@ export interface SandboxJob {
   /** An IIFE script that sets `globalThis.__adrs = { run(input) }` (see bundle.ts). */
   script: string;
   inputs: unknown[];
-  /** Wall-clock limit for the whole job. */
+  /** Wall-clock limit for the whole job, counted from the moment the job is handed to its process. */
   timeoutMs: number;
-  /** Heap limit of the child process. */
+  /** Heap limit of the candidate's isolate (the child process gets its own, separate budget). */
   memoryMb: number;
+  /** CPU-time limit for the whole job (every thread of the process); default `timeoutMs`. */
+  cpuMs?: number;
 }
 
 export type SandboxOutput =
-  | { ok: true; value: unknown; durationMs: number }
-  | { ok: false; error: string; durationMs: number };
+  | { ok: true; value: unknown; durationMs: number; cpuMs?: number }
+  | { ok: false; error: string; durationMs: number; cpuMs?: number };
 
 export interface SandboxResult {
   /** ok: every input was run (each output may still have failed); otherwise the job died. */
@@ -27,7 +29,49 @@ export interface SandboxResult {
   durationMs: number;
 }
 
+/**
+ * An external evaluator run: a command of the task (trusted) that runs the
+ * candidate's file (untrusted) under the sandbox's limits and prints JSON.
+ */
+export interface CommandJob {
+  /** The command; `{name}` placeholders are replaced by `files` paths and `vars` values. */
+  argv: readonly string[];
+  /** Working directory: the task folder, visible read-only. */
+  cwd: string;
+  /** Files written to a fresh job folder (read-only inside the sandbox); `{key}` in argv becomes the path. */
+  files: Record<string, { name: string; content: string }>;
+  /** Plain values for `{key}` placeholders. */
+  vars?: Record<string, string>;
+  timeoutMs: number;
+  /** Address-space limit of the command and everything it starts. */
+  memoryMb: number;
+  /** CPU-time limit of each process of the command; default `timeoutMs`. */
+  cpuMs?: number;
+}
+
+export interface CommandResult {
+  /** ok: exited 0 within the limits; the JSON on stdout is the caller's to judge. */
+  status: "ok" | "timeout" | "crash" | "error";
+  stdout: string;
+  error?: string;
+  /** Last few KB of stderr. */
+  log: string;
+  exitCode: number | null;
+  signal: string | null;
+  durationMs: number;
+}
+
+/** Which operating-system protection wraps each child process. */
+export interface Protection {
+  /** bwrap: bubblewrap namespaces; permission: Node's permission model (JS jobs only); none: limits only. */
+  kind: "bwrap" | "permission" | "none";
+  /** One line for the log, e.g. "bubblewrap: no network, read-only file system, private /tmp". */
+  summary: string;
+}
+
 export interface Sandbox {
   run(job: SandboxJob): Promise<SandboxResult>;
+  /** External evaluators; sandboxes without it cannot evaluate tasks that declare `external`. */
+  runCommand?(job: CommandJob): Promise<CommandResult>;
   close(): Promise<void>;
 }

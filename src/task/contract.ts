@@ -16,6 +16,45 @@ export interface OutputCheck {
   error?: string;
 }
 
+/** What the sandbox measured about one call of the candidate, outside its reach. */
+export interface RunInfo {
+  /** Wall time of the driver's call (settling included), timed around the call into the isolate. */
+  durationMs: number;
+  /** CPU time the isolate spent on the call, when known. */
+  cpuMs?: number;
+}
+
+/**
+ * A stage of the evaluation cascade: a cheap check (a few workloads) that a
+ * candidate must pass before the next stage, and finally the full split, runs.
+ */
+export interface CascadeStage<I = unknown> {
+  name: string;
+  /** The train workloads of this stage: their ids, or a filter. */
+  workloads: readonly string[] | ((workload: Workload<I>, index: number) => boolean);
+  /** The stage's score (0–100, by `aggregate` over its workloads) needed to go on. */
+  threshold: number;
+}
+
+/**
+ * A task whose evaluator is a command (a Python simulator, a C++ benchmark)
+ * rather than a TypeScript driver. The command is the task's own, trusted code;
+ * it runs the candidate's file and prints one JSON object (see docs/sandbox.md).
+ */
+export interface ExternalEvaluator {
+  /**
+   * The command, as an argument list or a string split on spaces. Placeholders:
+   * `{candidate}` (the candidate's file), `{workloads}` (a JSON file of the
+   * workloads being run), `{split}`, `{task}` (the task folder, also the
+   * working directory). Example: `python3 evaluate.py {candidate} {workloads}`.
+   */
+  command: string | readonly string[];
+  /** The candidate's language: names its file (`python` → `program.py`) and the prompt's code fences. */
+  language: string;
+  /** The candidate's file name, when the language alone does not say it. */
+  candidateFile?: string;
+}
+
 /** The aggregate over a split: the 0–100 score and the raw metrics beside it. */
 export interface SplitScore {
   score: number;
@@ -30,7 +69,8 @@ export interface SplitScore {
  * input and returns its outputs. Everything else here is trusted and runs
  * outside the candidate's realm.
  */
-export interface TaskDefinition<I = unknown> {
+/** What every task declares, however it is evaluated. */
+export interface TaskBase<I = unknown> {
   /** Stable id, the folder name: `txn-scheduling`. */
   id: string;
   /** One line for `adrs tasks`. */
@@ -39,22 +79,37 @@ export interface TaskDefinition<I = unknown> {
   version: string;
   /** The task folder (use `import.meta.dirname`); spec, initial and driver resolve against it. */
   dir: string;
-  /** Files in `dir`; defaults: spec.md, initial.ts, driver.ts. */
+  /** Files in `dir`; defaults: spec.md, initial.ts (initial.<ext> for an external task), driver.ts. */
   files?: { spec?: string; initial?: string; driver?: string };
   /** The raw metric that the 0–100 score is built from. */
   metric: { name: string; direction: "minimize" | "maximize"; unit?: string };
   /** Train-split anchors of the 0–100 score, for the record (README, status). */
   anchors: Anchors;
-  /** Sandbox limits for one evaluation of one split. */
-  limits?: { timeoutMs?: number; memoryMb?: number };
+  /** Limits of one sandbox run (one cascade stage of one split); `cpuMs` defaults to `timeoutMs`. */
+  limits?: { timeoutMs?: number; memoryMb?: number; cpuMs?: number };
+  /** Optional cascade on the train split: cheap stages first, the rest only above their thresholds. */
+  stages?: readonly CascadeStage<I>[];
   /** The workloads of a split. The test split is never shown to the search. */
   workloads(split: Split): Workload<I>[] | Promise<Workload<I>[]>;
-  /** Validate one output and recompute its metrics. Must not trust anything the candidate claims. */
-  check(workload: Workload<I>, output: unknown): OutputCheck;
   /** Combine per-workload results into the split's 0–100 score (0 if any workload is invalid). */
   aggregate(split: Split, results: WorkloadResult[], workloads: Workload<I>[]): SplitScore;
   /** Optional: feedback for the next prompt; the default lists workloads worst first. */
   feedback?(results: WorkloadResult[], workloads: Workload<I>[]): string;
+}
+
+/** A task whose candidate runs with its `driver.ts` in the sandbox; trusted `check` judges each output. */
+export interface TaskDefinition<I = unknown> extends TaskBase<I> {
+  /**
+   * Validate one output and recompute its metrics. Must not trust anything the
+   * candidate claims; speed metrics come from `run`, measured by the sandbox.
+   */
+  check(workload: Workload<I>, output: unknown, run?: RunInfo): OutputCheck;
+  external?: undefined;
+}
+
+/** A task evaluated by its own command (see ExternalEvaluator), which judges the outputs itself. */
+export interface ExternalTaskDefinition<I = unknown> extends TaskBase<I> {
+  external: ExternalEvaluator;
 }
 
 /**
@@ -66,14 +121,22 @@ export interface Driver<I = unknown> {
   run(candidate: Record<string, unknown>, input: I): unknown;
 }
 
-export function defineTask<I>(task: TaskDefinition<I>): TaskDefinition<I> {
+export function defineTask<I>(task: TaskDefinition<I>): TaskDefinition<I>;
+export function defineTask<I>(task: ExternalTaskDefinition<I>): ExternalTaskDefinition<I>;
+export function defineTask<I>(
+  task: TaskDefinition<I> | ExternalTaskDefinition<I>,
+): TaskDefinition<I> | ExternalTaskDefinition<I> {
   return task;
 }
 
 /** A task with its files read: what the engine works with. */
-export interface Task<I = unknown> extends TaskDefinition<I> {
+export interface Task<I = unknown> extends TaskBase<I> {
+  /** Set for a sandboxed task, absent for an external one. */
+  check?(workload: Workload<I>, output: unknown, run?: RunInfo): OutputCheck;
+  external?: ExternalEvaluator;
   spec: string;
   initialCode: string;
+  /** The driver module; "" for an `external` task. */
   driverPath: string;
   initialPath: string;
 }

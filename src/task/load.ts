@@ -1,8 +1,8 @@
 import { existsSync, statSync } from "node:fs";
 import { readdir, readFile } from "node:fs/promises";
-import { basename, dirname, isAbsolute, join, resolve } from "node:path";
+import { basename, dirname, extname, isAbsolute, join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import type { Task, TaskDefinition } from "./contract.ts";
+import type { ExternalEvaluator, ExternalTaskDefinition, Task, TaskDefinition } from "./contract.ts";
 
 /** `<repo>/tasks`: this file lives in `<repo>/src/task/`. */
 export const TASKS_DIR = resolve(import.meta.dirname, "../../tasks");
@@ -13,6 +13,34 @@ export interface LoadOptions {
 }
 
 const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+
+/** File extensions of the languages an external task may name without `candidateFile`. */
+const EXTENSIONS: Record<string, string> = {
+  python: "py",
+  javascript: "js",
+  typescript: "ts",
+  c: "c",
+  cpp: "cpp",
+  "c++": "cpp",
+  rust: "rs",
+  go: "go",
+  java: "java",
+  julia: "jl",
+  ruby: "rb",
+  lua: "lua",
+  shell: "sh",
+  bash: "sh",
+};
+
+/** The candidate's file name for an external task: `candidateFile`, else `program.<ext>`. */
+export function candidateFileName(external: ExternalEvaluator): string {
+  if (external.candidateFile) return external.candidateFile;
+  const ext = EXTENSIONS[external.language.toLowerCase()];
+  if (!ext) throw new Error(`no file extension known for language "${external.language}": set candidateFile`);
+  return `program.${ext}`;
+}
+
+type AnyDefinition = TaskDefinition | ExternalTaskDefinition;
 
 /**
  * Loads a task by id (`txn-scheduling`, looked up in `<repo>/tasks/<id>/task.ts`)
@@ -77,7 +105,7 @@ async function taskFolders(tasksDir: string): Promise<string[]> {
     .sort();
 }
 
-async function importDefinition(file: string): Promise<TaskDefinition> {
+async function importDefinition(file: string): Promise<AnyDefinition> {
   let mod: { default?: unknown };
   try {
     mod = await import(pathToFileURL(file).href);
@@ -91,7 +119,7 @@ async function importDefinition(file: string): Promise<TaskDefinition> {
   if (problems.length > 0) {
     throw new Error(`${file}: invalid task definition:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
   }
-  return mod.default as TaskDefinition;
+  return mod.default as AnyDefinition;
 }
 
 function describe(value: unknown): string {
@@ -157,8 +185,9 @@ function definitionProblems(value: unknown, file: string): string[] {
     if (obj(def.limits)) {
       need("limits.timeoutMs", positive(def.limits.timeoutMs), "a positive number", def.limits.timeoutMs);
       need("limits.memoryMb", positive(def.limits.memoryMb), "a positive number", def.limits.memoryMb);
+      need("limits.cpuMs", positive(def.limits.cpuMs), "a positive number", def.limits.cpuMs);
     } else {
-      need("limits", false, "{ timeoutMs?, memoryMb? }", def.limits);
+      need("limits", false, "{ timeoutMs?, memoryMb?, cpuMs? }", def.limits);
     }
   }
   if (def.files !== undefined) {
@@ -171,20 +200,79 @@ function definitionProblems(value: unknown, file: string): string[] {
       need("files", false, "{ spec?, initial?, driver? }", def.files);
     }
   }
-  for (const fn of ["workloads", "check", "aggregate"]) {
+  const external = def.external;
+  if (external !== undefined) {
+    if (obj(external)) {
+      const cmd = external.command;
+      const okCommand =
+        (typeof cmd === "string" && cmd.trim() !== "") ||
+        (Array.isArray(cmd) && cmd.length > 0 && cmd.every((a) => typeof a === "string" && a !== ""));
+      need("external.command", okCommand, "a command string or a non-empty list of arguments", cmd);
+      need("external.language", str(external.language), 'a language such as "python"', external.language);
+      const file = external.candidateFile;
+      if (file !== undefined)
+        need("external.candidateFile", str(file) && basename(file as string) === file, "a file name", file);
+      else if (str(external.language)) {
+        try {
+          candidateFileName(external as unknown as ExternalEvaluator);
+        } catch (err) {
+          problems.push(`field "external.candidateFile": ${(err as Error).message}`);
+        }
+      }
+    } else {
+      need("external", false, "{ command, language, candidateFile? }", external);
+    }
+  }
+  for (const fn of external === undefined
+    ? ["workloads", "check", "aggregate"]
+    : ["workloads", "aggregate"]) {
     need(fn, typeof def[fn] === "function", "a function", def[fn]);
+  }
+  if (def.stages !== undefined) {
+    if (Array.isArray(def.stages)) {
+      const names = new Set<string>();
+      def.stages.forEach((stage: unknown, i: number) => {
+        const at = `stages[${i}]`;
+        if (!obj(stage)) {
+          need(at, false, "{ name, workloads, threshold }", stage);
+          return;
+        }
+        need(`${at}.name`, str(stage.name), "a non-empty string", stage.name);
+        if (str(stage.name)) {
+          if (names.has(stage.name as string))
+            problems.push(`field "${at}.name": "${stage.name}" appears twice`);
+          names.add(stage.name as string);
+        }
+        const w = stage.workloads;
+        const okWorkloads =
+          typeof w === "function" ||
+          (Array.isArray(w) && w.length > 0 && w.every((id) => typeof id === "string" && id !== ""));
+        need(`${at}.workloads`, okWorkloads, "a non-empty list of workload ids or a filter function", w);
+        const t = stage.threshold;
+        need(
+          `${at}.threshold`,
+          num(t) && (t as number) >= 0 && (t as number) <= 100,
+          "a score from 0 to 100",
+          t,
+        );
+      });
+    } else {
+      need("stages", false, "a list of { name, workloads, threshold }", def.stages);
+    }
   }
   if (def.feedback !== undefined)
     need("feedback", typeof def.feedback === "function", "a function", def.feedback);
   return problems;
 }
 
-async function readTaskFiles(def: TaskDefinition, file: string): Promise<Task> {
+async function readTaskFiles(def: AnyDefinition, file: string): Promise<Task> {
   const dir = resolve(dirname(file), def.dir);
+  const external = def.external;
+  const initialDefault = external ? `initial${extname(candidateFileName(external))}` : "initial.ts";
   const paths = {
     spec: join(dir, def.files?.spec ?? "spec.md"),
-    initial: join(dir, def.files?.initial ?? "initial.ts"),
-    driver: join(dir, def.files?.driver ?? "driver.ts"),
+    initial: join(dir, def.files?.initial ?? initialDefault),
+    driver: external ? "" : join(dir, def.files?.driver ?? "driver.ts"),
   };
   const read = async (field: "spec" | "initial") => {
     try {
@@ -195,7 +283,7 @@ async function readTaskFiles(def: TaskDefinition, file: string): Promise<Task> {
   };
   const spec = await read("spec");
   const initialCode = await read("initial");
-  if (!existsSync(paths.driver)) {
+  if (!external && !existsSync(paths.driver)) {
     throw new Error(`${file}: field "files.driver": no driver at ${paths.driver}`);
   }
   // Bound, not spread: a definition may be a class instance whose methods use `this`.
@@ -207,13 +295,15 @@ async function readTaskFiles(def: TaskDefinition, file: string): Promise<Task> {
     metric: def.metric,
     anchors: def.anchors,
     workloads: def.workloads.bind(def),
-    check: def.check.bind(def),
     aggregate: def.aggregate.bind(def),
     spec,
     initialCode,
     driverPath: paths.driver,
     initialPath: paths.initial,
   };
+  if (def.external === undefined) task.check = def.check.bind(def);
+  if (external) task.external = external;
+  if (def.stages) task.stages = def.stages;
   if (def.files) task.files = def.files;
   if (def.limits) task.limits = def.limits;
   if (def.feedback) task.feedback = def.feedback.bind(def);
