@@ -1,10 +1,13 @@
 import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { Evaluator } from "../src/evaluate/index.ts";
+import type { Evaluation } from "../src/core/types.ts";
+import { type EvaluationCache, Evaluator, FileEvaluationCache } from "../src/evaluate/index.ts";
 import type { Sandbox, SandboxJob, SandboxResult } from "../src/sandbox/index.ts";
 import { ProcessSandbox } from "../src/sandbox/index.ts";
-import type { Task } from "../src/task/index.ts";
+import type { RunInfo, Task } from "../src/task/index.ts";
 import { loadTask } from "../src/task/index.ts";
 
 const fixture = join(import.meta.dirname, "fixtures", "sum-task");
@@ -330,4 +333,177 @@ export function solve() {
       });
     }
   });
+});
+
+describe("cascade stages (train split)", () => {
+  const staged = (stages: Task["stages"]): Task => ({ ...task, stages });
+  const quick = [{ name: "quick", workloads: ["small"], threshold: 50 }];
+
+  test("a candidate above each threshold runs every stage, then the full split", async () => {
+    const { ev, counting } = evaluator({}, staged(quick));
+    const e = await ev.evaluate(GOOD, "train");
+    assert.equal(e.status, "ok");
+    assert.equal(e.score, 100);
+    assert.deepEqual(
+      e.stages.map((s) => [s.name, s.score, s.passed]),
+      [
+        ["quick", 100, true],
+        ["full", 100, true],
+      ],
+    );
+    // The quick stage's workload is not run twice.
+    assert.equal(counting.runs, 2);
+    assert.equal(e.workloads.length, 3);
+  });
+
+  test("a candidate below a threshold stops there, with that stage's score and a note", async () => {
+    const { ev, counting } = evaluator({}, staged(quick));
+    const e = await ev.evaluate(`export function solve() { return { sum: 0 }; }`, "train");
+    assert.equal(e.status, "ok");
+    assert.equal(e.score, 0);
+    assert.deepEqual(e.stages, [{ name: "quick", score: 0, metrics: { relError: 1 }, passed: false }]);
+    assert.deepEqual(
+      e.workloads.map((w) => w.workload),
+      ["small"],
+    );
+    assert.equal(counting.runs, 1);
+    assert.match(e.feedback, /cascade stage "quick" over 1 of 3 workloads, below the 50 needed/);
+  });
+
+  test("a failure in a later stage keeps the earlier stages' results", async () => {
+    const code = `export function solve(xs: number[]) {\n  if (xs.length > 1000) while (true) {}\n  return { sum: xs.reduce((a, b) => a + b, 0) };\n}`;
+    const { ev } = evaluator({ timeoutMs: 1500 }, staged(quick));
+    const e = await ev.evaluate(code, "train");
+    assert.equal(e.status, "timeout");
+    assert.deepEqual(
+      e.stages.map((s) => [s.name, s.passed]),
+      [
+        ["quick", true],
+        ["full", false],
+      ],
+    );
+    assert.deepEqual(
+      e.workloads.map((w) => [w.workload, w.valid]),
+      [
+        ["small", true],
+        ["mixed", true],
+        ["large", false],
+      ],
+    );
+  });
+
+  test("stages may select workloads with a filter; the test split and cascade: false run everything at once", async () => {
+    const byFilter = staged([
+      {
+        name: "short",
+        workloads: (w) => (w.input as { numbers: number[] }).numbers.length < 1000,
+        threshold: 10,
+      },
+    ]);
+    const { ev, counting } = evaluator({}, byFilter);
+    const e = await ev.evaluate(task.initialCode, "train");
+    assert.deepEqual(
+      e.stages.map((s) => s.name),
+      ["short", "full"],
+    );
+    const t = await ev.evaluate(task.initialCode, "test");
+    assert.deepEqual(
+      t.stages.map((s) => s.name),
+      ["full"],
+    );
+    assert.equal(counting.runs, 3);
+    const off = evaluator({ cascade: false }, byFilter);
+    const all = await off.ev.evaluate(task.initialCode, "train");
+    assert.deepEqual(
+      all.stages.map((s) => s.name),
+      ["full"],
+    );
+    assert.equal(off.counting.runs, 1);
+    assert.notEqual(off.ev.cacheKey(GOOD, "train"), ev.cacheKey(GOOD, "train"));
+  });
+
+  test("a stage naming a workload the split lacks, or selecting none, is a task bug", async () => {
+    const unknown = await evaluator(
+      {},
+      staged([{ name: "q", workloads: ["nope"], threshold: 0 }]),
+    ).ev.evaluate(GOOD, "train");
+    assert.match(
+      unknown.error ?? "",
+      /task bug: stage "q" names workload "nope", which the train split lacks/,
+    );
+    const none = await evaluator(
+      {},
+      staged([{ name: "q", workloads: () => false, threshold: 0 }]),
+    ).ev.evaluate(GOOD, "train");
+    assert.match(none.error ?? "", /task bug: stage "q" selects no workloads/);
+  });
+});
+
+describe("persistent cache", () => {
+  test("evaluations survive a restart through a FileEvaluationCache", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "adrs-cache-"));
+    try {
+      const first = evaluator({ cacheSize: 100, cache: new FileEvaluationCache(dir) });
+      const a = await first.ev.evaluate(GOOD, "train");
+      assert.equal(first.counting.runs, 1);
+      // A new process: an empty in-memory cache, the same folder.
+      const second = evaluator({ cacheSize: 100, cache: new FileEvaluationCache(dir) });
+      const b = await second.ev.evaluate(GOOD, "train");
+      assert.equal(second.counting.runs, 0);
+      assert.deepEqual(b, a);
+      assert.deepEqual(second.ev.stats, { hits: 1, misses: 0 });
+      // Another memory limit is another key.
+      const third = evaluator({ cacheSize: 100, memoryMb: 128, cache: new FileEvaluationCache(dir) });
+      await third.ev.evaluate(GOOD, "train");
+      assert.equal(third.counting.runs, 1);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test("timeouts are not stored; a broken or failing backend only costs a re-run", async () => {
+    const stored = new Map<string, Evaluation>();
+    const backend: EvaluationCache = {
+      get: (k) => stored.get(k),
+      set: (k, e) => {
+        stored.set(k, e);
+      },
+    };
+    const { ev } = evaluator({ cacheSize: 0, cache: backend, timeoutMs: 800 });
+    await ev.evaluate("export function solve() { while (true) {} }", "train");
+    assert.equal(stored.size, 0);
+    const failing: EvaluationCache = {
+      get: () => {
+        throw new Error("disk gone");
+      },
+      set: () => Promise.reject(new Error("disk gone")),
+    };
+    const f = evaluator({ cache: failing });
+    assert.equal((await f.ev.evaluate(GOOD, "train")).score, 100);
+    const garbage: EvaluationCache = {
+      get: () => ({ nonsense: true }) as unknown as Evaluation,
+      set: () => undefined,
+    };
+    const g = evaluator({ cache: garbage });
+    assert.equal((await g.ev.evaluate(GOOD, "train")).score, 100);
+    assert.equal(g.counting.runs, 1);
+  });
+});
+
+test("check receives the call's duration and CPU time, measured by the sandbox", async () => {
+  const seen: RunInfo[] = [];
+  const timed: Task = {
+    ...task,
+    check: (w, output, run) => {
+      if (run) seen.push(run);
+      return (task.check as NonNullable<Task["check"]>)(w, output, run);
+    },
+  };
+  const { ev } = evaluator({}, timed);
+  await ev.evaluate(GOOD, "train");
+  assert.equal(seen.length, 3);
+  for (const r of seen) {
+    assert.ok(r.durationMs >= 0);
+    assert.equal(typeof r.cpuMs, "number");
+  }
 });

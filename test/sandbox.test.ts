@@ -269,6 +269,44 @@ describe("ProcessSandbox", () => {
     await assert.rejects(s.run(job(script("return 1;"))), /closed/);
   });
 
+  test("a CPU-time limit below the wall clock ends a spinning job, naming the limit", async () => {
+    const r = await sandbox.run(job(script("while (true) {}"), [1], { timeoutMs: 10_000, cpuMs: 400 }));
+    assert.equal(r.status, "timeout");
+    assert.equal(r.error, "CPU time limit of 400 ms exceeded");
+  });
+
+  test("durations come from outside the realm, whatever the candidate does to its clocks", async () => {
+    const body = "const until = real() + 40; while (real() < until) {} Date.now = () => 0; performance.now = () => 0; return 1;";
+    const r = await sandbox.run(job(script(body, "const real = Date.now;"), [1, 2]));
+    assert.equal(r.status, "ok");
+    for (const o of r.outputs) {
+      assert.ok(o.durationMs >= 35, String(o.durationMs));
+      assert.ok((o.cpuMs ?? 0) > 0);
+    }
+  });
+
+  test("the protection in force is exposed once known", async () => {
+    const p = await sandbox.ready();
+    assert.equal(sandbox.protection, p);
+    assert.ok(["bwrap", "permission"].includes(p.kind), p.kind);
+    assert.match(p.summary, /isolated-vm/);
+  });
+
+  test("the fallback, Node's permission model, runs jobs too, and says so once", async () => {
+    const lines: string[] = [];
+    const s = new ProcessSandbox({ protection: "permission", warm: 0, log: (l) => lines.push(l) });
+    try {
+      const r = await s.run(job(script("return input * 3;"), [1, 2]));
+      assert.equal(r.status, "ok", r.error);
+      assert.deepEqual(values(r), [3, 6]);
+      assert.equal(s.protection?.kind, "permission");
+      await s.run(job(script("return 1;")));
+      assert.ok(lines.length <= 1, "one line, at most, per process");
+    } finally {
+      await s.close();
+    }
+  });
+
   test("stack frames map back to the candidate's source", async () => {
     const code = `export function solve(xs: number[]) {\n  const o: any = null;\n  return o.sum;\n}\n`;
     const b = await bundleCandidate({ code, taskDir, driverPath });

@@ -244,7 +244,7 @@ export class Evaluator {
         for (const r of batch.results) done.set(r.workload, r);
         for (const id of batch.thrown) thrown.add(id);
         if (batch.log.trim() !== "") logs.push(batch.log);
-        external = { feedback: batch.feedback, metrics: batch.metrics, artifacts: batch.artifacts };
+        external = mergeExternal(external, batch);
         if (batch.status !== "ok") {
           const error = batch.error ?? `sandbox status ${batch.status}`;
           const evaluation = this.failure(
@@ -499,6 +499,19 @@ export class Evaluator {
     if (external.artifacts) evaluation.artifacts = external.artifacts;
     return evaluation;
   }
+}
+
+/** An external evaluator's texts of several runs (cascade stages) read as one. */
+function mergeExternal(
+  a: Pick<Batch, "feedback" | "metrics" | "artifacts">,
+  b: Pick<Batch, "feedback" | "metrics" | "artifacts">,
+): Pick<Batch, "feedback" | "metrics" | "artifacts"> {
+  const out: Pick<Batch, "feedback" | "metrics" | "artifacts"> = {};
+  const feedback = [a.feedback, b.feedback].filter((t): t is string => t !== undefined && t !== "");
+  if (feedback.length > 0) out.feedback = feedback.join("\n");
+  if (a.metrics || b.metrics) out.metrics = { ...a.metrics, ...b.metrics };
+  if (a.artifacts || b.artifacts) out.artifacts = { ...a.artifacts, ...b.artifacts };
+  return out;
 }
 
 function failedStage(name: string, metrics: Metrics = {}): StageResult {

@@ -1,0 +1,81 @@
+/**
+ * Children die with the engine: killed by SIGKILL (nothing runs in the engine
+ * then), ended by SIGINT, or leaving through process.exit with a job running.
+ * Each sandbox child carries a `--label=…` on its command line, so the test can
+ * look for survivors in /proc.
+ */
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, test } from "node:test";
+import { ProcessSandbox, type ProtectionChoice } from "../src/sandbox/index.ts";
+
+const parent = join(import.meta.dirname, "fixtures", "sandbox-parent.ts");
+
+/** Pids of processes whose command line contains `tag`. */
+function processesWith(tag: string): number[] {
+  const found: number[] = [];
+  for (const pid of readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
+    try {
+      const cmdline = readFileSync(`/proc/${pid}/cmdline`, "utf8");
+      // Zombies have an empty command line; the tag is in the runner's arguments.
+      if (cmdline.includes(tag)) found.push(Number(pid));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return found;
+}
+
+async function gone(tag: string, waitMs: number): Promise<number[]> {
+  const until = Date.now() + waitMs;
+  let left = processesWith(tag);
+  while (left.length > 0 && Date.now() < until) {
+    await new Promise((r) => setTimeout(r, 100));
+    left = processesWith(tag);
+  }
+  return left;
+}
+
+async function startParent(protection: ProtectionChoice, label: string, mode: "kill" | "exit") {
+  const child = spawn(process.execPath, ["--import", "tsx", parent, protection, label, mode], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  const exited = new Promise<void>((resolve) => child.on("exit", () => resolve()));
+  await new Promise<void>((resolve, reject) => {
+    let out = "";
+    child.stdout.on("data", (b: Buffer) => {
+      out += b.toString();
+      if (out.includes("running")) resolve();
+    });
+    child.on("exit", (code) => reject(new Error(`the parent exited early (code ${code})`)));
+  });
+  return { child, exited };
+}
+
+const kinds: ProtectionChoice[] = ["permission"];
+const probe = new ProcessSandbox({ log: () => undefined });
+const detected = await probe.ready();
+await probe.close();
+if (detected.kind === "bwrap") kinds.unshift("bwrap");
+
+describe("sandbox children die with the engine", () => {
+  for (const protection of kinds) {
+    for (const [how, signal] of [
+      ["SIGKILL", "SIGKILL"],
+      ["SIGINT", "SIGINT"],
+      ["process.exit", undefined],
+    ] as const) {
+      test(`${protection}: the engine ends by ${how}`, async () => {
+        const label = `adrs-test-${protection}-${how.replace(".", "")}-${process.pid}`;
+        const { child, exited } = await startParent(protection, label, signal ? "kill" : "exit");
+        // The running job's child and the waiting one.
+        assert.ok(processesWith(label).length >= 1, "the children are up");
+        if (signal) child.kill(signal);
+        await exited;
+        assert.deepEqual(await gone(label, 10_000), [], "no child outlives the engine");
+      });
+    }
+  }
+});
