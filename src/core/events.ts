@@ -1,5 +1,5 @@
 import type { RngState } from "./rng.ts";
-import type { Evaluation, Program, Usage } from "./types.ts";
+import type { Evaluation, ModelCall, Program, Usage } from "./types.ts";
 
 /**
  * Every change of a run's state is one of these, appended to the store.
@@ -26,6 +26,8 @@ export type RunEvent =
       /** Engine RNG state after this proposal's selection, so a resumed run continues the same stream. */
       rng: RngState;
     }
+  /** One request to a model, with its exact messages and reply: the cost ledger and the recording replay reads. */
+  | ({ type: "model_called" } & ModelCall)
   | { type: "edit_rejected"; candidateId: string; reason: string }
   | { type: "evaluation_finished"; candidateId: string; evaluation: Evaluation }
   | { type: "program_inserted"; program: Program }

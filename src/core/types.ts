@@ -72,6 +72,55 @@ export interface Usage {
   costUsd: number;
 }
 
+/** One message of a conversation with a model. */
+export interface ChatMessage {
+  role: "system" | "user" | "assistant";
+  content: string;
+}
+
+/**
+ * How a model call ended: "ok"; "empty" (no text); "truncated" (cut by the
+ * token limit); or, when it failed after every retry, the failure's kind
+ * (src/llm/errors.ts), "budget" when the dollar budget stopped it.
+ */
+export type CallOutcome = "ok" | "empty" | "truncated" | (string & {});
+
+/**
+ * One request to a model as the cost ledger records it: who asked (role and
+ * candidate), what was sent and received, and what it cost. Every role that
+ * calls a model (mutation, repair, and later judges and summaries) is recorded
+ * the same way, so one ledger covers the run.
+ */
+export interface ModelCall {
+  /** The candidate the call worked for; null for calls that serve the run as a whole. */
+  candidateId: string | null;
+  /** The iteration the call belongs to (the candidate's), for rests counted in iterations. */
+  iteration: number | null;
+  /** mutation | repair | … */
+  role: string;
+  /** `provider:name`. */
+  model: string;
+  /** Exactly what was sent. */
+  messages: ChatMessage[];
+  temperature?: number;
+  maxTokens?: number;
+  /** Hash of the model and messages: how a replay finds the reply. */
+  requestHash: string;
+  /** The text received; null when no reply came. */
+  reply: string | null;
+  finishReason: string | null;
+  /** Every billed attempt of the call, retries included. */
+  usage: Usage;
+  /** True when some token counts are chars/4 estimates (the provider reported none). */
+  usageEstimated?: boolean;
+  outcome: CallOutcome;
+  /** The failure's message when the call failed. */
+  error?: string;
+  /** Attempts made by our retry layer (each may include the SDK's own retries). */
+  attempts: number;
+  durationMs: number;
+}
+
 /** Why a proposal did not become a candidate. */
 export interface Rejection {
   reason: string;

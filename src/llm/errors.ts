@@ -4,14 +4,17 @@ import type { Usage } from "../core/types.ts";
  * Why a model call failed after every retry.
  *
  * - `rate_limit`, `server`, `timeout`, `connection`: transport faults the SDK
- *   already retried (429, 5xx/408/409, no response in time, connection refused/reset).
+ *   (or, for Gemini, our fetch layer) already retried (429, 5xx/408/409, no
+ *   response in time, connection refused/reset).
  * - `cut`: a 200 reply whose body stopped before the model finished (socket
  *   closed mid-stream, or a stream that stalled longer than the timeout).
- * - `bad_response`: a 200 reply that is not a chat completion (non-JSON body,
+ * - `bad_response`: a 200 reply that is not a completion (non-JSON body,
  *   malformed SSE, no choices).
  * - `auth`: 401/403; `bad_request`: other 4xx (unknown model, prompt too long).
  *   Retrying these gives the same answer, so an engine may choose to stop on them.
  * - `aborted`: the caller's signal fired.
+ * - `budget`: not sent, because the dollar budget cannot hold its cost.
+ * - `replay_missing`: a replay has no recorded reply for this request.
  */
 export type LlmErrorKind =
   | "rate_limit"
@@ -22,11 +25,24 @@ export type LlmErrorKind =
   | "bad_response"
   | "auth"
   | "bad_request"
-  | "aborted";
+  | "aborted"
+  | "budget"
+  | "replay_missing";
+
+/**
+ * Kinds that say nothing about the model's health (the caller stopped it, or it
+ * was never sent), so they neither count toward resting a model nor retry.
+ */
+export const NOT_MODEL_FAULTS: ReadonlySet<string> = new Set<LlmErrorKind>([
+  "aborted",
+  "budget",
+  "replay_missing",
+]);
 
 /**
  * The only error an `LlmClient.complete` throws for a failed call. The engine
- * treats it as a failed proposal, never as fatal to the run.
+ * treats it as a failed proposal, never as fatal to the run, except `budget`
+ * (the run drains and stops) and `replay_missing` (a replay cannot go on).
  */
 export class LlmError extends Error {
   override name = "LlmError";
@@ -35,13 +51,15 @@ export class LlmError extends Error {
   readonly model: string;
   /** HTTP status, when the failure was an HTTP error reply. */
   readonly status: number | undefined;
-  /** Calls made by our retry layer; each may include the SDK's own retries. */
+  /** Calls made by our retry layer; each may include the SDK's own retries. 0: nothing was sent. */
   readonly attempts: number;
   /**
    * Tokens and dollars the failed attempts are believed to have cost, so the
    * ledger can charge them: a stream that was cut had already been billed.
    */
   readonly usage: Usage;
+  /** True when some of `usage` is a chars/4 estimate. */
+  readonly usageEstimated: boolean;
 
   constructor(init: {
     kind: LlmErrorKind;
@@ -50,6 +68,7 @@ export class LlmError extends Error {
     status?: number;
     attempts?: number;
     usage?: Usage;
+    usageEstimated?: boolean;
     cause?: unknown;
   }) {
     super(init.message, init.cause === undefined ? undefined : { cause: init.cause });
@@ -58,5 +77,6 @@ export class LlmError extends Error {
     this.status = init.status;
     this.attempts = init.attempts ?? 1;
     this.usage = init.usage ?? { inputTokens: 0, outputTokens: 0, costUsd: 0 };
+    this.usageEstimated = init.usageEstimated ?? false;
   }
 }

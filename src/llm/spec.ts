@@ -1,8 +1,5 @@
 /** Providers this version can talk to. */
-export const SUPPORTED_PROVIDERS = ["openai"] as const;
-
-/** Providers we recognise by name but cannot call yet, so their error can say so instead of "unknown". */
-const PLANNED_PROVIDERS = ["anthropic", "gemini"] as const;
+export const SUPPORTED_PROVIDERS = ["openai", "anthropic", "gemini"] as const;
 
 export type Provider = (typeof SUPPORTED_PROVIDERS)[number];
 
@@ -39,15 +36,10 @@ export function parseModelSpec(spec: string): ModelSpec {
     );
   }
   if (name === "") throw new ModelSpecError(`model spec "${text}" has no model name after "${provider}:"`);
-  if ((PLANNED_PROVIDERS as readonly string[]).includes(provider)) {
-    throw new ModelSpecError(
-      `model spec "${text}": provider "${provider}" is not supported yet in this version ` +
-        `(supported: ${SUPPORTED_PROVIDERS.join(", ")}; OpenAI-compatible servers work through "openai:" with a baseUrl)`,
-    );
-  }
   if (!(SUPPORTED_PROVIDERS as readonly string[]).includes(provider)) {
     throw new ModelSpecError(
-      `model spec "${text}": unknown provider "${provider}" (supported: ${SUPPORTED_PROVIDERS.join(", ")})`,
+      `model spec "${text}": unknown provider "${provider}" (supported: ${SUPPORTED_PROVIDERS.join(", ")}; ` +
+        'other OpenAI-compatible servers work through "openai:" with a baseUrl)',
     );
   }
   return { provider: provider as Provider, name };

@@ -1,20 +1,27 @@
 /**
- * A loopback OpenAI-compatible chat server for tests: scripted replies and
- * faults over real HTTP, so the official SDK's retries, SSE parsing and
- * timeouts run exactly as they would against a provider.
+ * A loopback model server for tests that speaks three wire formats: OpenAI
+ * chat completions, Anthropic Messages and Gemini generateContent, each
+ * streamed (SSE) and not. Scripted replies and faults go over real HTTP, so
+ * the official SDKs' retries, SSE parsing and timeouts run exactly as they
+ * would against a provider.
  *
  *   const llm = await startMockLlm({ responder: (body) => makeReply(promptOf(body)) });
  *   const client = createClient({ model: "openai:mock", baseUrl: llm.url });
+ *   const claude = createClient({ model: "anthropic:mock", baseUrl: llm.urls.anthropic, apiKey: "k" });
  *   llm.enqueue({ fault: "429", retryAfterSeconds: 0 }, { text: "hello" });
  *   ...
  *   await llm.close();
+ *
+ * One queue and one responder serve all three formats; every request is
+ * recorded in `requests` in a common shape (messages with the system prompt
+ * first), with the format in `api` and the body as sent in `raw`.
  */
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 
 export interface MockReply {
   text: string;
-  /** Default "stop". */
+  /** "stop" (default), "length" (cut by the token limit) or any other reason; mapped to each format's name. */
   finishReason?: string;
   /** Default: prompt ≈ chars/4 of the messages, completion ≈ chars/4 of the text. "none" omits usage. */
   usage?: { promptTokens: number; completionTokens: number; cachedTokens?: number } | "none";
@@ -23,13 +30,13 @@ export interface MockReply {
 }
 
 export type MockFault =
-  /** 429 with a Retry-After header (seconds; 0 lets a test retry at once), or retry-after-ms. */
+  /** 429 with a Retry-After header (seconds; 0 lets a test retry at once), or retry-after-ms. Gemini also gets a RetryInfo. */
   | { fault: "429"; retryAfterSeconds?: number; retryAfterMs?: number }
-  /** 500; retry-after-ms only when given, else the client backs off on its own. */
-  | { fault: "500"; retryAfterMs?: number }
+  /** A 5xx (default 500); retry-after-ms only when given, else the client backs off on its own. */
+  | { fault: "500"; status?: number; retryAfterMs?: number }
   /** Accepts the request and never answers; after `ms` (when given) drops the connection. */
   | { fault: "timeout"; ms?: number }
-  /** 200 and part of the body (a first SSE chunk, or half a JSON object), then the socket is destroyed. */
+  /** 200 and part of the body (a first SSE event, or half a JSON object), then the socket is destroyed. */
   | { fault: "cut" }
   /** 200 and part of the body, then silence with the socket open (until the client gives up or `ms`). */
   | { fault: "stall"; ms?: number }
@@ -38,7 +45,14 @@ export type MockFault =
 
 export type MockStep = MockReply | MockFault;
 
-/** The JSON body of a chat completion request, as the client sent it. */
+export type MockApi = "openai" | "anthropic" | "gemini";
+
+/**
+ * A request as the mock saw it. For OpenAI it is the JSON body as sent; for
+ * the other formats the common fields are filled from theirs (the system
+ * prompt becomes the first message, Gemini's "model" role becomes
+ * "assistant", token limits appear as `max_tokens`).
+ */
 export interface ChatRequestBody {
   model: string;
   messages: Array<{ role: string; content: unknown }>;
@@ -48,6 +62,10 @@ export interface ChatRequestBody {
   max_tokens?: number;
   max_completion_tokens?: number;
   seed?: number;
+  /** Which wire format the request came in. */
+  api?: MockApi;
+  /** The body as sent, for format-specific checks. */
+  raw?: unknown;
   [key: string]: unknown;
 }
 
@@ -65,9 +83,11 @@ export interface MockLlmOptions {
 }
 
 export interface MockLlm {
-  /** Base URL including `/v1`, for `baseUrl`. */
+  /** OpenAI base URL, including `/v1`. */
   url: string;
-  /** Every chat completion request body received, in order, faults included. */
+  /** The `baseUrl` to give each provider's client. */
+  urls: Record<MockApi, string>;
+  /** Every model request received, in order, faults included. */
   requests: ChatRequestBody[];
   /** The headers of each entry of `requests`. */
   headers: IncomingHttpHeaders[];
@@ -100,6 +120,57 @@ function tokens(chars: number): number {
   return Math.ceil(chars / 4);
 }
 
+type Rec = Record<string, unknown>;
+const isRec = (v: unknown): v is Rec => typeof v === "object" && v !== null && !Array.isArray(v);
+
+/** Anthropic's body in the common shape. */
+function fromAnthropic(raw: Rec): ChatRequestBody {
+  if (!Array.isArray(raw.messages)) throw new Error("messages: must be an array");
+  if (typeof raw.max_tokens !== "number") throw new Error("max_tokens: required");
+  const system =
+    typeof raw.system === "string" ? raw.system : Array.isArray(raw.system) ? contentText(raw.system) : "";
+  const messages = (raw.messages as Rec[]).map((m) => ({ role: String(m.role), content: m.content }));
+  return {
+    model: String(raw.model),
+    messages: system ? [{ role: "system", content: system }, ...messages] : messages,
+    stream: raw.stream === true,
+    ...(typeof raw.temperature === "number" ? { temperature: raw.temperature } : {}),
+    max_tokens: raw.max_tokens,
+    api: "anthropic",
+    raw,
+  };
+}
+
+/** Gemini's body in the common shape; the model and streaming come from the URL. */
+function fromGemini(raw: Rec, model: string, stream: boolean): ChatRequestBody {
+  if (!Array.isArray(raw.contents)) throw new Error("contents: must be an array");
+  const parts = (c: unknown) =>
+    isRec(c) && Array.isArray(c.parts)
+      ? (c.parts as Rec[]).map((p) => (typeof p.text === "string" ? p.text : "")).join("")
+      : "";
+  const system = raw.systemInstruction ? parts(raw.systemInstruction) : "";
+  const messages = (raw.contents as Rec[]).map((c) => ({
+    role: c.role === "model" ? "assistant" : String(c.role ?? "user"),
+    content: parts(c),
+  }));
+  const config = isRec(raw.generationConfig) ? raw.generationConfig : {};
+  return {
+    model,
+    messages: system ? [{ role: "system", content: system }, ...messages] : messages,
+    stream,
+    ...(typeof config.temperature === "number" ? { temperature: config.temperature } : {}),
+    ...(typeof config.maxOutputTokens === "number" ? { max_tokens: config.maxOutputTokens } : {}),
+    ...(typeof config.seed === "number" ? { seed: config.seed } : {}),
+    api: "gemini",
+    raw,
+  };
+}
+
+const anthropicStop = (reason: string) =>
+  reason === "stop" ? "end_turn" : reason === "length" ? "max_tokens" : reason;
+const geminiFinish = (reason: string) =>
+  reason === "stop" ? "STOP" : reason === "length" ? "MAX_TOKENS" : reason.toUpperCase();
+
 export async function startMockLlm(options: MockLlmOptions = {}): Promise<MockLlm> {
   const queue: MockStep[] = [];
   const requests: ChatRequestBody[] = [];
@@ -129,7 +200,45 @@ export async function startMockLlm(options: MockLlmOptions = {}): Promise<MockLl
     res.writeHead(status, { "content-type": "application/json", ...extra });
     res.end(JSON.stringify(body));
   };
-  const apiError = (message: string, type: string) => ({ error: { message, type, param: null, code: null } });
+
+  /** Each format's error body. */
+  const apiError = (api: MockApi, status: number, message: string, retryDelaySeconds?: number) => {
+    if (api === "anthropic") {
+      const type =
+        status === 429
+          ? "rate_limit_error"
+          : status === 529
+            ? "overloaded_error"
+            : status >= 500
+              ? "api_error"
+              : "invalid_request_error";
+      return { type: "error", error: { type, message } };
+    }
+    if (api === "gemini") {
+      const statusName =
+        status === 429 ? "RESOURCE_EXHAUSTED" : status >= 500 ? "INTERNAL" : "INVALID_ARGUMENT";
+      return {
+        error: {
+          code: status,
+          message,
+          status: statusName,
+          ...(retryDelaySeconds === undefined
+            ? {}
+            : {
+                details: [
+                  {
+                    "@type": "type.googleapis.com/google.rpc.RetryInfo",
+                    retryDelay: `${retryDelaySeconds}s`,
+                  },
+                ],
+              }),
+        },
+      };
+    }
+    const type =
+      status === 429 ? "rate_limit_error" : status >= 500 ? "server_error" : "invalid_request_error";
+    return { error: { message, type, param: null, code: null } };
+  };
 
   const dropAfter = (req: IncomingMessage, ms: number) => {
     const t = later(ms, () => req.socket.destroy());
@@ -144,25 +253,33 @@ export async function startMockLlm(options: MockLlmOptions = {}): Promise<MockLl
     res.write(data, () => res.socket?.destroy());
   };
 
-  const reply = async (res: ServerResponse, body: ChatRequestBody, step: MockReply) => {
-    if (step.delayMs) await sleep(step.delayMs);
-    // Not req.destroyed: a request auto-destroys once its body has been read.
-    if (res.destroyed || res.socket?.destroyed !== false) return;
+  const usageOf = (body: ChatRequestBody, step: MockReply) => {
+    if (step.usage === "none") return undefined;
+    return {
+      prompt: step.usage?.promptTokens ?? tokens(promptOf(body).length),
+      completion: step.usage?.completionTokens ?? tokens(step.text.length),
+      cached: step.usage?.cachedTokens ?? 0,
+    };
+  };
+  const pieces = (text: string) => {
+    const out: string[] = [];
+    for (let i = 0; i < text.length; i += chunkChars) out.push(text.slice(i, i + chunkChars));
+    return out;
+  };
+  const sse = (res: ServerResponse) =>
+    res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" });
+
+  const replyOpenAi = (res: ServerResponse, body: ChatRequestBody, step: MockReply) => {
     const id = `chatcmpl-mock-${++nextId}`;
     const stamp = created++;
     const finishReason = step.finishReason ?? "stop";
-    const promptTokens = tokens(promptOf(body).length);
-    const usage =
-      step.usage === "none"
-        ? undefined
-        : {
-            prompt_tokens: step.usage?.promptTokens ?? promptTokens,
-            completion_tokens: step.usage?.completionTokens ?? tokens(step.text.length),
-            total_tokens:
-              (step.usage?.promptTokens ?? promptTokens) +
-              (step.usage?.completionTokens ?? tokens(step.text.length)),
-            prompt_tokens_details: { cached_tokens: step.usage?.cachedTokens ?? 0 },
-          };
+    const u = usageOf(body, step);
+    const usage = u && {
+      prompt_tokens: u.prompt,
+      completion_tokens: u.completion,
+      total_tokens: u.prompt + u.completion,
+      prompt_tokens_details: { cached_tokens: u.cached },
+    };
     if (!body.stream) {
       sendJson(res, 200, {
         id,
@@ -182,7 +299,7 @@ export async function startMockLlm(options: MockLlmOptions = {}): Promise<MockLl
       return;
     }
     const withUsage = body.stream_options?.include_usage === true;
-    res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" });
+    sse(res);
     const chunk = (delta: Record<string, unknown>, finish: string | null) =>
       `data: ${JSON.stringify({
         id,
@@ -193,9 +310,7 @@ export async function startMockLlm(options: MockLlmOptions = {}): Promise<MockLl
         ...(withUsage ? { usage: null } : {}),
       })}\n\n`;
     res.write(chunk({ role: "assistant", content: "" }, null));
-    for (let i = 0; i < step.text.length; i += chunkChars) {
-      res.write(chunk({ content: step.text.slice(i, i + chunkChars) }, null));
-    }
+    for (const piece of pieces(step.text)) res.write(chunk({ content: piece }, null));
     res.write(chunk({}, finishReason));
     if (withUsage && usage) {
       res.write(
@@ -205,56 +320,197 @@ export async function startMockLlm(options: MockLlmOptions = {}): Promise<MockLl
     res.end("data: [DONE]\n\n");
   };
 
+  const replyAnthropic = (res: ServerResponse, body: ChatRequestBody, step: MockReply) => {
+    const id = `msg_mock_${++nextId}`;
+    const stop = anthropicStop(step.finishReason ?? "stop");
+    const u = usageOf(body, step);
+    // Anthropic's input_tokens leaves out the tokens read from the cache.
+    const usage = u
+      ? {
+          input_tokens: u.prompt - u.cached,
+          output_tokens: u.completion,
+          cache_read_input_tokens: u.cached,
+          cache_creation_input_tokens: 0,
+        }
+      : { input_tokens: 0, output_tokens: 0 };
+    if (!body.stream) {
+      sendJson(res, 200, {
+        id,
+        type: "message",
+        role: "assistant",
+        model: body.model,
+        content: step.text === "" ? [] : [{ type: "text", text: step.text }],
+        stop_reason: stop,
+        stop_sequence: null,
+        usage,
+      });
+      return;
+    }
+    sse(res);
+    const event = (name: string, data: unknown) => `event: ${name}\ndata: ${JSON.stringify(data)}\n\n`;
+    res.write(
+      event("message_start", {
+        type: "message_start",
+        message: {
+          id,
+          type: "message",
+          role: "assistant",
+          model: body.model,
+          content: [],
+          stop_reason: null,
+          stop_sequence: null,
+          usage: { ...usage, output_tokens: 1 },
+        },
+      }),
+    );
+    res.write(
+      event("content_block_start", {
+        type: "content_block_start",
+        index: 0,
+        content_block: { type: "text", text: "" },
+      }),
+    );
+    res.write(event("ping", { type: "ping" }));
+    for (const piece of pieces(step.text)) {
+      res.write(
+        event("content_block_delta", {
+          type: "content_block_delta",
+          index: 0,
+          delta: { type: "text_delta", text: piece },
+        }),
+      );
+    }
+    res.write(event("content_block_stop", { type: "content_block_stop", index: 0 }));
+    res.write(
+      event("message_delta", {
+        type: "message_delta",
+        delta: { stop_reason: stop, stop_sequence: null },
+        usage: { output_tokens: usage.output_tokens },
+      }),
+    );
+    res.end(event("message_stop", { type: "message_stop" }));
+  };
+
+  const replyGemini = (res: ServerResponse, body: ChatRequestBody, step: MockReply) => {
+    const finish = geminiFinish(step.finishReason ?? "stop");
+    const u = usageOf(body, step);
+    const usageMetadata = u && {
+      promptTokenCount: u.prompt,
+      candidatesTokenCount: u.completion,
+      totalTokenCount: u.prompt + u.completion,
+      ...(u.cached ? { cachedContentTokenCount: u.cached } : {}),
+    };
+    const response = (text: string, finishReason: string | undefined, usage: unknown) => ({
+      candidates: [
+        {
+          content: { role: "model", parts: text === "" ? [] : [{ text }] },
+          ...(finishReason ? { finishReason } : {}),
+          index: 0,
+        },
+      ],
+      ...(usage ? { usageMetadata: usage } : {}),
+      modelVersion: body.model,
+      responseId: `mock-${++nextId}`,
+    });
+    if (!body.stream) {
+      sendJson(res, 200, response(step.text, finish, usageMetadata));
+      return;
+    }
+    sse(res);
+    const parts = pieces(step.text);
+    if (parts.length === 0) parts.push("");
+    parts.forEach((piece, i) => {
+      const last = i === parts.length - 1;
+      res.write(
+        `data: ${JSON.stringify(response(piece, last ? finish : undefined, last ? usageMetadata : undefined))}\r\n\r\n`,
+      );
+    });
+    res.end();
+  };
+
+  const reply = async (res: ServerResponse, body: ChatRequestBody, step: MockReply) => {
+    if (step.delayMs) await sleep(step.delayMs);
+    // Not req.destroyed: a request auto-destroys once its body has been read.
+    if (res.destroyed || res.socket?.destroyed !== false) return;
+    if (body.api === "anthropic") replyAnthropic(res, body, step);
+    else if (body.api === "gemini") replyGemini(res, body, step);
+    else replyOpenAi(res, body, step);
+  };
+
+  /** The start of a reply in the request's format, for cut and stalled bodies. */
+  const partialBody = (body: ChatRequestBody): string => {
+    const api = body.api ?? "openai";
+    if (!body.stream) {
+      if (api === "anthropic") return '{"id":"msg_mock_cut","type":"message","role":"assistant","cont';
+      if (api === "gemini") return '{"candidates":[{"content":{"role":"model","parts":[{"te';
+      return '{"id":"chatcmpl-mock-cut","object":"chat.completion","choices":[{"index":0,"mess';
+    }
+    if (api === "anthropic") {
+      return [
+        `event: message_start\ndata: ${JSON.stringify({ type: "message_start", message: { id: "msg_mock_cut", type: "message", role: "assistant", model: body.model, content: [], stop_reason: null, stop_sequence: null, usage: { input_tokens: tokens(promptOf(body).length), output_tokens: 1 } } })}\n\n`,
+        `event: content_block_start\ndata: ${JSON.stringify({ type: "content_block_start", index: 0, content_block: { type: "text", text: "" } })}\n\n`,
+        `event: content_block_delta\ndata: ${JSON.stringify({ type: "content_block_delta", index: 0, delta: { type: "text_delta", text: "partial rep" } })}\n\n`,
+      ].join("");
+    }
+    if (api === "gemini") {
+      return `data: ${JSON.stringify({ candidates: [{ content: { role: "model", parts: [{ text: "partial rep" }] }, index: 0 }] })}\r\n\r\n`;
+    }
+    const partial = {
+      id: `chatcmpl-mock-${++nextId}`,
+      object: "chat.completion.chunk",
+      created: created++,
+      model: body.model,
+      choices: [{ index: 0, delta: { role: "assistant", content: "partial rep" }, finish_reason: null }],
+    };
+    return `data: ${JSON.stringify(partial)}\n\n`;
+  };
+
   const fault = (req: IncomingMessage, res: ServerResponse, body: ChatRequestBody, step: MockFault) => {
+    const api = body.api ?? "openai";
     switch (step.fault) {
       case "429": {
         const extra: Record<string, string> = {};
         if (step.retryAfterMs !== undefined) extra["retry-after-ms"] = String(step.retryAfterMs);
         extra["retry-after"] = String(step.retryAfterSeconds ?? 1);
-        sendJson(res, 429, apiError("Rate limit reached (mock)", "rate_limit_error"), extra);
-        return;
-      }
-      case "500":
         sendJson(
           res,
-          500,
-          apiError("Internal server error (mock)", "server_error"),
+          429,
+          apiError(api, 429, "Rate limit reached (mock)", step.retryAfterSeconds ?? 1),
+          extra,
+        );
+        return;
+      }
+      case "500": {
+        const status = step.status ?? 500;
+        sendJson(
+          res,
+          status,
+          apiError(api, status, "Internal server error (mock)"),
           step.retryAfterMs === undefined ? {} : { "retry-after-ms": String(step.retryAfterMs) },
         );
         return;
+      }
       case "timeout": {
         if (step.ms !== undefined) dropAfter(req, step.ms);
         return;
       }
       case "cut":
       case "stall": {
-        const partialBody = (): string => {
-          if (!body.stream)
-            return '{"id":"chatcmpl-mock-cut","object":"chat.completion","choices":[{"index":0,"mess';
-          const partial = {
-            id: `chatcmpl-mock-${++nextId}`,
-            object: "chat.completion.chunk",
-            created: created++,
-            model: body.model,
-            choices: [
-              { index: 0, delta: { role: "assistant", content: "partial rep" }, finish_reason: null },
-            ],
-          };
-          return `data: ${JSON.stringify(partial)}\n\n`;
-        };
         res.writeHead(200, { "content-type": body.stream ? "text/event-stream" : "application/json" });
         if (step.fault === "cut") {
-          cutAfter(res, partialBody());
+          cutAfter(res, partialBody(body));
           return;
         }
-        res.write(partialBody());
+        res.write(partialBody(body));
         if (step.ms !== undefined) dropAfter(req, step.ms);
         return;
       }
       case "garbage":
         if (body.stream) {
           res.writeHead(200, { "content-type": "text/event-stream" });
-          res.end("data: {this is not json\n\ndata: [DONE]\n\n");
+          if (api === "anthropic") res.end("event: message_start\ndata: {this is not json\n\n");
+          else if (api === "gemini") res.end("data: {this is not json\r\n\r\n");
+          else res.end("data: {this is not json\n\ndata: [DONE]\n\n");
         } else {
           res.writeHead(200, { "content-type": "application/json" });
           res.end("<html><body>502 Bad Gateway</body></html>");
@@ -263,13 +519,27 @@ export async function startMockLlm(options: MockLlmOptions = {}): Promise<MockLl
     }
   };
 
-  const handleChat = async (req: IncomingMessage, res: ServerResponse, raw: string) => {
+  const handle = async (
+    req: IncomingMessage,
+    res: ServerResponse,
+    api: MockApi,
+    raw: string,
+    path: string,
+  ) => {
     let body: ChatRequestBody;
     try {
-      body = JSON.parse(raw) as ChatRequestBody;
-      if (!body || !Array.isArray(body.messages)) throw new Error("messages must be an array");
+      const parsed: unknown = JSON.parse(raw);
+      if (!isRec(parsed)) throw new Error("expected a JSON object");
+      if (api === "anthropic") body = fromAnthropic(parsed);
+      else if (api === "gemini") {
+        const m = /\/models\/([^/:]+):(generateContent|streamGenerateContent)$/.exec(path);
+        body = fromGemini(parsed, decodeURIComponent(m?.[1] ?? ""), m?.[2] === "streamGenerateContent");
+      } else {
+        if (!Array.isArray(parsed.messages)) throw new Error("messages must be an array");
+        body = { ...(parsed as ChatRequestBody), api: "openai" };
+      }
     } catch (error) {
-      sendJson(res, 400, apiError(`bad request body: ${(error as Error).message}`, "invalid_request_error"));
+      sendJson(res, 400, apiError(api, 400, `bad request body: ${(error as Error).message}`));
       return;
     }
     requests.push(body);
@@ -283,11 +553,7 @@ export async function startMockLlm(options: MockLlmOptions = {}): Promise<MockLl
         step = await responder(body);
       } catch (error) {
         // A 400 is not retried, so a broken responder shows up in the test as one clear error.
-        sendJson(
-          res,
-          400,
-          apiError(`mock responder threw: ${(error as Error).message}`, "invalid_request_error"),
-        );
+        sendJson(res, 400, apiError(api, 400, `mock responder threw: ${(error as Error).message}`));
         return;
       }
     }
@@ -296,14 +562,23 @@ export async function startMockLlm(options: MockLlmOptions = {}): Promise<MockLl
     else await reply(res, body, step);
   };
 
+  const route = (method: string | undefined, path: string): MockApi | null => {
+    if (method !== "POST") return null;
+    if (path === "/v1/chat/completions") return "openai";
+    if (path === "/v1/messages") return "anthropic";
+    if (/^\/(v1beta|v1)\/models\/[^/]+:(generateContent|streamGenerateContent)$/.test(path)) return "gemini";
+    return null;
+  };
+
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", () => {
-      const path = (req.url ?? "/").split("?")[0];
-      if (req.method === "POST" && path === "/v1/chat/completions") {
-        handleChat(req, res, Buffer.concat(chunks).toString("utf8")).catch((error: unknown) => {
-          if (!res.headersSent) sendJson(res, 500, apiError(String(error), "server_error"));
+      const path = (req.url ?? "/").split("?")[0] ?? "/";
+      const api = route(req.method, path);
+      if (api) {
+        handle(req, res, api, Buffer.concat(chunks).toString("utf8"), path).catch((error: unknown) => {
+          if (!res.headersSent) sendJson(res, 500, apiError(api, 500, String(error)));
           else res.destroy();
         });
         return;
@@ -320,7 +595,7 @@ export async function startMockLlm(options: MockLlmOptions = {}): Promise<MockLl
         });
         return;
       }
-      sendJson(res, 404, apiError(`no route ${req.method} ${path} on the mock`, "invalid_request_error"));
+      sendJson(res, 404, apiError("openai", 404, `no route ${req.method} ${path} on the mock`));
     });
   });
 
@@ -329,9 +604,12 @@ export async function startMockLlm(options: MockLlmOptions = {}): Promise<MockLl
     server.listen(0, "127.0.0.1", () => resolve());
   });
   const { port } = server.address() as AddressInfo;
+  const origin = `http://127.0.0.1:${port}`;
 
   return {
-    url: `http://127.0.0.1:${port}/v1`,
+    url: `${origin}/v1`,
+    // The Anthropic SDK appends /v1/messages, the Gemini SDK /v1beta/models/….
+    urls: { openai: `${origin}/v1`, anthropic: origin, gemini: origin },
     requests,
     headers,
     enqueue: (...steps) => {

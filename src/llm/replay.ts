@@ -1,0 +1,123 @@
+import { createHash } from "node:crypto";
+import type { ChatMessage, ModelCall } from "../core/types.ts";
+import type { Completion, CompletionRequest, LlmClient } from "./client.ts";
+import { LlmError, type LlmErrorKind } from "./errors.ts";
+import { estimateCostUsd, type Price } from "./pricing.ts";
+
+/**
+ * What identifies a request for replay: the model and the exact messages.
+ * Sampling settings are left out: a replay runs with the recorded config.
+ */
+export function requestHash(model: string, messages: readonly ChatMessage[]): string {
+  const canonical = JSON.stringify([model, messages.map((m) => [m.role, m.content])]);
+  return createHash("sha256").update(canonical).digest("hex").slice(0, 32);
+}
+
+const KINDS = new Set<string>([
+  "rate_limit",
+  "server",
+  "timeout",
+  "connection",
+  "cut",
+  "bad_response",
+  "auth",
+  "bad_request",
+  "aborted",
+  "budget",
+]);
+
+/**
+ * The recorded model calls of a run, answerable by request. Identical
+ * requests (the same prompt twice) are answered in the order they were
+ * recorded.
+ */
+export class Recording {
+  private readonly byHash = new Map<string, ModelCall[]>();
+  private used = 0;
+
+  constructor(
+    calls: readonly ModelCall[],
+    /** Where the recording came from, for error messages. */
+    readonly source: string,
+  ) {
+    for (const call of calls) {
+      const list = this.byHash.get(call.requestHash);
+      if (list) list.push(call);
+      else this.byHash.set(call.requestHash, [call]);
+    }
+    this.total = calls.length;
+  }
+
+  readonly total: number;
+
+  /** The next recorded answer to this request, consumed; undefined when there is none left. */
+  take(hash: string): ModelCall | undefined {
+    const call = this.byHash.get(hash)?.shift();
+    if (call) this.used++;
+    return call;
+  }
+
+  /** Recorded calls not replayed (yet). */
+  remaining(): number {
+    return this.total - this.used;
+  }
+}
+
+/**
+ * A model that answers from a recording, without any network: each request
+ * gets the reply (or the failure) recorded for the same model and messages,
+ * with the recorded tokens and dollars, so a replayed run spends what the
+ * recorded one did. A request the recording never saw is an LlmError of
+ * kind "replay_missing".
+ */
+export class ReplayClient implements LlmClient {
+  constructor(
+    readonly model: string,
+    private readonly recording: Recording,
+    readonly price: Price | undefined = undefined,
+    readonly defaultMaxTokens: number | undefined = undefined,
+  ) {}
+
+  async complete(request: CompletionRequest): Promise<Completion> {
+    if (request.reserve && !request.reserve(estimateCostUsd(request, this.price))) {
+      throw new LlmError({
+        kind: "budget",
+        model: this.model,
+        message: `${this.model}: not sent: the dollar budget cannot hold its estimated cost`,
+        attempts: 0,
+      });
+    }
+    const hash = requestHash(this.model, request.messages);
+    const call = this.recording.take(hash);
+    if (!call) {
+      throw new LlmError({
+        kind: "replay_missing",
+        model: this.model,
+        attempts: 0,
+        message:
+          `${this.model}: ${this.recording.source} has no recorded reply for this request ` +
+          `(hash ${hash}; ${this.recording.remaining()} of ${this.recording.total} recorded calls unused). ` +
+          "The replay has left the recorded run: its config, task or code differ from the recording's, " +
+          "or the recording ran more than one proposal at a time and the replay took another order",
+      });
+    }
+    if (call.reply === null) {
+      throw new LlmError({
+        kind: (KINDS.has(call.outcome) ? call.outcome : "bad_response") as LlmErrorKind,
+        model: this.model,
+        message: call.error ?? `${this.model}: recorded failure (${call.outcome})`,
+        attempts: call.attempts,
+        usage: call.usage,
+        usageEstimated: call.usageEstimated ?? false,
+      });
+    }
+    return {
+      text: call.reply,
+      model: this.model,
+      usage: call.usage,
+      finishReason: call.finishReason ?? "stop",
+      ...(call.usageEstimated ? { usageEstimated: true } : {}),
+      attempts: call.attempts,
+    };
+  }
+}
