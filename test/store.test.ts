@@ -47,6 +47,23 @@ const proposed = (id: string, iteration: number, parentId: string | null, code: 
   rng: [1, 2, 3, iteration],
 });
 
+const called = (id: string, iteration: number, role: string, outcome = "ok"): RunEvent => ({
+  type: "model_called",
+  candidateId: id,
+  iteration,
+  role,
+  model: "openai:mock",
+  messages: [{ role: "user", content: `prompt of ${id} (${role})` }],
+  requestHash: `h-${id}-${role}`,
+  reply: outcome === "ok" ? "r" : null,
+  finishReason: outcome === "ok" ? "stop" : null,
+  usage: { inputTokens: 5, outputTokens: role === "repair" ? 1 : 5, costUsd: 0.005 },
+  outcome,
+  ...(outcome === "ok" ? {} : { error: "openai:mock: 500" }),
+  attempts: 1,
+  durationMs: 12,
+});
+
 async function fresh() {
   const dir = mkdtempSync(join(tmpdir(), "adrs-store-"));
   return { dir, store: await openSqliteStore(join(dir, "run.db")) };
@@ -68,13 +85,15 @@ test("projections follow the events: programs, pending, failures, best, spend", 
   ]);
   await store.append([
     proposed("c1", 1, "c0", null),
+    called("c1", 1, "mutation"),
+    called("c1", 1, "repair", "server"),
     { type: "edit_rejected", candidateId: "c1", reason: "SEARCH block 1 not found" },
   ]);
-  await store.append([proposed("c2", 2, "c0", "bad")]);
+  await store.append([proposed("c2", 2, "c0", "bad"), called("c2", 2, "mutation")]);
   await store.append([
     { type: "evaluation_finished", candidateId: "c2", evaluation: evaluation(0, "error") },
   ]);
-  await store.append([proposed("c3", 3, "c0", "good")]);
+  await store.append([proposed("c3", 3, "c0", "good"), called("c3", 3, "mutation")]);
   assert.deepEqual(
     (await store.pendingCandidates()).map((c) => c.id),
     ["c3"],
@@ -108,9 +127,51 @@ test("projections follow the events: programs, pending, failures, best, spend", 
   assert.equal(summary.rejectedEdits, 1);
   assert.equal(summary.failedEvaluations, 1);
   assert.deepEqual(summary.best, { id: "c3", score: 40, testScore: 35 });
+  // The ledger: every model call, by model and by role, failures counted.
   assert.equal(summary.spend.length, 1);
-  assert.equal(summary.spend[0]?.calls, 3);
-  assert.ok(Math.abs(summary.costUsd - 0.03) < 1e-9);
+  assert.deepEqual(summary.spend[0], {
+    model: "openai:mock",
+    calls: 4,
+    inputTokens: 20,
+    outputTokens: 16,
+    costUsd: summary.spend[0]?.costUsd,
+    failed: 1,
+    empty: 0,
+    truncated: 0,
+  });
+  assert.ok(Math.abs(summary.costUsd - 0.02) < 1e-9);
+  assert.deepEqual(
+    summary.spendByRole.map((r) => [r.role, r.calls, r.outputTokens]),
+    [
+      ["mutation", 3, 15],
+      ["repair", 1, 1],
+    ],
+  );
+  assert.ok(Math.abs((await store.totalUsage()).costUsd - 0.02) < 1e-9);
+  assert.deepEqual(
+    (await store.ledger()).map((e) => [e.candidateId, e.role, e.outcome]),
+    [
+      ["c1", "mutation", "ok"],
+      ["c1", "repair", "server"],
+      ["c2", "mutation", "ok"],
+      ["c3", "mutation", "ok"],
+    ],
+  );
+  // The recording keeps each call's exact messages and reply.
+  const calls = await store.modelCalls();
+  assert.equal(calls.length, 4);
+  assert.deepEqual(calls[1]?.messages, [{ role: "user", content: "prompt of c1 (repair)" }]);
+  assert.equal(calls[0]?.reply, "r");
+  assert.equal(calls[1]?.reply, null);
+  // Settled proposals and what each gained over its parent.
+  assert.deepEqual(
+    (await store.outcomes()).map((o) => [o.candidateId, o.model, o.gain]),
+    [
+      ["c1", "openai:mock", 0],
+      ["c2", "openai:mock", 0],
+      ["c3", "openai:mock", 30],
+    ],
+  );
   await store.append([{ type: "run_stopped", reason: "iterations" }]);
   assert.equal((await store.summary()).state, "stopped");
   await store.close();

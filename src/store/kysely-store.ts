@@ -1,10 +1,10 @@
 import { type Kysely, sql } from "kysely";
 import type { RunEvent, StoredEvent } from "../core/events.ts";
 import type { RngState } from "../core/rng.ts";
-import type { Candidate, Evaluation, Program, Usage } from "../core/types.ts";
+import type { Candidate, Evaluation, ModelCall, Program, Usage } from "../core/types.ts";
 import type { FailedAttempt } from "../search/proposer.ts";
 import type { Database } from "./schema.ts";
-import type { ModelSpend, RunSummary, Store } from "./store.ts";
+import type { LedgerEntry, ModelSpend, ProposalOutcome, RoleSpend, RunSummary, Store } from "./store.ts";
 
 type Tx = Kysely<Database>;
 
@@ -23,7 +23,7 @@ export class KyselyStore implements Store {
         .insertInto("events")
         .values(events.map((e) => ({ at, type: e.type, data: JSON.stringify(e) })))
         .execute();
-      for (const e of events) await project(tx, e);
+      for (const e of events) await project(tx, e, at);
     });
   }
 
@@ -130,7 +130,7 @@ export class KyselyStore implements Store {
 
   async totalUsage(): Promise<Usage> {
     const row = await this.db
-      .selectFrom("candidates")
+      .selectFrom("model_calls")
       .select([
         sql<number>`coalesce(sum(input_tokens), 0)`.as("input"),
         sql<number>`coalesce(sum(output_tokens), 0)`.as("output"),
@@ -138,6 +138,53 @@ export class KyselyStore implements Store {
       ])
       .executeTakeFirstOrThrow();
     return { inputTokens: Number(row.input), outputTokens: Number(row.output), costUsd: Number(row.cost) };
+  }
+
+  async ledger(): Promise<LedgerEntry[]> {
+    const rows = await this.db.selectFrom("model_calls").selectAll().orderBy("seq").execute();
+    return rows.map((r) => ({
+      seq: r.seq,
+      at: r.at,
+      candidateId: r.candidate_id,
+      iteration: r.iteration,
+      role: r.role,
+      model: r.model,
+      inputTokens: r.input_tokens,
+      outputTokens: r.output_tokens,
+      costUsd: r.cost_usd,
+      durationMs: r.duration_ms,
+      outcome: r.outcome,
+    }));
+  }
+
+  async modelCalls(): Promise<ModelCall[]> {
+    const rows = await this.db
+      .selectFrom("events")
+      .select("data")
+      .where("type", "=", "model_called")
+      .orderBy("seq")
+      .execute();
+    return rows.map((r) => {
+      const { type: _, ...call } = JSON.parse(r.data) as RunEvent & { type: "model_called" };
+      return call;
+    });
+  }
+
+  async outcomes(): Promise<ProposalOutcome[]> {
+    const rows = await this.db
+      .selectFrom("candidates as c")
+      .leftJoin("programs as child", "child.id", "c.id")
+      .leftJoin("programs as parent", "parent.id", "c.parent_id")
+      .select(["c.id", "c.model", "child.score as score", "parent.score as parentScore"])
+      .where("c.iteration", ">", 0)
+      .where("c.state", "in", ["rejected", "evaluated"])
+      .orderBy("c.iteration")
+      .execute();
+    return rows.map((r) => ({
+      candidateId: r.id,
+      model: r.model,
+      gain: r.score != null && r.parentScore != null ? Math.max(0, r.score - r.parentScore) : 0,
+    }));
   }
 
   async summary(): Promise<RunSummary> {
@@ -164,6 +211,7 @@ export class KyselyStore implements Store {
       .select(sql<number>`count(*)`.as("n"))
       .executeTakeFirstOrThrow();
     const spend = await this.spendByModel();
+    const spendByRole = await this.spendBy("role");
     const best = await this.db
       .selectFrom("programs")
       .select(["id", "score", "test_score"])
@@ -187,6 +235,7 @@ export class KyselyStore implements Store {
       failedEvaluations: Number(counts.failed ?? 0),
       costUsd: spend.reduce((a, s) => a + s.costUsd, 0),
       spend,
+      spendByRole,
       best: best ? { id: best.id, score: best.score, testScore: best.test_score } : null,
     };
   }
@@ -216,20 +265,49 @@ export class KyselyStore implements Store {
 
   private async spendByModel(): Promise<ModelSpend[]> {
     const rows = await this.db
-      .selectFrom("candidates")
+      .selectFrom("model_calls")
       .select([
         "model",
         sql<number>`count(*)`.as("calls"),
         sql<number>`sum(input_tokens)`.as("input"),
         sql<number>`sum(output_tokens)`.as("output"),
         sql<number>`sum(cost_usd)`.as("cost"),
+        sql<number>`sum(case when outcome not in ('ok', 'empty', 'truncated') then 1 else 0 end)`.as(
+          "failed",
+        ),
+        sql<number>`sum(case when outcome = 'empty' then 1 else 0 end)`.as("empty"),
+        sql<number>`sum(case when outcome = 'truncated' then 1 else 0 end)`.as("truncated"),
       ])
-      .where("parent_id", "is not", null)
       .groupBy("model")
       .orderBy("model")
       .execute();
     return rows.map((r) => ({
       model: r.model,
+      calls: Number(r.calls),
+      inputTokens: Number(r.input),
+      outputTokens: Number(r.output),
+      costUsd: Number(r.cost),
+      failed: Number(r.failed),
+      empty: Number(r.empty),
+      truncated: Number(r.truncated),
+    }));
+  }
+
+  private async spendBy(column: "role"): Promise<RoleSpend[]> {
+    const rows = await this.db
+      .selectFrom("model_calls")
+      .select([
+        column,
+        sql<number>`count(*)`.as("calls"),
+        sql<number>`sum(input_tokens)`.as("input"),
+        sql<number>`sum(output_tokens)`.as("output"),
+        sql<number>`sum(cost_usd)`.as("cost"),
+      ])
+      .groupBy(column)
+      .orderBy(column)
+      .execute();
+    return rows.map((r) => ({
+      role: r.role,
       calls: Number(r.calls),
       inputTokens: Number(r.input),
       outputTokens: Number(r.output),
@@ -243,8 +321,25 @@ export class KyselyStore implements Store {
 }
 
 /** Keeps the projection tables in step with one event, inside the append's transaction. */
-async function project(tx: Tx, e: RunEvent): Promise<void> {
+async function project(tx: Tx, e: RunEvent, at: number): Promise<void> {
   switch (e.type) {
+    case "model_called":
+      await tx
+        .insertInto("model_calls")
+        .values({
+          at,
+          candidate_id: e.candidateId,
+          iteration: e.iteration,
+          role: e.role,
+          model: e.model,
+          input_tokens: e.usage.inputTokens,
+          output_tokens: e.usage.outputTokens,
+          cost_usd: e.usage.costUsd,
+          duration_ms: Math.round(e.durationMs),
+          outcome: e.outcome,
+        })
+        .execute();
+      return;
     case "candidate_proposed":
       await tx
         .insertInto("candidates")

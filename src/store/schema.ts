@@ -28,6 +28,21 @@ export interface Database {
     evaluation: string | null;
     rng: string | null;
   };
+  /** The cost ledger: one row per model call of any role (model_called events). */
+  model_calls: {
+    seq: Generated<number>;
+    at: number;
+    candidate_id: string | null;
+    iteration: number | null;
+    role: string;
+    model: string;
+    input_tokens: number;
+    output_tokens: number;
+    cost_usd: number;
+    duration_ms: number;
+    /** ok | empty | truncated | an LlmError kind */
+    outcome: string;
+  };
   programs: {
     seq: Generated<number>;
     id: string;

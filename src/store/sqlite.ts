@@ -15,6 +15,11 @@ const ddl = [
      input_tokens integer not null, output_tokens integer not null, cost_usd real not null,
      eval_status text, score real, evaluation text, rng text)`,
   "create index if not exists candidates_parent on candidates (parent_id, iteration)",
+  `create table if not exists model_calls (
+     seq integer primary key autoincrement, at integer not null, candidate_id text, iteration integer,
+     role text not null, model text not null, input_tokens integer not null, output_tokens integer not null,
+     cost_usd real not null, duration_ms integer not null, outcome text not null)`,
+  "create index if not exists model_calls_candidate on model_calls (candidate_id)",
   `create table if not exists programs (
      seq integer primary key autoincrement, id text not null unique, parent_id text,
      island integer not null, generation integer not null, iteration integer not null,

@@ -1,14 +1,52 @@
 import type { RunEvent, StoredEvent } from "../core/events.ts";
-import type { Candidate, Evaluation, Program, Usage } from "../core/types.ts";
+import type { Candidate, Evaluation, ModelCall, Program, Usage } from "../core/types.ts";
 import type { FailedAttempt } from "../search/proposer.ts";
 
 /** Spend of one model, as the ledger projection sums it. */
 export interface ModelSpend {
   model: string;
+  /** Model calls of every role, failed ones included. */
   calls: number;
   inputTokens: number;
   outputTokens: number;
   costUsd: number;
+  /** Calls that failed after every retry (an LlmError), by kind. */
+  failed: number;
+  /** Replies with no text, and replies cut by the token limit. */
+  empty: number;
+  truncated: number;
+}
+
+/** Spend of one role (mutation, repair, …). */
+export interface RoleSpend {
+  role: string;
+  calls: number;
+  inputTokens: number;
+  outputTokens: number;
+  costUsd: number;
+}
+
+/** One row of the cost ledger: a model call without its messages and reply. */
+export interface LedgerEntry {
+  seq: number;
+  at: number;
+  candidateId: string | null;
+  iteration: number | null;
+  role: string;
+  model: string;
+  inputTokens: number;
+  outputTokens: number;
+  costUsd: number;
+  durationMs: number;
+  outcome: string;
+}
+
+/** How a settled proposal turned out, for learners such as the ensemble's bandit. */
+export interface ProposalOutcome {
+  candidateId: string;
+  model: string;
+  /** max(0, child score − parent score); 0 when the edit was rejected or the child failed evaluation. */
+  gain: number;
 }
 
 export interface RunSummary {
@@ -23,8 +61,11 @@ export interface RunSummary {
   programs: number;
   rejectedEdits: number;
   failedEvaluations: number;
+  /** Dollars spent on model calls (the ledger's total). */
   costUsd: number;
+  /** Spend by model, and by role. */
   spend: ModelSpend[];
+  spendByRole: RoleSpend[];
   best: { id: string; score: number; testScore: number | null } | null;
 }
 
@@ -45,7 +86,14 @@ export interface Store {
   /** The config the run started with (as stored in run_started). */
   startConfig(): Promise<unknown | undefined>;
   lastRngState(): Promise<[number, number, number, number] | undefined>;
+  /** Tokens and dollars of every model call (the ledger's total). */
   totalUsage(): Promise<Usage>;
+  /** The cost ledger, in the order the calls were stored. */
+  ledger(): Promise<LedgerEntry[]>;
+  /** Every model call with its messages and reply, in stored order: the recording a replay answers from. */
+  modelCalls(): Promise<ModelCall[]>;
+  /** Every settled proposal (iteration ≥ 1) with its model and gain over its parent. */
+  outcomes(): Promise<ProposalOutcome[]>;
   summary(): Promise<RunSummary>;
   /** Seconds the run has been active over all its sessions, for the time limit. */
   activeSeconds(now?: number): Promise<number>;
