@@ -60,6 +60,10 @@ export function buildProgram(): Command {
       .option("--edit-mode <mode>", "diff (SEARCH/REPLACE) or full (rewrites)")
       .option("--proposals <n>", "proposals in flight", int("--proposals"))
       .option("--evaluations <n>", "evaluations in flight", int("--evaluations"))
+      .option(
+        "--replay <dir>",
+        "rerun the run recorded in <dir> with its config, answering every model request from its recording (no network)",
+      )
       .option("--json", "print the outcome as JSON"),
   ).action(runCommand);
 

@@ -23,6 +23,7 @@ const duration = z.union([z.number(), z.string()]).transform((v, ctx) => {
 const price = z.strictObject({
   inputPerMTok: z.number().nonnegative(),
   outputPerMTok: z.number().nonnegative(),
+  cachedInputPerMTok: z.number().nonnegative().optional(),
 });
 
 const model = z.strictObject({
@@ -31,7 +32,23 @@ const model = z.strictObject({
   temperature: z.number().min(0).max(2).optional(),
   maxTokens: z.number().int().positive().optional(),
   baseUrl: z.string().url().optional(),
+  /** The environment variable holding the key, when not the provider's usual one. */
+  apiKeyEnv: z
+    .string()
+    .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "expected the name of an environment variable")
+    .optional(),
   price: price.optional(),
+  stream: z.boolean().optional(),
+  timeoutMs: z.number().int().positive().optional(),
+  maxRetries: z.number().int().min(0).optional(),
+});
+
+const ensemble = z.strictObject({
+  policy: z.enum(["weighted", "bandit"]).default("weighted"),
+  exploration: z.number().min(0).default(1),
+  floor: z.number().min(0).max(1).default(0.1),
+  restAfterFailures: z.number().int().min(0).default(3),
+  restIterations: z.number().int().min(1).default(10),
 });
 
 const strategy = z.strictObject({
@@ -59,6 +76,7 @@ export const runConfigSchema = z
   .strictObject({
     task: z.string().min(1),
     models: z.array(model).default([]),
+    ensemble: ensemble.default(ensemble.parse({})),
     strategy: strategy.default(strategy.parse({})),
     editMode: z.enum(["diff", "full"]).default("diff"),
     concurrency: z
@@ -81,10 +99,22 @@ export const runConfigSchema = z
   .refine((c) => c.strategy.explorationRatio + c.strategy.exploitationRatio <= 1, {
     path: ["strategy", "exploitationRatio"],
     message: "explorationRatio + exploitationRatio must be at most 1",
+  })
+  .superRefine((c, ctx) => {
+    c.models.forEach((m, i) => {
+      if (m.model.startsWith("anthropic:") && m.temperature !== undefined && m.temperature > 1) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["models", i, "temperature"],
+          message: "Anthropic models take a temperature from 0 to 1",
+        });
+      }
+    });
   });
 
 export type RunConfig = z.infer<typeof runConfigSchema>;
 export type ModelConfig = RunConfig["models"][number];
+export type EnsembleConfig = RunConfig["ensemble"];
 export type StrategyConfig = RunConfig["strategy"];
 
 /** A config error that names the file and the key path. */

@@ -2,15 +2,33 @@ import type { RunEvent, StopReason } from "../core/events.ts";
 import { candidateId } from "../core/ids.ts";
 import { Rng } from "../core/rng.ts";
 import type { Candidate, Evaluation, Program, Split } from "../core/types.ts";
+import { Budget, Ledger, LlmError } from "../llm/index.ts";
 import type { Proposal, Proposer } from "../search/proposer.ts";
 import type { Strategy } from "../search/strategy.ts";
-import type { Store } from "../store/store.ts";
+import type { LedgerEntry, ProposalOutcome, Store } from "../store/store.ts";
 import type { Task } from "../task/contract.ts";
 import type { RunConfig } from "./config.ts";
 
 /** What the engine needs from evaluation: trusted scoring of code on a split. */
 export interface CandidateEvaluator {
   evaluate(code: string, split: Split): Promise<Evaluation>;
+}
+
+/** A model call as a learner needs it: from the ledger as stored, or live (with its error). */
+export type StoredCall = Pick<LedgerEntry, "model" | "iteration" | "costUsd" | "outcome"> & {
+  error?: string;
+};
+
+/**
+ * Something that learns from how proposals turn out (the ensemble's bandit,
+ * the resting of failing models). Its state must be a function of what is
+ * stored: the engine tells it each model call and each settled proposal once
+ * they are stored, and on resume tells it everything stored before going on,
+ * with `live` false.
+ */
+export interface ProposalObserver {
+  onModelCall(call: StoredCall, live: boolean): void;
+  onOutcome(outcome: ProposalOutcome, live: boolean): void;
 }
 
 export interface EngineParts {
@@ -20,6 +38,14 @@ export interface EngineParts {
   strategy: Strategy;
   proposer: Proposer;
   evaluator: CandidateEvaluator;
+  /**
+   * The run's cost ledger, with the dollar budget; the proposer's model calls
+   * must go through it. Default: the proposer's own ledger if it has one, else
+   * a new one with `config.budget.usd`.
+   */
+  ledger?: Ledger;
+  /** Default: the proposer, if it is one. */
+  observer?: ProposalObserver;
   /** Called for every event once it is stored, in store order. */
   onEvent?: (event: RunEvent) => void;
   clock?: () => number;
@@ -47,7 +73,8 @@ export class Engine {
   private writing: Promise<void> = Promise.resolve();
   private stopRequest: { reason: StopReason; detail?: string } | null = null;
   private wake: () => void = () => {};
-  private costUsd = 0;
+  private readonly ledger: Ledger;
+  private readonly observer: ProposalObserver | undefined;
   private bestScore = -1;
   private bestIteration = 0;
   private lastEvaluatedIteration = 0;
@@ -59,6 +86,11 @@ export class Engine {
   constructor(private readonly parts: EngineParts) {
     this.rng = new Rng(parts.config.seed);
     this.clock = parts.clock ?? Date.now;
+    const own = (parts.proposer as { ledger?: unknown }).ledger;
+    this.ledger =
+      parts.ledger ??
+      (own instanceof Ledger ? own : new Ledger(new Budget(parts.config.budget.usd), this.clock));
+    this.observer = parts.observer ?? (isObserver(parts.proposer) ? parts.proposer : undefined);
   }
 
   /** Asks the run to stop launching work and drain what is in flight. */
@@ -111,7 +143,11 @@ export class Engine {
       const pending = await store.pendingCandidates();
       queue.push(...pending);
       for (const c of pending) this.unsettled.add(c.iteration);
-      this.costUsd = (await store.totalUsage()).costUsd;
+      this.ledger.budget.spentUsd = (await store.totalUsage()).costUsd;
+      if (this.observer) {
+        for (const call of await store.ledger()) this.observer.onModelCall(call, false);
+        for (const outcome of await store.outcomes()) this.observer.onOutcome(outcome, false);
+      }
       const best = strategy.best();
       this.testedBestId = summary.best?.testScore != null ? summary.best.id : null;
       if (best) {
@@ -186,7 +222,9 @@ export class Engine {
       }
     }
     if (failure) reason = "error";
-    await this.write([{ type: "run_stopped", reason, ...(detail ? { detail } : {}) }]);
+    // Calls that served the run as a whole (no candidate stored them) join the ledger now.
+    const unattached = this.ledger.takeAll().map((c): RunEvent => ({ type: "model_called", ...c }));
+    await this.write([...unattached, { type: "run_stopped", reason, ...(detail ? { detail } : {}) }]);
     await this.writing;
     return { reason, detail, best: strategy.best() };
   }
@@ -204,8 +242,9 @@ export class Engine {
 
   private checkBudgets(activeBefore: number, sessionStart: number): void {
     const { budget } = this.parts.config;
-    if (budget.usd !== undefined && this.costUsd >= budget.usd) {
-      this.stop("budget_usd", `spent $${this.costUsd.toFixed(4)} of $${budget.usd}`);
+    const dollars = this.ledger.budget;
+    if (budget.usd !== undefined && (dollars.exhausted || dollars.spentUsd >= budget.usd)) {
+      this.stop("budget_usd", dollars.exhausted ?? `spent $${dollars.spentUsd.toFixed(4)} of $${budget.usd}`);
     } else if (
       budget.timeLimit !== undefined &&
       activeBefore + (this.clock() - sessionStart) / 1000 >= budget.timeLimit
@@ -228,6 +267,7 @@ export class Engine {
     const rngState = this.rng.state();
     const proposalRng = this.rng.fork(`proposal:${iteration}`);
     const failures = await store.recentFailures(selection.parent.id, FAILURES_IN_PROMPT);
+    const id = candidateId(iteration);
     let proposal: Proposal;
     try {
       proposal = await proposer.propose({
@@ -239,6 +279,14 @@ export class Engine {
         rng: proposalRng,
       });
     } catch (e) {
+      if (e instanceof LlmError && (e.kind === "budget" || e.kind === "replay_missing")) {
+        // Nothing of this proposal is stored: a resumed run (with more budget) selects it again.
+        this.ledger.take(id);
+        this.unsettled.delete(iteration);
+        if (e.kind === "budget") this.stop("budget_usd", this.ledger.budget.exhausted ?? e.message);
+        else this.stop("error", e.message);
+        return;
+      }
       proposal = {
         code: null,
         diff: "",
@@ -249,7 +297,6 @@ export class Engine {
         usage: { inputTokens: 0, outputTokens: 0, costUsd: 0 },
       };
     }
-    const id = candidateId(iteration);
     const code = proposal.code;
     const events: RunEvent[] = [
       {
@@ -266,12 +313,13 @@ export class Engine {
         usage: proposal.usage,
         rng: rngState,
       },
+      ...this.ledger.take(id).map((call): RunEvent => ({ type: "model_called", ...call })),
     ];
     if (code === null) {
       events.push({ type: "edit_rejected", candidateId: id, reason: proposal.rejection ?? "no code" });
     }
-    this.costUsd += proposal.usage.costUsd;
-    await this.write(events);
+    await this.write(events, code === null ? { candidateId: id, model: proposal.model, gain: 0 } : undefined);
+    if (this.ledger.budget.exhausted) this.stop("budget_usd", this.ledger.budget.exhausted);
     if (code !== null) {
       queue.push({
         id,
@@ -319,7 +367,15 @@ export class Engine {
       return;
     }
     this.lastEvaluatedIteration = Math.max(this.lastEvaluatedIteration, candidate.iteration);
-    await this.write(events);
+    const parentScore = this.programs.get(candidate.parentId)?.score;
+    const gain =
+      evaluation.status === "ok" && parentScore !== undefined
+        ? Math.max(0, evaluation.score - parentScore)
+        : 0;
+    await this.write(
+      events,
+      isSeed ? undefined : { candidateId: candidate.id, model: candidate.model, gain },
+    );
     this.unsettled.delete(candidate.iteration);
     this.testBest().catch((e: unknown) => this.stop("error", `test evaluation failed: ${String(e)}`));
   }
@@ -371,13 +427,37 @@ export class Engine {
     }
   }
 
-  /** The single writer: appends happen one at a time, in call order. */
-  private write(events: RunEvent[]): Promise<void> {
+  /**
+   * The single writer: appends happen one at a time, in call order. Learners
+   * hear of model calls and of a settled proposal (`outcome`) once stored, in
+   * store order, exactly as a resumed run replays them.
+   */
+  private write(events: RunEvent[], outcome?: ProposalOutcome): Promise<void> {
     const next = this.writing.then(async () => {
       await this.parts.store.append(events);
+      for (const e of events) {
+        if (e.type === "model_called") {
+          this.observer?.onModelCall(
+            {
+              model: e.model,
+              iteration: e.iteration,
+              costUsd: e.usage.costUsd,
+              outcome: e.outcome,
+              ...(e.error ? { error: e.error } : {}),
+            },
+            true,
+          );
+        }
+      }
+      if (outcome) this.observer?.onOutcome(outcome, true);
       for (const e of events) this.parts.onEvent?.(e);
     });
     this.writing = next.catch(() => {});
     return next;
   }
+}
+
+function isObserver(value: unknown): value is ProposalObserver {
+  const v = value as Partial<ProposalObserver>;
+  return typeof v.onModelCall === "function" && typeof v.onOutcome === "function";
 }

@@ -1,24 +1,47 @@
-import type { Usage } from "../core/types.ts";
+import { candidateId } from "../core/ids.ts";
+import type { ChatMessage, Usage } from "../core/types.ts";
 import { applyEdit } from "../edit/index.ts";
-import type { ChatMessage, Completion } from "../llm/client.ts";
-import { type Ensemble, LlmError } from "../llm/index.ts";
+import type { Completion } from "../llm/client.ts";
+import { type Ensemble, Ledger, LlmError, NOT_MODEL_FAULTS } from "../llm/index.ts";
 import { buildPrompt, buildRepairPrompt, type Templates } from "../prompt/index.ts";
 import type { Proposal, ProposalContext, Proposer } from "../search/proposer.ts";
+import type { ProposalObserver, StoredCall } from "./engine.ts";
+
+/** Outcomes of a call that are answers, not failures of the model. */
+const ANSWERS = new Set(["ok", "empty", "truncated"]);
+
+export interface LlmProposerOptions {
+  /** The run's cost ledger, through which every call goes. Default: one of its own, with no budget. */
+  ledger?: Ledger;
+}
 
 /**
- * The proposer that asks a model: builds the prompt, picks a model from the
- * ensemble, applies the reply as an edit, and sends a failed application back
- * to the same model once, with the error.
+ * The proposer that asks a model: picks a model from the ensemble, builds the
+ * prompt, applies the reply as an edit, and sends a failed application back
+ * to the same model once, with the error. Every call goes through the cost
+ * ledger (role "mutation", then "repair"). It learns from what the engine
+ * stores: each model's spend and failures, and what its children gained.
  */
-export class LlmProposer implements Proposer {
+export class LlmProposer implements Proposer, ProposalObserver {
+  readonly ledger: Ledger;
+
   constructor(
     private readonly ensemble: Ensemble,
     private readonly templates: Templates,
     private readonly editMode: "diff" | "full",
-  ) {}
+    options: LlmProposerOptions = {},
+  ) {
+    this.ledger = options.ledger ?? new Ledger();
+  }
 
+  /**
+   * Throws an LlmError only when the run cannot go on with this proposal: the
+   * budget refused its first request (nothing was spent, so the proposal is
+   * dropped and the run stops), or a replay has no recorded reply.
+   */
   async propose(context: ProposalContext): Promise<Proposal> {
-    const member = this.ensemble.pick(context.rng);
+    const member = this.ensemble.pick(context.rng, context.iteration);
+    const purpose = { candidateId: candidateId(context.iteration), iteration: context.iteration };
     const messages = buildPrompt({
       spec: context.spec,
       parent: context.parent,
@@ -33,14 +56,18 @@ export class LlmProposer implements Proposer {
       usage.outputTokens += u.outputTokens;
       usage.costUsd += u.costUsd;
     };
-    const ask = async (msgs: ChatMessage[]): Promise<Completion> => {
+    const ask = async (msgs: ChatMessage[], role: string): Promise<Completion> => {
       try {
-        const completion = await member.client.complete({
-          messages: msgs,
-          temperature: member.temperature,
-          maxTokens: member.maxTokens,
-          signal: context.signal,
-        });
+        const completion = await this.ledger.complete(
+          member.client,
+          {
+            messages: msgs,
+            temperature: member.temperature,
+            maxTokens: member.maxTokens,
+            signal: context.signal,
+          },
+          { role, ...purpose },
+        );
         charge(completion.usage);
         return completion;
       } catch (e) {
@@ -53,8 +80,14 @@ export class LlmProposer implements Proposer {
 
     let completion: Completion;
     try {
-      completion = await ask(messages);
+      completion = await ask(messages, "mutation");
     } catch (e) {
+      if (
+        e instanceof LlmError &&
+        (e.kind === "replay_missing" || (e.kind === "budget" && e.attempts === 0))
+      ) {
+        throw e;
+      }
       return { ...base, code: null, diff: "", reply: "", rejection: `model call failed: ${message(e)}` };
     }
     const first = applyEdit(context.parent.code, completion.text, this.editMode);
@@ -63,8 +96,9 @@ export class LlmProposer implements Proposer {
     const repair = buildRepairPrompt(messages, completion.text, first.error, this.templates);
     let second: Completion;
     try {
-      second = await ask(repair);
+      second = await ask(repair, "repair");
     } catch (e) {
+      if (e instanceof LlmError && e.kind === "replay_missing") throw e;
       return {
         ...base,
         code: null,
@@ -83,6 +117,23 @@ export class LlmProposer implements Proposer {
       reply: replies,
       rejection: `${first.error}; after repair: ${retry.error}`,
     };
+  }
+
+  onModelCall(call: StoredCall, live: boolean): void {
+    this.ensemble.observeCall(
+      {
+        model: call.model,
+        iteration: call.iteration,
+        costUsd: call.costUsd,
+        failed: !ANSWERS.has(call.outcome) && !NOT_MODEL_FAULTS.has(call.outcome),
+        ...(call.error ? { error: call.error } : {}),
+      },
+      live,
+    );
+  }
+
+  onOutcome(outcome: { model: string; gain: number }): void {
+    this.ensemble.observeOutcome(outcome);
   }
 }
 

@@ -3,8 +3,6 @@ import { join, resolve } from "node:path";
 import type { RunEvent } from "../core/events.ts";
 import { findEvolveBlocks } from "../edit/index.ts";
 import { Evaluator } from "../evaluate/index.ts";
-import { createEnsemble } from "../llm/index.ts";
-import { loadTemplates } from "../prompt/index.ts";
 import { ProcessSandbox } from "../sandbox/index.ts";
 import { createStrategy } from "../search/index.ts";
 import type { Proposer } from "../search/proposer.ts";
@@ -15,15 +13,22 @@ import { loadTask } from "../task/load.ts";
 import type { Task } from "../task/contract.ts";
 import { parseRunConfig, type RunConfig } from "./config.ts";
 import { Engine, type RunOutcome } from "./engine.ts";
-import { LlmProposer } from "./llm-proposer.ts";
+import { buildModels, type Models, pinPrices } from "./models.ts";
 import { isRunDir, lockRun, runFiles, writeResolvedConfig } from "./run-dir.ts";
 
 export interface SessionOptions {
   onEvent?: (event: RunEvent) => void;
-  /** Told once, before the run, about choices the user should know of (no models → tuner). */
+  /**
+   * Told about choices and problems the user should know of: before the run
+   * (no models → tuner, a model without a price) and during it (a model rested).
+   */
   onNotice?: (line: string) => void;
-  /** Replace the proposer (tests, replay). */
+  /** Replace the proposer (tests). */
   proposer?: Proposer;
+  /** Where model keys are read; default `process.env`. */
+  env?: Record<string, string | undefined>;
+  /** Answer every model request from this recorded run directory instead of the providers (`--replay`). */
+  replayFrom?: string;
 }
 
 /** One process's session of a run: the engine with its store, sandbox and lock. */
@@ -36,7 +41,11 @@ export interface Session {
   run(): Promise<RunOutcome>;
 }
 
-/** Starts a new run in `config.out` (which must not hold a run yet). */
+/**
+ * Starts a new run in `config.out` (which must not hold a run yet). Every
+ * model is checked first (its spec, its key, its price under a dollar
+ * budget), so a bad one fails before anything is written.
+ */
 export async function startRun(config: RunConfig, options: SessionOptions = {}): Promise<Session> {
   const dir = resolve(config.out ?? "runs/run");
   if (isRunDir(dir)) {
@@ -50,9 +59,12 @@ export async function startRun(config: RunConfig, options: SessionOptions = {}):
   } catch (e) {
     throw new Error(`${task.initialPath}: ${e instanceof Error ? e.message : String(e)}`);
   }
+  // The run records the prices it starts with, so its ledger means the same on any later resume.
+  const pinned = pinPrices(config);
+  const models = await buildModels(pinned, options);
   mkdirSync(dir, { recursive: true });
-  writeResolvedConfig(dir, config);
-  return open(dir, config, task, options);
+  writeResolvedConfig(dir, pinned);
+  return open(dir, pinned, task, options, models);
 }
 
 /** Opens an existing run directory to continue it, with the config it was started with. */
@@ -67,22 +79,36 @@ export async function resumeRun(
   await store.close();
   if (!stored) throw new Error(`${full}: the run never started (no run_started event); start a new run`);
   const config = parseRunConfig(stored, join(full, runFiles.database));
-  if (options.budget) {
-    config.budget = { ...config.budget, ...stripUndefined(options.budget) };
-    writeResolvedConfig(full, config);
-  }
+  if (options.budget) config.budget = { ...config.budget, ...stripUndefined(options.budget) };
   const task = await loadTask(config.task);
-  return open(full, config, task, options);
+  const models = await buildModels(config, options);
+  if (options.budget) writeResolvedConfig(full, config);
+  return open(full, config, task, options, models);
 }
 
-async function open(dir: string, config: RunConfig, task: Task, options: SessionOptions): Promise<Session> {
+async function open(
+  dir: string,
+  config: RunConfig,
+  task: Task,
+  options: SessionOptions,
+  models: Models | null,
+): Promise<Session> {
   const release = lockRun(dir);
   const store = await openSqliteStore(join(dir, runFiles.database));
   const sandbox = new ProcessSandbox();
   const evaluator = new Evaluator(task, sandbox, config.evaluation);
   const strategy = createStrategy(config.strategy);
-  const proposer = options.proposer ?? defaultProposer(config, options);
-  const engine = new Engine({ config, task, store, strategy, proposer, evaluator, onEvent: options.onEvent });
+  const proposer = options.proposer ?? models?.proposer ?? tuner(options);
+  const engine = new Engine({
+    config,
+    task,
+    store,
+    strategy,
+    proposer,
+    evaluator,
+    ...(models ? { ledger: models.ledger } : {}),
+    onEvent: options.onEvent,
+  });
   return {
     dir,
     config,
@@ -101,16 +127,12 @@ async function open(dir: string, config: RunConfig, task: Task, options: Session
   };
 }
 
-/** The LLM proposer over the configured models, or the tuner when there are none. */
-function defaultProposer(config: RunConfig, options: SessionOptions): Proposer {
-  if (config.models.length === 0) {
-    options.onNotice?.(
-      "No model is configured (models: in the config, or --model): running the LLM-free tuner, which perturbs the numeric constants inside EVOLVE-BLOCKs.",
-    );
-    return new TunerProposer();
-  }
-  const ensemble = createEnsemble(config.models);
-  return new LlmProposer(ensemble, loadTemplates(config.prompt.templateDir), config.editMode);
+/** The LLM-free proposer, for a run with no models. */
+function tuner(options: SessionOptions): Proposer {
+  options.onNotice?.(
+    "No model is configured (models: in the config, or --model): running the LLM-free tuner, which perturbs the numeric constants inside EVOLVE-BLOCKs.",
+  );
+  return new TunerProposer();
 }
 
 function stripUndefined<T extends object>(o: T): Partial<T> {

@@ -3,6 +3,7 @@ import { type ConfigOverrides, parseDuration, resolveRunConfig } from "../../eng
 import { UsageError } from "../errors.ts";
 import type { RunOutcome } from "../../engine/engine.ts";
 import { defaultRunDir } from "../../engine/run-dir.ts";
+import { recordedConfig, startReplay } from "../../engine/replay.ts";
 import { resumeRun, type Session, startRun } from "../../engine/session.ts";
 import { createProgress } from "../progress.ts";
 
@@ -24,9 +25,11 @@ interface RunFlags extends BudgetFlags {
   editMode?: string;
   proposals?: number;
   evaluations?: number;
+  replay?: string;
 }
 
 export async function runCommand(task: string | undefined, flags: RunFlags): Promise<void> {
+  if (flags.replay !== undefined) return replayCommand(task, flags.replay, flags);
   const overrides: ConfigOverrides = {
     task,
     models: flags.model,
@@ -47,6 +50,51 @@ export async function runCommand(task: string | undefined, flags: RunFlags): Pro
   const progress = createProgress(config.budget.iterations);
   const session = await startRun(config, { onEvent: progress.onEvent, onNotice: progress.note });
   progress.note(`run directory: ${display(session.dir)}`);
+  await drive(session, progress, flags.json);
+}
+
+/**
+ * `adrs run [task] --replay <dir>`: the recorded run's config and task, its
+ * models answered from its recording. Budget flags, --out and --evaluations
+ * apply; flags that would change what is asked of the models do not.
+ */
+async function replayCommand(task: string | undefined, recorded: string, flags: RunFlags): Promise<void> {
+  const conflicting = (
+    [
+      ["--config", flags.config],
+      ["--model", flags.model],
+      ["--base-url", flags.baseUrl],
+      ["--seed", flags.seed],
+      ["--edit-mode", flags.editMode],
+      ["--proposals", flags.proposals],
+    ] as const
+  ).filter(([, v]) => v !== undefined);
+  if (conflicting.length > 0) {
+    throw new UsageError(
+      `--replay reruns the recorded config, so it cannot be combined with ${conflicting.map(([f]) => f).join(", ")}`,
+    );
+  }
+  const config = await recordedConfig(recorded);
+  if (task !== undefined && task !== config.task) {
+    throw new UsageError(`--replay: ${recorded} is a run of task "${config.task}", not "${task}"`);
+  }
+  const out =
+    flags.out ?? defaultRunDir(`${config.task.split(/[\\/]/).filter(Boolean).at(-1) ?? "run"}-replay`);
+  const budget = {
+    iterations: flags.iterations,
+    usd: flags.budgetUsd,
+    timeLimit: flags.timeLimit === undefined ? undefined : seconds(flags.timeLimit),
+    targetScore: flags.targetScore,
+    patience: flags.patience,
+  };
+  const progress = createProgress(flags.iterations ?? config.budget.iterations);
+  const session = await startReplay(recorded, out, {
+    budget,
+    ...(flags.evaluations === undefined ? {} : { evaluations: flags.evaluations }),
+    onEvent: progress.onEvent,
+    onNotice: progress.note,
+  });
+  progress.note(`replaying ${display(recorded)} into ${display(session.dir)} (no network)`);
   await drive(session, progress, flags.json);
 }
 

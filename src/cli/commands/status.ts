@@ -18,6 +18,7 @@ export async function statusCommand(dir: string, options: { json?: boolean }): P
       best: summary.best,
       costUsd: summary.costUsd,
       spend: summary.spend,
+      spendByRole: summary.spendByRole,
       activeSeconds: Math.round(active),
       rate: {
         evaluationsPerMinute: active > 0 ? summary.evaluations / (active / 60) : 0,
@@ -38,9 +39,21 @@ export async function statusCommand(dir: string, options: { json?: boolean }): P
     `best         ${b ? `${b.id}  score ${b.score.toFixed(2)}  test ${b.testScore == null ? "-" : b.testScore.toFixed(2)}` : "-"}`,
     `cost         $${report.costUsd.toFixed(4)}   ($${report.rate.usdPerHour.toFixed(2)}/hour, ${report.rate.evaluationsPerMinute.toFixed(1)} evaluations/minute over ${formatSeconds(report.activeSeconds)})`,
   ];
+  if (report.spend.length > 0) lines.push("by model");
   for (const s of report.spend) {
+    const problems = [
+      s.failed ? `${s.failed} failed` : "",
+      s.empty ? `${s.empty} empty` : "",
+      s.truncated ? `${s.truncated} truncated` : "",
+    ].filter(Boolean);
     lines.push(
-      `  ${s.model.padEnd(28)} ${String(s.calls).padStart(6)} proposals  ${s.inputTokens} in / ${s.outputTokens} out tokens  $${s.costUsd.toFixed(4)}`,
+      `  ${s.model.padEnd(28)} ${String(s.calls).padStart(6)} calls  ${s.inputTokens} in / ${s.outputTokens} out tokens  $${s.costUsd.toFixed(4)}${problems.length ? `  (${problems.join(", ")})` : ""}`,
+    );
+  }
+  if (report.spendByRole.length > 0) lines.push("by role");
+  for (const r of report.spendByRole) {
+    lines.push(
+      `  ${r.role.padEnd(28)} ${String(r.calls).padStart(6)} calls  ${r.inputTokens} in / ${r.outputTokens} out tokens  $${r.costUsd.toFixed(4)}`,
     );
   }
   process.stdout.write(`${lines.join("\n")}\n`);
