@@ -12,7 +12,7 @@ import type { Task, Workload } from "../src/task/index.ts";
 import { loadTask } from "../src/task/index.ts";
 
 const example = join(import.meta.dirname, "..", "examples", "cache-eviction");
-const echo = join(import.meta.dirname, "fixtures", "echo-evaluator");
+const echo = join(import.meta.dirname, "fixtures", "external", "echo-evaluator");
 /** The held-out data beside the repository, which no candidate may read. */
 const dataDir = resolve(import.meta.dirname, "..", "..", "shared", "data");
 
@@ -214,7 +214,7 @@ class Counting implements Sandbox {
   }
 }
 
-describe("the external evaluator protocol (test/fixtures/echo-evaluator)", () => {
+describe("the external evaluator protocol (test/fixtures/external/echo-evaluator)", () => {
   let task: Task;
   before(async () => {
     task = await loadTask(echo);

@@ -12,7 +12,7 @@ import { after, before, describe, test } from "node:test";
 import { type CommandJob, ProcessSandbox } from "../src/sandbox/index.ts";
 
 const sandbox = new ProcessSandbox({ concurrency: 2, log: () => undefined });
-const taskDir = join(import.meta.dirname, "fixtures", "echo-evaluator");
+const taskDir = join(import.meta.dirname, "fixtures", "external", "echo-evaluator");
 /** The held-out data beside the repository (it may not exist on this machine: then it is not there either). */
 const dataDir = resolve(import.meta.dirname, "..", "..", "shared", "data");
 let secretDir: string;

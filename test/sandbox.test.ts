@@ -206,6 +206,15 @@ describe("ProcessSandbox", () => {
     assert.match(none.error ?? "", /did not define __adrs\.run/);
   });
 
+  test("the realm offers structuredClone and queueMicrotask, in plain JavaScript", async () => {
+    const body = `const m = new Map([[1, { a: [1, 2] }]]); const c = structuredClone({ m, d: new Date(5), t: new Float64Array([1.5]) });
+      c.m.get(1).a.push(3);
+      return new Promise((ok) => queueMicrotask(() => ok([m.get(1).a.length, c.m.get(1).a.length, c.d.getTime(), c.t[0]])));`;
+    const r = await sandbox.run(job(script(body)));
+    assert.equal(r.status, "ok", r.error);
+    assert.deepEqual(values(r)[0], [2, 3, 5, 1.5]);
+  });
+
   test("a rejection nobody handles is an error naming the input", async () => {
     const body = `if (input === 1) Promise.reject(new Error("late")); return input;`;
     const r = await sandbox.run(job(script(body), [0, 1, 2]));

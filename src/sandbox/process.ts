@@ -62,6 +62,8 @@ const IVM_DIR = dirname(IVM_ENTRY);
 const MB = 1024 * 1024;
 /** Profiles (memory limit, CPU backstop) that keep waiting children at once. */
 const MAX_PROFILES = 2;
+/** Protocol bytes beyond the outputs: the console (cut at 1 MB in the realm, escaped as JSON) and envelopes. */
+const LOG_ALLOWANCE = 12 * MB;
 const GB = 1024 * MB;
 /** After the child exits, how long to wait for its pipes to drain (a grandchild may hold them). */
 const DRAIN_MS = 2000;
@@ -187,7 +189,10 @@ export class ProcessSandbox implements Sandbox {
           });
         }
         if (this.closed) throw closedError();
-        return await child.start(job);
+        const result = child.start(job);
+        // The replacement boots while this job runs, not before it starts.
+        setImmediate(() => this.refill(profile));
+        return await result;
       } finally {
         this.live.delete(child);
       }
@@ -260,8 +265,26 @@ export class ProcessSandbox implements Sandbox {
     return { memoryMb, cpuSeconds: 2 ** Math.ceil(Math.log2((2 * cpuMs) / 1000 + 10)) };
   }
 
-  /** A waiting child for this profile, or a new one; then tops the waiting pool up again. */
+  /** A waiting child for this profile, or a new one. */
   private take(profile: Profile): Child {
+    return this.waitingList(profile).shift() ?? this.spawn(profile);
+  }
+
+  /** Starts children until `warm` of them wait for this profile. */
+  private refill(profile: Profile): void {
+    const list = this.waitingList(profile);
+    while (!this.closed && list.length < this.warm) {
+      const spare = this.spawn(profile);
+      list.push(spare);
+      spare.ready.catch(() => {
+        const at = list.indexOf(spare);
+        if (at >= 0) list.splice(at, 1);
+      });
+    }
+  }
+
+  /** The waiting children of a profile, now the most recently used one. */
+  private waitingList(profile: Profile): Child[] {
     const key = `${profile.memoryMb}/${profile.cpuSeconds}`;
     const list = this.idle.get(key) ?? [];
     this.idle.delete(key);
@@ -272,16 +295,7 @@ export class ProcessSandbox implements Sandbox {
       for (const c of stale) c.dispose();
       this.idle.delete(oldest);
     }
-    const child = list.shift() ?? this.spawn(profile);
-    while (!this.closed && list.length < this.warm) {
-      const spare = this.spawn(profile);
-      list.push(spare);
-      spare.ready.catch(() => {
-        const at = list.indexOf(spare);
-        if (at >= 0) list.splice(at, 1);
-      });
-    }
-    return child;
+    return list;
   }
 
   private spawn(profile: Profile): Child {
@@ -453,7 +467,7 @@ class Child {
       if (!this.isReady) {
         this.failStart(new Error(`the sandbox process failed to start (${describeExit(code, signal)})`));
       }
-      this.drainTimer ??= setTimeout(() => this.finish(), DRAIN_MS);
+      if (!this.finished) this.drainTimer ??= setTimeout(() => this.finish(), DRAIN_MS);
     });
     this.child.on("close", () => this.finish());
     this.startTimer = setTimeout(() => {
@@ -525,8 +539,9 @@ class Child {
     if (this.outcome === undefined) this.outcome = outcome;
     clearTimeout(this.timer);
     this.kill();
-    // A child that never started emits no close.
-    if (this.child.pid === undefined) this.finish();
+    // Every output is in: no need to wait for the process to be reaped (its console output
+    // was flushed before "done"). A child that never started emits no close either.
+    if (this.outcome.kind === "done" || this.child.pid === undefined) this.finish();
   }
 
   private kill(): void {
@@ -537,9 +552,10 @@ class Child {
   private onProtocol(chunk: string): void {
     this.protocolBytes += chunk.length;
     // The child's own cap keeps honest outputs below this; more means the protocol was abused.
-    // Envelopes and error texts (at most a few KB each) come on top of the outputs.
+    // Envelopes, error texts (a few KB each) and the console (1 MB in the realm, as JSON text)
+    // come on top of the outputs.
     const inputs = this.job?.inputs.length ?? 0;
-    if (this.protocolBytes > this.settings.maxOutputBytes + 4 * MB + inputs * 4096) {
+    if (this.protocolBytes > this.settings.maxOutputBytes + LOG_ALLOWANCE + inputs * 4096) {
       this.settle({ kind: "protocol", error: "the sandbox sent more output than the limit allows" });
       return;
     }
@@ -565,6 +581,7 @@ class Child {
       ok?: unknown;
       ms?: unknown;
       cpu?: unknown;
+      text?: unknown;
       value?: unknown;
       error?: unknown;
     };
@@ -586,6 +603,9 @@ class Child {
     }
     const error = typeof msg.error === "string" ? msg.error : "unknown error";
     switch (msg.t) {
+      case "log":
+        if (typeof msg.text === "string") this.log.push(Buffer.from(msg.text, "utf8"));
+        return;
       case "out": {
         if (msg.i !== this.outputs.length) {
           this.settle({ kind: "protocol", error: "the sandbox sent outputs out of order" });

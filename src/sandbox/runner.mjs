@@ -11,12 +11,12 @@
  * and reads the job from stdin until EOF: one JSON line
  * `{ script, filename, sizes, timeoutMs, cpuMs, maxOutputBytes }`, then the
  * inputs as JSON texts of `sizes[i]` bytes each, back to back. It answers on
- * fd 3 with newline-delimited JSON, so the candidate's console output
- * (stdout/stderr) cannot forge messages:
+ * fd 3 with newline-delimited JSON, the candidate's console output included
+ * (as text inside messages, so it cannot forge one):
  *   {"t":"out","i":0,"ok":true,"ms":1.2,"cpu":1.1,"value":<output>}
  *   {"t":"out","i":1,"ok":false,"ms":0.3,"cpu":0.2,"error":"..."}
  *   {"t":"done"} | {"t":"load","error":"..."} | {"t":"fatal","i":2,"error":"..."}
- *   {"t":"timeout"} | {"t":"memory"} | {"t":"cpu"}
+ *   {"t":"timeout"} | {"t":"memory"} | {"t":"cpu"} | {"t":"log","text":"..."}
  * Durations are measured here, around each call into the isolate, where the
  * candidate cannot reach the clock.
  */
@@ -27,8 +27,6 @@ const stringify = JSON.stringify;
 const parse = JSON.parse;
 const now = performance.now.bind(performance);
 const parentPid = process.ppid;
-const stdoutWrite = process.stdout.write.bind(process.stdout);
-const stderrWrite = process.stderr.write.bind(process.stderr);
 
 /** @param {string} name */
 function flag(name) {
@@ -54,19 +52,11 @@ setInterval(() => {
   if (process.ppid !== parentPid) die();
 }, 200);
 
-/** Resolves once the candidate's console output has left the process. */
-function flushConsole() {
-  return Promise.all([
-    new Promise((resolve) => stdoutWrite("", () => resolve(undefined))),
-    new Promise((resolve) => stderrWrite("", () => resolve(undefined))),
-  ]);
-}
-
 /** @param {unknown} err */
 function hostFatal(err) {
   const error = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
   setTimeout(die, 1000).unref();
-  flushConsole().then(() => channel.write(`${stringify({ t: "fatal", i: current, error })}\n`, die));
+  channel.write(`${stringify({ t: "fatal", i: current, error })}\n`, die);
 }
 process.on("uncaughtException", hostFatal);
 process.on("unhandledRejection", hostFatal);
@@ -148,6 +138,58 @@ function realm(log, logCap, filename) {
   g.console = console;
   const origin = dateNow();
   g.performance = { now: () => dateNow() - origin, timeOrigin: origin };
+  // Two conveniences of web and Node realms that models reach for, in plain JavaScript.
+  g.queueMicrotask = (/** @type {() => void} */ fn) => {
+    apply(then, PromiseC.resolve(), [fn]);
+  };
+  g.structuredClone = (/** @type {unknown} */ value) => deepClone(value, new MapC());
+
+  /**
+   * @param {any} v
+   * @param {Map<unknown, unknown>} seen
+   * @returns {any}
+   */
+  function deepClone(v, seen) {
+    if (typeof v === "function" || typeof v === "symbol")
+      throw new TypeError(`a ${typeof v} could not be cloned`);
+    if (typeof v !== "object" || v === null) return v;
+    if (seen.has(v)) return seen.get(v);
+    /** @type {any} */
+    let out;
+    if (Array.isArray(v)) {
+      out = new Array(v.length);
+      seen.set(v, out);
+      for (let i = 0; i < v.length; i++) out[i] = deepClone(v[i], seen);
+      return out;
+    }
+    if (v instanceof MapC) {
+      out = new MapC();
+      seen.set(v, out);
+      for (const [k, x] of v) out.set(deepClone(k, seen), deepClone(x, seen));
+      return out;
+    }
+    if (v instanceof SetC) {
+      out = new SetC();
+      seen.set(v, out);
+      for (const x of v) out.add(deepClone(x, seen));
+      return out;
+    }
+    if (v instanceof Date) out = new Date(v.getTime());
+    else if (v instanceof RegExp) out = new RegExp(v.source, v.flags);
+    else if (v instanceof ArrayBuffer) out = v.slice(0);
+    else if (v instanceof DataViewC)
+      out = new DataViewC(v.buffer.slice(v.byteOffset, v.byteOffset + v.byteLength));
+    else if (isView(v)) out = /** @type {any} */ (v).slice();
+    else if (v instanceof ErrorC) out = new ErrorC(v.message);
+    else {
+      out = {};
+      seen.set(v, out);
+      for (const k of Object.keys(v)) out[k] = deepClone(v[k], seen);
+      return out;
+    }
+    seen.set(v, out);
+    return out;
+  }
 
   /** @param {unknown} value */
   function preview(value) {
@@ -361,9 +403,14 @@ async function main() {
   const isolate = new ivm.Isolate({ memoryLimit: Math.max(8, memoryMb) });
   const context = await isolate.createContext();
   const logCap = 1 << 20;
-  const log = new ivm.Callback((/** @type {unknown} */ text) => stdoutWrite(String(text)), {
-    ignored: true,
-  });
+  // The console travels on the protocol channel: in order with the outputs, so "done" means
+  // the log is complete too.
+  const log = new ivm.Callback(
+    (/** @type {unknown} */ text) => send(stringify({ t: "log", text: String(text) })),
+    {
+      ignored: true,
+    },
+  );
   const filename = "candidate.js";
   const realmFn = await context.eval(`(${realm.toString()})`, { reference: true });
   const fns = await realmFn.apply(undefined, [log, logCap, filename], { result: { reference: true } });
@@ -406,7 +453,6 @@ async function main() {
     const limit = limitHit(err, isolate);
     if (limit) return stop(limit);
     const error = describeCopied(err, filename);
-    await flushConsole();
     send(stringify({ t: "load", error }));
     return;
   }
@@ -418,7 +464,6 @@ async function main() {
       const limit = limitHit(bound, isolate);
       if (limit) return stop(limit);
     }
-    await flushConsole();
     send(stringify({ t: "load", error: typeof bound === "string" ? bound : ivmMessage(bound) }));
     return;
   }
@@ -465,7 +510,6 @@ async function main() {
     }
   }
   current = -1;
-  await flushConsole();
   send(stringify({ t: "done" }));
 }
 
