@@ -97,6 +97,7 @@ export default async function eplbBench(): Promise<BenchResult[]> {
         target: "≥ 5",
         note:
           `mean call ${median(best).toFixed(2)} vs ${median(baseline).toFixed(2)} ms (median of ${REPEATS}); ` +
+          `${((median(baseline) - median(fixed)) / (median(best) - median(fixed))).toFixed(1)}× net of the fixed cost; ` +
           `balance ${balance.best.toFixed(4)} vs ${balance.baseline.toFixed(4)}`,
       });
       rows.push({
