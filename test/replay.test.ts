@@ -39,7 +39,7 @@ async function picture(store: Store) {
       c.candidateId,
       c.role,
       c.model,
-      c.requestHash,
+      c.messages,
       c.reply,
       c.outcome,
       c.usage.costUsd,

@@ -54,7 +54,6 @@ const called = (id: string, iteration: number, role: string, outcome = "ok"): Ru
   role,
   model: "openai:mock",
   messages: [{ role: "user", content: `prompt of ${id} (${role})` }],
-  requestHash: `h-${id}-${role}`,
   reply: outcome === "ok" ? "r" : null,
   finishReason: outcome === "ok" ? "stop" : null,
   usage: { inputTokens: 5, outputTokens: role === "repair" ? 1 : 5, costUsd: 0.005 },

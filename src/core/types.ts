@@ -104,8 +104,6 @@ export interface ModelCall {
   messages: ChatMessage[];
   temperature?: number;
   maxTokens?: number;
-  /** Hash of the model and messages: how a replay finds the reply. */
-  requestHash: string;
   /** The text received; null when no reply came. */
   reply: string | null;
   finishReason: string | null;

@@ -2,7 +2,9 @@ import type { RunEvent, StopReason } from "../core/events.ts";
 import { candidateId } from "../core/ids.ts";
 import { Rng } from "../core/rng.ts";
 import type { Candidate, Evaluation, Program, Split } from "../core/types.ts";
-import { Budget, Ledger, LlmError } from "../llm/index.ts";
+import { LlmError } from "../llm/errors.ts";
+// Not llm/index.ts: the engine has no need of the providers' SDKs.
+import { Budget, Ledger } from "../llm/ledger.ts";
 import type { Proposal, Proposer } from "../search/proposer.ts";
 import type { Strategy } from "../search/strategy.ts";
 import type { LedgerEntry, ProposalOutcome, Store } from "../store/store.ts";

@@ -1,10 +1,4 @@
-import Anthropic, {
-  AnthropicError,
-  APIConnectionError,
-  APIConnectionTimeoutError,
-  APIError,
-  APIUserAbortError,
-} from "@anthropic-ai/sdk";
+import type { Anthropic, ClientOptions } from "@anthropic-ai/sdk";
 import {
   AttemptFailure,
   classifyStainless,
@@ -21,6 +15,7 @@ import {
   readBody,
   resolveApiKey,
   resolveTransport,
+  type StainlessErrors,
   type TransportOptions,
 } from "./attempts.ts";
 import type { Completion, CompletionRequest, LlmClient } from "./client.ts";
@@ -49,14 +44,6 @@ export interface AnthropicClientOptions extends TransportOptions {
  */
 export const ANTHROPIC_DEFAULT_MAX_TOKENS = 8192;
 
-const ERRORS = {
-  APIUserAbortError,
-  APIConnectionTimeoutError,
-  APIConnectionError,
-  APIError,
-  SdkError: AnthropicError,
-};
-
 /** Anthropic's stop reasons in our terms: "length" for a reply cut by the token limit. */
 function finish(stopReason: unknown): string {
   if (stopReason === "end_turn" || stopReason === "stop_sequence") return "stop";
@@ -81,7 +68,9 @@ export class AnthropicClient implements LlmClient {
   readonly transport: ResolvedTransport;
   readonly defaultMaxTokens = ANTHROPIC_DEFAULT_MAX_TOKENS;
   private readonly spec: ModelSpec;
-  private readonly sdk: Anthropic;
+  private readonly sdkOptions: ClientOptions;
+  private loaded: Promise<Anthropic> | undefined;
+  private errors: StainlessErrors | undefined;
   private readonly stream: boolean;
 
   constructor(options: AnthropicClientOptions) {
@@ -97,14 +86,29 @@ export class AnthropicClient implements LlmClient {
     this.transport = resolveTransport(this.model, options);
     this.stream = options.stream ?? false;
     this.price = priceFor(this.spec, options.price);
-    this.sdk = new Anthropic({
+    this.sdkOptions = {
       apiKey,
       baseURL: options.baseUrl ?? (env.ANTHROPIC_BASE_URL || "https://api.anthropic.com"),
       timeout: this.transport.timeoutMs,
       maxRetries: this.transport.maxRetries,
       openTelemetry: false,
       ...(env.ANTHROPIC_LOG ? {} : { logLevel: "off" as const }),
+    };
+  }
+
+  /** The SDK, loaded on the first request: a run loads only the SDKs of the providers it calls. */
+  private sdk(): Promise<Anthropic> {
+    this.loaded ??= import("@anthropic-ai/sdk").then((m) => {
+      this.errors = {
+        APIUserAbortError: m.APIUserAbortError,
+        APIConnectionTimeoutError: m.APIConnectionTimeoutError,
+        APIConnectionError: m.APIConnectionError,
+        APIError: m.APIError,
+        SdkError: m.AnthropicError,
+      };
+      return new m.Anthropic(this.sdkOptions);
     });
+    return this.loaded;
   }
 
   complete(request: CompletionRequest): Promise<Completion> {
@@ -116,7 +120,7 @@ export class AnthropicClient implements LlmClient {
   }
 
   classify(error: unknown, request: CompletionRequest): AttemptFailure {
-    return classifyStainless(error, request, ERRORS, this.transport.timeoutMs);
+    return classifyStainless(error, request, this.errors, this.transport.timeoutMs);
   }
 
   /** System messages go to the top-level `system`; Claude takes no seed. */
@@ -138,7 +142,8 @@ export class AnthropicClient implements LlmClient {
 
   private async completeOnce(request: CompletionRequest): Promise<Reply> {
     // The raw response, so that a body that stalls after its headers is cut by our idle timeout.
-    const http = await this.sdk.messages
+    const sdk = await this.sdk();
+    const http = await sdk.messages
       .create(
         { ...this.params(request), stream: false },
         request.signal ? { signal: request.signal } : undefined,
@@ -181,7 +186,8 @@ export class AnthropicClient implements LlmClient {
   }
 
   private async streamOnce(request: CompletionRequest): Promise<Reply> {
-    const stream = await this.sdk.messages.create(
+    const sdk = await this.sdk();
+    const stream = await sdk.messages.create(
       { ...this.params(request), stream: true },
       request.signal ? { signal: request.signal } : undefined,
     );

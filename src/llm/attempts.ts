@@ -310,10 +310,17 @@ export interface StainlessErrors {
 export function classifyStainless(
   error: unknown,
   request: CompletionRequest,
-  errors: StainlessErrors,
+  /** The SDK's classes; undefined until the SDK is loaded (nothing it threw can be classified by class then). */
+  errors: StainlessErrors | undefined,
   timeoutMs: number,
 ): AttemptFailure {
   if (error instanceof AttemptFailure) return error;
+  if (!errors) {
+    if (request.signal?.aborted) {
+      return new AttemptFailure("aborted", "aborted by the caller", false, undefined, undefined, error);
+    }
+    return new AttemptFailure("connection", error instanceof Error ? error.message : String(error), false);
+  }
   if (request.signal?.aborted || error instanceof errors.APIUserAbortError) {
     return new AttemptFailure("aborted", "aborted by the caller", false, undefined, undefined, error);
   }

@@ -1,4 +1,9 @@
-import { type GenerateContentParameters, type GenerateContentResponse, GoogleGenAI } from "@google/genai";
+import type {
+  GenerateContentParameters,
+  GenerateContentResponse,
+  GoogleGenAI,
+  GoogleGenAIOptions,
+} from "@google/genai";
 import {
   AttemptFailure,
   completeWithRetries,
@@ -115,7 +120,8 @@ export class GeminiClient implements LlmClient {
   readonly price: Price | undefined;
   readonly transport: ResolvedTransport;
   private readonly spec: ModelSpec;
-  private readonly sdk: GoogleGenAI;
+  private readonly sdkOptions: GoogleGenAIOptions;
+  private loaded: Promise<GoogleGenAI> | undefined;
   private readonly stream: boolean;
 
   constructor(options: GeminiClientOptions) {
@@ -131,7 +137,7 @@ export class GeminiClient implements LlmClient {
     this.transport = resolveTransport(this.model, options);
     this.stream = options.stream ?? false;
     this.price = priceFor(this.spec, options.price);
-    this.sdk = new GoogleGenAI({
+    this.sdkOptions = {
       apiKey,
       // Never Vertex, whatever GOOGLE_GENAI_USE_VERTEXAI says.
       vertexai: false,
@@ -139,7 +145,13 @@ export class GeminiClient implements LlmClient {
         ...(options.baseUrl ? { baseUrl: options.baseUrl } : {}),
         fetch: (url, init) => this.fetch(url, init),
       },
-    });
+    };
+  }
+
+  /** The SDK, loaded on the first request: a run loads only the SDKs of the providers it calls. */
+  private sdk(): Promise<GoogleGenAI> {
+    this.loaded ??= import("@google/genai").then((m) => new m.GoogleGenAI(this.sdkOptions));
+    return this.loaded;
   }
 
   complete(request: CompletionRequest): Promise<Completion> {
@@ -171,7 +183,7 @@ export class GeminiClient implements LlmClient {
   }
 
   private async completeOnce(request: CompletionRequest): Promise<Reply> {
-    const response = await this.sdk.models.generateContent(this.params(request));
+    const response = await (await this.sdk()).models.generateContent(this.params(request));
     const candidate = response.candidates?.[0];
     if (!candidate) {
       // A prompt the safety filters block comes back with no candidate and a reason.
@@ -185,7 +197,7 @@ export class GeminiClient implements LlmClient {
   }
 
   private async streamOnce(request: CompletionRequest): Promise<Reply> {
-    const stream = await this.sdk.models.generateContentStream(this.params(request));
+    const stream = await (await this.sdk()).models.generateContentStream(this.params(request));
     let text = "";
     let reason: unknown;
     let usage: unknown;

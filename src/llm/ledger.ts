@@ -1,7 +1,6 @@
 import type { ModelCall } from "../core/types.ts";
 import type { Completion, CompletionRequest, LlmClient } from "./client.ts";
 import { LlmError } from "./errors.ts";
-import { requestHash } from "./replay.ts";
 
 /**
  * The token limit sent, when a dollar budget is in force, with requests whose
@@ -129,7 +128,6 @@ export class Ledger {
       messages: request.messages.map((m) => ({ role: m.role, content: m.content })),
       ...(request.temperature === undefined ? {} : { temperature: request.temperature }),
       ...(maxTokens === undefined ? {} : { maxTokens }),
-      requestHash: requestHash(client.model, request.messages),
     };
     const start = this.clock();
     try {

@@ -1,10 +1,4 @@
-import OpenAI, {
-  APIConnectionError,
-  APIConnectionTimeoutError,
-  APIError,
-  APIUserAbortError,
-  OpenAIError,
-} from "openai";
+import type { ClientOptions, OpenAI } from "openai";
 import {
   AttemptFailure,
   classifyStainless,
@@ -20,6 +14,7 @@ import {
   readBody,
   resolveApiKey,
   resolveTransport,
+  type StainlessErrors,
   type TransportOptions,
 } from "./attempts.ts";
 import type { Completion, CompletionRequest, LlmClient } from "./client.ts";
@@ -60,20 +55,14 @@ export function isReasoningModel(name: string): boolean {
   return /^o[134](?:$|[-.])/.test(base) || base.startsWith("gpt-5");
 }
 
-const ERRORS = {
-  APIUserAbortError,
-  APIConnectionTimeoutError,
-  APIConnectionError,
-  APIError,
-  SdkError: OpenAIError,
-};
-
 export class OpenAiClient implements LlmClient {
   readonly model: string;
   readonly price: Price | undefined;
   readonly transport: ResolvedTransport;
   private readonly spec: ModelSpec;
-  private readonly sdk: OpenAI;
+  private readonly sdkOptions: ClientOptions;
+  private loaded: Promise<OpenAI> | undefined;
+  private errors: StainlessErrors | undefined;
   private readonly stream: boolean;
   private readonly reasoning: boolean;
 
@@ -106,7 +95,7 @@ export class OpenAiClient implements LlmClient {
     this.stream = options.stream ?? false;
     this.price = priceFor(this.spec, options.price);
     this.reasoning = options.reasoning ?? isReasoningModel(this.spec.name);
-    this.sdk = new OpenAI({
+    this.sdkOptions = {
       apiKey,
       baseURL: baseUrl ?? "https://api.openai.com/v1",
       timeout: this.transport.timeoutMs,
@@ -115,7 +104,22 @@ export class OpenAiClient implements LlmClient {
       // console logging (e.g. of an unparseable chunk) would only repeat it;
       // OPENAI_LOG still turns it back on for debugging.
       ...(env.OPENAI_LOG ? {} : { logLevel: "off" as const }),
+    };
+  }
+
+  /** The SDK, loaded on the first request: a run loads only the SDKs of the providers it calls. */
+  private sdk(): Promise<OpenAI> {
+    this.loaded ??= import("openai").then((m) => {
+      this.errors = {
+        APIUserAbortError: m.APIUserAbortError,
+        APIConnectionTimeoutError: m.APIConnectionTimeoutError,
+        APIConnectionError: m.APIConnectionError,
+        APIError: m.APIError,
+        SdkError: m.OpenAIError,
+      };
+      return new m.OpenAI(this.sdkOptions);
     });
+    return this.loaded;
   }
 
   complete(request: CompletionRequest): Promise<Completion> {
@@ -127,7 +131,7 @@ export class OpenAiClient implements LlmClient {
   }
 
   classify(error: unknown, request: CompletionRequest): AttemptFailure {
-    return classifyStainless(error, request, ERRORS, this.transport.timeoutMs);
+    return classifyStainless(error, request, this.errors, this.transport.timeoutMs);
   }
 
   private params(request: CompletionRequest) {
@@ -152,7 +156,8 @@ export class OpenAiClient implements LlmClient {
   private async completeOnce(request: CompletionRequest): Promise<Reply> {
     // The raw response rather than the SDK's parsed one: the SDK's timeout ends
     // when the headers arrive, and a body that then stalls would hang forever.
-    const http = await this.sdk.chat.completions
+    const sdk = await this.sdk();
+    const http = await sdk.chat.completions
       .create(
         { ...this.params(request), stream: false },
         request.signal ? { signal: request.signal } : undefined,
@@ -187,7 +192,8 @@ export class OpenAiClient implements LlmClient {
   }
 
   private async streamOnce(request: CompletionRequest): Promise<Reply> {
-    const stream = await this.sdk.chat.completions.create(
+    const sdk = await this.sdk();
+    const stream = await sdk.chat.completions.create(
       { ...this.params(request), stream: true, stream_options: { include_usage: true } },
       request.signal ? { signal: request.signal } : undefined,
     );
