@@ -58,34 +58,36 @@ function byScore(scores: readonly number[]): number[] {
   return scores.map((_, i) => i).sort((a, b) => (scores[b] as number) - (scores[a] as number) || a - b);
 }
 
-export function reorder(table: Table): Ordering {
-  const { rows } = table;
-  const n = table.size;
-  const width = table.columns.length;
-  if (n === 0) return { order: [], fields: [] };
+/** Per column: a local id per row (row-major), the distinct texts, the total length. */
+interface Columns {
+  local: Int32Array;
+  texts: string[][];
+  totalLength: Float64Array;
+}
 
-  // Per column: local ids, distinct texts, total length (one hash table per column, rows in order).
+/** One small hash table per column, rows taken in order. */
+function encodeColumns(rows: readonly (readonly string[])[], n: number, width: number): Columns {
   const capacity = 2 ** Math.ceil(Math.log2(Math.max(16, 2 * n)));
   const mask = capacity - 1;
   const slots = new Int32Array(width * capacity).fill(-1);
   const local = new Int32Array(n * width);
-  const columnTexts: string[][] = Array.from({ length: width }, () => []);
+  const texts: string[][] = Array.from({ length: width }, () => []);
   const totalLength = new Float64Array(width);
   for (let r = 0; r < n; r++) {
     const row = rows[r] as readonly string[];
     for (let c = 0; c < width; c++) {
       const text = row[c] as string;
-      const texts = columnTexts[c] as string[];
+      const column = texts[c] as string[];
       totalLength[c] = (totalLength[c] as number) + text.length;
       let slot = sampleHash(text) & mask;
       let id = slots[c * capacity + slot] as number;
-      while (id >= 0 && texts[id] !== text) {
+      while (id >= 0 && column[id] !== text) {
         slot = (slot + 1) & mask;
         id = slots[c * capacity + slot] as number;
       }
       if (id < 0) {
-        id = texts.length;
-        texts.push(text);
+        id = column.length;
+        column.push(text);
         slots[c * capacity + slot] = id;
       }
       local[r * width + c] = id;
@@ -93,141 +95,141 @@ export function reorder(table: Table): Ordering {
   }
   counters.steps += n * width;
   counters.stringOps += n * width;
-  const columnIds = (c: number): Int32Array => {
-    const ids = new Int32Array(n);
-    for (let r = 0; r < n; r++) ids[r] = local[r * width + c] as number;
-    return ids;
-  };
+  return { local, texts, totalLength };
+}
 
-  const scores = columnTexts.map((t, c) => columnScore(totalLength[c] as number, t.length, n));
-  const tooDistinct = (c: number) => (columnTexts[c] as string[]).length > DISTINCT_THRESHOLD * n;
-  const last = byScore(scores).filter(tooDistinct);
-  const kept = Array.from({ length: width }, (_, c) => c).filter((c) => !tooDistinct(c));
+/** Ids shared across the kept columns (GGR counts equal texts in any column together), row-major n × k. */
+function sharedIds(
+  columns: Columns,
+  kept: readonly number[],
+  n: number,
+  width: number,
+): { value: Int32Array; weight: Float64Array; lengthOf: Float64Array } {
   const k = kept.length;
-
-  // Ids shared across the kept columns (GGR counts equal texts in any column together).
-  const keptTexts = kept.reduce((sum, c) => sum + (columnTexts[c] as string[]).length, 0);
-  const globalCapacity = 2 ** Math.ceil(Math.log2(Math.max(16, 2 * keptTexts)));
-  const globalSlots = new Int32Array(globalCapacity).fill(-1);
-  const globalTexts: string[] = [];
-  const weight: number[] = [];
+  const keptTexts = kept.reduce((sum, c) => sum + (columns.texts[c] as string[]).length, 0);
+  const capacity = 2 ** Math.ceil(Math.log2(Math.max(16, 2 * keptTexts)));
+  const slots = new Int32Array(capacity).fill(-1);
+  const texts: string[] = [];
   const value = new Int32Array(n * k);
   kept.forEach((c, j) => {
-    const texts = columnTexts[c] as string[];
-    const toGlobal = new Int32Array(texts.length);
-    for (let i = 0; i < texts.length; i++) {
-      const t = texts[i] as string;
-      let slot = sampleHash(t) & (globalCapacity - 1);
-      let g = globalSlots[slot] as number;
-      while (g >= 0 && globalTexts[g] !== t) {
-        slot = (slot + 1) & (globalCapacity - 1);
-        g = globalSlots[slot] as number;
+    const column = columns.texts[c] as string[];
+    const toGlobal = new Int32Array(column.length);
+    for (let i = 0; i < column.length; i++) {
+      const t = column[i] as string;
+      let slot = sampleHash(t) & (capacity - 1);
+      let g = slots[slot] as number;
+      while (g >= 0 && texts[g] !== t) {
+        slot = (slot + 1) & (capacity - 1);
+        g = slots[slot] as number;
       }
       if (g < 0) {
-        g = globalTexts.length;
-        globalTexts.push(t);
-        weight.push(t.length * t.length);
-        globalSlots[slot] = g;
+        g = texts.length;
+        texts.push(t);
+        slots[slot] = g;
       }
       toGlobal[i] = g;
     }
-    counters.stringOps += texts.length;
-    for (let r = 0; r < n; r++) value[r * k + j] = toGlobal[local[r * width + c] as number] as number;
+    counters.stringOps += column.length;
+    for (let r = 0; r < n; r++) value[r * k + j] = toGlobal[columns.local[r * width + c] as number] as number;
   });
-  const lengthOf = Float64Array.from(weight);
-  for (let g = 0; g < lengthOf.length; g++) lengthOf[g] = Math.sqrt(lengthOf[g] as number);
   counters.steps += n * k;
+  const lengthOf = new Float64Array(texts.length);
+  const weight = new Float64Array(texts.length);
+  for (let g = 0; g < texts.length; g++) {
+    const l = (texts[g] as string).length;
+    lengthOf[g] = l;
+    weight[g] = l * l;
+  }
+  return { value, weight, lengthOf };
+}
 
-  // One column order for every row first, by the scores over the whole table.
-  const firstOrder = byScore(kept.map((c) => scores[c] as number));
-  const seq = new Int32Array(n * k);
-  for (let r = 0; r < n; r++) for (let p = 0; p < k; p++) seq[r * k + p] = firstOrder[p] as number;
-
-  // Rows sorted by those fields, then by index: stable counting sorts, last field first.
-  let perm = Int32Array.from({ length: n }, (_, r) => r);
-  let spare = new Int32Array(n);
-  for (let p = k - 1; p >= 0; p--) {
-    const c = kept[firstOrder[p] as number] as number;
-    const texts = columnTexts[c] as string[];
-    const ids = columnIds(c);
-    const byText = texts
-      .map((_, i) => i)
-      .sort((a, b) => {
-        counters.stringOps++;
-        const x = texts[a] as string;
-        const y = texts[b] as string;
-        return x < y ? -1 : x > y ? 1 : 0;
-      });
-    const rank = new Int32Array(texts.length);
-    byText.forEach((id, i) => {
-      rank[id] = i;
+/** Rank of each distinct text of a column in code-unit order. */
+function textRanks(texts: readonly string[]): Int32Array {
+  const byText = texts
+    .map((_, i) => i)
+    .sort((a, b) => {
+      counters.stringOps++;
+      const x = texts[a] as string;
+      const y = texts[b] as string;
+      return x < y ? -1 : x > y ? 1 : 0;
     });
-    const bucket = new Int32Array(texts.length + 1);
-    for (let r = 0; r < n; r++) (bucket[(rank[ids[r] as number] as number) + 1] as number)++;
+  const rank = new Int32Array(texts.length);
+  for (let i = 0; i < byText.length; i++) rank[byText[i] as number] = i;
+  return rank;
+}
+
+/** Rows sorted by the given columns, then by index: stable counting sorts, last column first. */
+function sortRows(columns: Columns, order: readonly number[], n: number, width: number): Int32Array {
+  let perm = new Int32Array(n);
+  for (let r = 0; r < n; r++) perm[r] = r;
+  let next = new Int32Array(n);
+  for (let p = order.length - 1; p >= 0; p--) {
+    const c = order[p] as number;
+    const rank = textRanks(columns.texts[c] as string[]);
+    const bucket = new Int32Array(rank.length + 1);
+    for (let r = 0; r < n; r++) {
+      const b = (rank[columns.local[r * width + c] as number] as number) + 1;
+      bucket[b] = (bucket[b] as number) + 1;
+    }
     for (let b = 1; b < bucket.length; b++) bucket[b] = (bucket[b] as number) + (bucket[b - 1] as number);
     for (let i = 0; i < n; i++) {
       const r = perm[i] as number;
-      const b = rank[ids[r] as number] as number;
-      spare[bucket[b] as number] = r;
+      const b = rank[columns.local[r * width + c] as number] as number;
+      next[bucket[b] as number] = r;
       bucket[b] = (bucket[b] as number) + 1;
     }
-    [perm, spare] = [spare, perm];
+    [perm, next] = [next, perm];
     counters.steps += 2 * n;
   }
+  return perm;
+}
 
-  const count = new Int32Array(lengthOf.length);
-  const mark = new Int32Array(lengthOf.length).fill(-1);
-  let stamp = 0;
-  const touched = new Int32Array(n * k);
-  const moved = new Int32Array(k);
-  const rank = new Float64Array(k);
-  const ranked = new Int32Array(k);
-  const scratch = spare;
+/**
+ * GGR's recursion over a buffer of row indices. `seq[r·k + p]` is the kept
+ * column (0 … k−1) at position p of row r; groups are ranges of `perm`.
+ */
+class Grouper {
+  private readonly count: Int32Array;
+  private readonly mark: Int32Array;
+  private stamp = 0;
+  private readonly touched: Int32Array;
+  private readonly scratch: Int32Array;
+  private readonly moved: Int32Array;
+  private readonly rank: Float64Array;
+  private readonly ranked: Int32Array;
 
-  /** One column order (by score, ties in order) for positions off… of the rows perm[lo … hi−1]. */
-  const fixed = (lo: number, hi: number, off: number): void => {
-    const g = hi - lo;
-    if (off >= k - 1 || g === 0) return;
-    // Positions by score (stable), as GGR orders them; an insertion sort, the lists are short.
-    let used = 0;
-    for (let p = off; p < k; p++) {
-      stamp++;
-      let distinct = 0;
-      let total = 0;
-      for (let i = lo; i < hi; i++) {
-        const r = perm[i] as number;
-        const id = value[r * k + (seq[r * k + p] as number)] as number;
-        total += lengthOf[id] as number;
-        if (mark[id] !== stamp) {
-          mark[id] = stamp;
-          distinct++;
-        }
-      }
-      const score = columnScore(total, distinct, g);
-      let at = used++;
-      while (at > 0 && (rank[at - 1] as number) < score) {
-        rank[at] = rank[at - 1] as number;
-        ranked[at] = ranked[at - 1] as number;
-        at--;
-      }
-      rank[at] = score;
-      ranked[at] = p;
-    }
-    for (let i = lo; i < hi; i++) {
-      const base = (perm[i] as number) * k;
-      for (let j = 0; j < used; j++) moved[j] = seq[base + (ranked[j] as number)] as number;
-      for (let j = 0; j < used; j++) seq[base + off + j] = moved[j] as number;
-    }
-    counters.steps += 2 * g * (k - off);
-  };
+  constructor(
+    readonly perm: Int32Array,
+    readonly seq: Int32Array,
+    private readonly value: Int32Array,
+    private readonly weight: Float64Array,
+    private readonly lengthOf: Float64Array,
+    private readonly k: number,
+  ) {
+    const values = weight.length;
+    this.count = new Int32Array(values);
+    this.mark = new Int32Array(values).fill(-1);
+    this.touched = new Int32Array(perm.length * k);
+    this.scratch = new Int32Array(perm.length);
+    this.moved = new Int32Array(k);
+    this.rank = new Float64Array(k);
+    this.ranked = new Int32Array(k);
+  }
 
-  const regroup = (lo: number, hi: number, off: number, rowStop: number, colStop: number): void => {
-    if (hi === lo) return;
-    if (off >= k || rowStop >= ROW_STOP || colStop >= COL_STOP) {
-      fixed(lo, hi, off);
+  /** Blocks of at most BLOCK rows (halving), each grouped on its own. */
+  split(lo: number, hi: number): void {
+    if (hi - lo <= BLOCK) {
+      this.regroup(lo, hi, 0, 0, 0);
       return;
     }
-    // Counts in first-seen order (GGR breaks ties by first occurrence).
+    const mid = lo + Math.floor((hi - lo) / 2);
+    this.split(lo, mid);
+    this.split(mid, hi);
+  }
+
+  /** The value with the largest weight · (count − 1) at positions off…, first seen on ties; −1 below EARLY_STOP. */
+  private bestValue(lo: number, hi: number, off: number): number {
+    const { perm, seq, value, count, touched, weight, k } = this;
     let seen = 0;
     for (let i = lo; i < hi; i++) {
       const base = (perm[i] as number) * k;
@@ -250,11 +252,12 @@ export function reorder(table: Table): Ordering {
       count[id] = 0;
     }
     counters.steps += (hi - lo) * (k - off);
-    if (bestWeight < EARLY_STOP) {
-      fixed(lo, hi, off);
-      return;
-    }
-    // Stable split: rows holding the value (now first) stay in front, the rest go behind.
+    return bestWeight < EARLY_STOP ? -1 : best;
+  }
+
+  /** Puts `best` first in the rows holding it, which stay in front (stably); returns where the others start. */
+  private pull(lo: number, hi: number, off: number, best: number): number {
+    const { perm, seq, value, scratch, moved, k } = this;
     let front = lo;
     let back = 0;
     for (let i = lo; i < hi; i++) {
@@ -276,30 +279,114 @@ export function reorder(table: Table): Ordering {
     }
     for (let j = 0; j < back; j++) perm[front + j] = scratch[j] as number;
     counters.steps += (hi - lo) * (k - off);
-    regroup(lo, front, off + 1, rowStop, colStop + 1);
-    regroup(front, hi, off, rowStop + 1, colStop);
-  };
+    return front;
+  }
 
-  const split = (lo: number, hi: number): void => {
-    if (hi - lo <= BLOCK) {
-      regroup(lo, hi, 0, 0, 0);
+  regroup(lo: number, hi: number, off: number, rowStop: number, colStop: number): void {
+    if (hi === lo) return;
+    if (off >= this.k || rowStop >= ROW_STOP || colStop >= COL_STOP) {
+      this.fixed(lo, hi, off);
       return;
     }
-    const mid = lo + Math.floor((hi - lo) / 2);
-    split(lo, mid);
-    split(mid, hi);
-  };
-  split(0, n);
+    const best = this.bestValue(lo, hi, off);
+    if (best < 0) {
+      this.fixed(lo, hi, off);
+      return;
+    }
+    const front = this.pull(lo, hi, off, best);
+    this.regroup(lo, front, off + 1, rowStop, colStop + 1);
+    this.regroup(front, hi, off, rowStop + 1, colStop);
+  }
 
+  /** Score of position p over perm[lo … hi−1]: avg_len² · (rows / distinct − 1). */
+  private positionScore(lo: number, hi: number, p: number): number {
+    const { perm, seq, value, mark, lengthOf, k } = this;
+    const stamp = ++this.stamp;
+    let distinct = 0;
+    let total = 0;
+    for (let i = lo; i < hi; i++) {
+      const r = perm[i] as number;
+      const id = value[r * k + (seq[r * k + p] as number)] as number;
+      total += lengthOf[id] as number;
+      if (mark[id] !== stamp) {
+        mark[id] = stamp;
+        distinct++;
+      }
+    }
+    return columnScore(total, distinct, hi - lo);
+  }
+
+  /** One column order (by score, ties in order) for positions off… of the rows perm[lo … hi−1]. */
+  private fixed(lo: number, hi: number, off: number): void {
+    const { perm, seq, moved, rank, ranked, k } = this;
+    if (off >= k - 1 || hi === lo) return;
+    // An insertion sort: the lists are short.
+    let used = 0;
+    for (let p = off; p < k; p++) {
+      const score = this.positionScore(lo, hi, p);
+      let at = used++;
+      while (at > 0 && (rank[at - 1] as number) < score) {
+        rank[at] = rank[at - 1] as number;
+        ranked[at] = ranked[at - 1] as number;
+        at--;
+      }
+      rank[at] = score;
+      ranked[at] = p;
+    }
+    for (let i = lo; i < hi; i++) {
+      const base = (perm[i] as number) * k;
+      for (let j = 0; j < used; j++) moved[j] = seq[base + (ranked[j] as number)] as number;
+      for (let j = 0; j < used; j++) seq[base + off + j] = moved[j] as number;
+    }
+    counters.steps += 2 * (hi - lo) * (k - off);
+  }
+}
+
+export function reorder(table: Table): Ordering {
+  const n = table.size;
+  const width = table.columns.length;
+  if (n === 0) return { order: [], fields: [] };
+
+  const columns = encodeColumns(table.rows, n, width);
+  const scores = columns.texts.map((t, c) => columnScore(columns.totalLength[c] as number, t.length, n));
+  // Columns with too many distinct values stay out of the grouping, best scored first.
+  const tooDistinct = (c: number) => (columns.texts[c] as string[]).length > DISTINCT_THRESHOLD * n;
+  const last = byScore(scores).filter(tooDistinct);
+  const kept = Array.from({ length: width }, (_, c) => c).filter((c) => !tooDistinct(c));
+  const k = kept.length;
+  const { value, weight, lengthOf } = sharedIds(columns, kept, n, width);
+
+  // One column order for every row first, by the scores over the whole table, and the rows sorted by it.
+  const firstOrder = byScore(kept.map((c) => scores[c] as number));
+  const seq = new Int32Array(n * k);
+  for (let r = 0; r < n; r++) for (let p = 0; p < k; p++) seq[r * k + p] = firstOrder[p] as number;
+  const perm = sortRows(
+    columns,
+    firstOrder.map((j) => kept[j] as number),
+    n,
+    width,
+  );
+
+  new Grouper(perm, seq, value, weight, lengthOf, k).split(0, n);
+
+  // Neighbouring rows mostly share their field order: they share the array too.
   const order: number[] = new Array(n);
   const fields: number[][] = new Array(n);
+  let previous = -1;
   for (let i = 0; i < n; i++) {
-    order[i] = perm[i] as number;
-    const base = (perm[i] as number) * k;
-    const f = new Array<number>(width);
-    for (let p = 0; p < k; p++) f[p] = kept[seq[base + p] as number] as number;
-    for (let j = 0; j < last.length; j++) f[k + j] = last[j] as number;
-    fields[i] = f;
+    const r = perm[i] as number;
+    order[i] = r;
+    let same = previous >= 0;
+    for (let p = 0; same && p < k; p++) same = seq[r * k + p] === seq[previous * k + p];
+    if (same) {
+      fields[i] = fields[i - 1] as number[];
+    } else {
+      const f = new Array<number>(width);
+      for (let p = 0; p < k; p++) f[p] = kept[seq[r * k + p] as number] as number;
+      for (let j = 0; j < last.length; j++) f[k + j] = last[j] as number;
+      fields[i] = f;
+    }
+    previous = r;
   }
   return { order, fields };
 }
