@@ -78,4 +78,19 @@ describe("sandbox children die with the engine", () => {
       });
     }
   }
+
+  test("a sandbox nobody closes does not keep the engine's process alive", async () => {
+    const label = `adrs-test-forget-${process.pid}`;
+    const child = spawn(process.execPath, ["--import", "tsx", parent, "auto", label, "forget"], {
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    let out = "";
+    child.stdout.on("data", (b: Buffer) => {
+      out += b.toString();
+    });
+    const code = await new Promise<number | null>((resolve) => child.on("exit", (c) => resolve(c)));
+    assert.equal(code, 0);
+    assert.match(out, /done ok/);
+    assert.deepEqual(await gone(label, 10_000), []);
+  });
 });

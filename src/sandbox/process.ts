@@ -173,6 +173,7 @@ export class ProcessSandbox implements Sandbox {
       if (this.closed) throw closedError();
       const profile = this.profile(job);
       let child = this.take(profile);
+      child.claim();
       this.live.add(child);
       try {
         try {
@@ -183,6 +184,7 @@ export class ProcessSandbox implements Sandbox {
           child.dispose();
           this.live.delete(child);
           child = this.spawn(profile);
+          child.claim();
           this.live.add(child);
           await child.ready.catch((e: unknown) => {
             throw this.closed ? closedError() : e instanceof Error ? e : new Error(String(e));
@@ -203,10 +205,12 @@ export class ProcessSandbox implements Sandbox {
   async runCommand(job: CommandJob): Promise<CommandResult> {
     return this.withSlot(async () => {
       const detected = await this.detect();
+      if (this.closed) throw closedError();
       let abort!: (error: Error) => void;
       const aborted = new Promise<never>((_, reject) => {
         abort = reject;
       });
+      aborted.catch(() => undefined);
       const result = runCommandJob(job, {
         bwrap: detected.protection.kind === "bwrap" ? detected.bwrap : undefined,
         maxOutputBytes: this.maxOutputBytes,
@@ -224,6 +228,12 @@ export class ProcessSandbox implements Sandbox {
         this.live.delete(entry);
       }
     });
+  }
+
+  /** Resolves once every waiting child has booted (benchmarks; an engine never needs to wait). */
+  async warmed(): Promise<void> {
+    const all = [...this.idle.values()].flat();
+    await Promise.all(all.map((c) => c.ready.catch(() => undefined)));
   }
 
   /** Kills every live child; running and waiting jobs reject with "closed". */
@@ -473,6 +483,7 @@ class Child {
     this.startTimer = setTimeout(() => {
       if (!this.isReady) this.abort(new Error(`the sandbox process was not ready in ${START_TIMEOUT_MS} ms`));
     }, START_TIMEOUT_MS);
+    this.startTimer.unref();
 
     const stdout = this.child.stdout;
     const stderr = this.child.stderr;
@@ -486,11 +497,30 @@ class Child {
     proto?.setEncoding("utf8");
     proto?.on("data", (text: string) => this.onProtocol(text));
     for (const s of [stdout, stderr, proto, this.child.stdin]) s?.on("error", () => undefined);
+    // A waiting child must not keep the engine's process alive (a caller that never closes
+    // the sandbox still exits; the exit hook kills the child then). A job refs it again.
+    this.setRef(false);
+  }
+
+  /** A job waits on this child: it keeps the engine's process alive from now on. */
+  claim(): void {
+    this.setRef(true);
+  }
+
+  private setRef(on: boolean): void {
+    if (on) this.child.ref();
+    else this.child.unref();
+    for (const s of [this.child.stdin, this.child.stdout, this.child.stderr, this.child.stdio[3]]) {
+      const socket = s as { ref?: () => void; unref?: () => void } | null;
+      if (on) socket?.ref?.();
+      else socket?.unref?.();
+    }
   }
 
   /** Hands the job over; the wall clock starts now. */
   start(job: SandboxJob): Promise<SandboxResult> {
     this.job = job;
+    this.claim();
     this.started = performance.now();
     if (this.outcome !== undefined || this.finished) {
       this.finish();

@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { accessSync, constants, existsSync, lstatSync, readlinkSync, realpathSync } from "node:fs";
+import { accessSync, constants, lstatSync, readlinkSync, realpathSync } from "node:fs";
 import { delimiter, dirname, isAbsolute, join, resolve } from "node:path";
 import type { Protection } from "./sandbox.ts";
 
@@ -133,9 +133,4 @@ export function probe(argv: string[], timeoutMs = 10_000): Promise<{ ok: boolean
       done({ ok: code === 0, stderr: stderr.trim() });
     });
   });
-}
-
-/** Whether `path` exists as a folder or file (for optional binds). */
-export function exists(path: string): boolean {
-  return existsSync(path);
 }
