@@ -38,7 +38,11 @@ export function buildProgram(): Command {
         "stop after this many iterations (candidates proposed)",
         int("--iterations"),
       )
-      .option("--budget-usd <x>", "stop when this many dollars are spent", num("--budget-usd"))
+      .option(
+        "--budget-usd <x>",
+        "a hard dollar budget: no request is sent whose cost could take the spend past it",
+        num("--budget-usd"),
+      )
       .option("--time-limit <t>", 'stop after this much active time: seconds, or "30m", "2h"')
       .option(
         "--target-score <s>",
@@ -54,7 +58,10 @@ export function buildProgram(): Command {
       .argument("[task]", "task id or path (or `task:` in the config)")
       .option("-c, --config <file>", "YAML run file")
       .option("-m, --model <spec>", "model as provider:name (repeat for an ensemble)", collect)
-      .option("--base-url <url>", "OpenAI-compatible server for the models (vLLM, Ollama, …)")
+      .option(
+        "--base-url <url>",
+        "server for the models: an OpenAI-compatible one's /v1 (vLLM, Ollama, …), or an Anthropic or Gemini proxy's root",
+      )
       .option("-o, --out <dir>", "run directory (default runs/<task>-<time>)")
       .option("--seed <n>", "random seed", int("--seed"))
       .option("--edit-mode <mode>", "diff (SEARCH/REPLACE) or full (rewrites)")
