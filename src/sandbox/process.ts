@@ -191,12 +191,12 @@ export class ProcessSandbox implements Sandbox {
           });
         }
         if (this.closed) throw closedError();
-        const result = child.start(job);
-        // The replacement boots while this job runs, not before it starts.
-        setImmediate(() => this.refill(profile));
-        return await result;
+        return await child.start(job);
       } finally {
         this.live.delete(child);
+        // The replacement starts once this job's answer is on its way: starting a process
+        // blocks this thread for a moment, which would delay the answer.
+        setImmediate(() => this.refill(profile));
       }
     });
   }
@@ -233,7 +233,13 @@ export class ProcessSandbox implements Sandbox {
   /** Resolves once every waiting child has booted (benchmarks; an engine never needs to wait). */
   async warmed(): Promise<void> {
     const all = [...this.idle.values()].flat();
-    await Promise.all(all.map((c) => c.ready.catch(() => undefined)));
+    // Waiting children do not hold the event loop open: this wait must.
+    const hold = setInterval(() => undefined, 1000);
+    try {
+      await Promise.all(all.map((c) => c.ready.catch(() => undefined)));
+    } finally {
+      clearInterval(hold);
+    }
   }
 
   /** Kills every live child; running and waiting jobs reject with "closed". */
