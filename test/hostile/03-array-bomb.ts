@@ -4,5 +4,5 @@
 // expect: status=crash error=/heap limit of 64 MB exceeded/
 export function solve(numbers) {
   const keep = [];
-  while (true) keep.push(new Array(1e5).fill(1.5));
+  while (true) keep.push(new Array(1e6).fill(1.5));
 }
