@@ -10,6 +10,7 @@ import {
   type Metrics,
   normalise,
   type OutputCheck,
+  type RunInfo,
   type Workload,
   type WorkloadResult,
 } from "../../src/task/api.ts";
@@ -73,7 +74,7 @@ export default defineTask<TableInput>({
     return split === "train" ? [...trainWorkloads()] : [...testWorkloads()];
   },
 
-  check(workload, output): OutputCheck {
+  check(workload, output, run?: RunInfo): OutputCheck {
     const table = workload.input;
     const n = rowCount(table);
     const width = table.columns.length;
@@ -85,6 +86,8 @@ export default defineTask<TableInput>({
     metrics.hit_rate = chars === 0 ? 0 : hits / chars;
     metrics.hit_chars = hits;
     metrics.chars = chars;
+    // The sandbox's measure of the call, never the program's.
+    if (run !== undefined) metrics.runtime_ms = run.durationMs;
     return { valid: true, metrics };
   },
 
@@ -101,7 +104,7 @@ export default defineTask<TableInput>({
         invalid++;
         continue;
       }
-      const s = (r.durationMs ?? 0) / 1000;
+      const s = (r.metrics.runtime_ms ?? r.durationMs ?? 0) / 1000;
       metrics[`hit_rate.${w.id}`] = round(h);
       metrics[`runtime_s.${w.id}`] = round(s, 3);
       hitSum += h;
@@ -132,7 +135,7 @@ export default defineTask<TableInput>({
         hit: r.metrics.hit_rate as number,
         base: r.metrics.baseline_hit_rate ?? 0,
         rows: r.metrics.rows ?? 0,
-        seconds: (r.durationMs ?? 0) / 1000,
+        seconds: (r.metrics.runtime_ms ?? r.durationMs ?? 0) / 1000,
       }))
       .sort((a, b) => a.hit - b.hit);
     if (valid.length > 0) {

@@ -169,6 +169,13 @@ test("route: runtime comes from the sandbox's timer, never from the program", as
     workloads,
   );
   assert.ok(Math.abs(fast.score - slow.score - 5) < 1e-9);
+  // The evaluator hands check the sandbox's timing; it is kept as a metric and used.
+  const [w] = workloads;
+  assert.ok(w);
+  const timed = task.check(w, identity(w.input), { durationMs: 2500 });
+  assert.equal(timed.metrics.runtime_ms, 2500);
+  const one = task.aggregate("train", [{ workload: w.id, ...timed }], [w]);
+  assert.equal(one.metrics.runtime_s, 2.5);
 });
 
 test("aggregate: the published formula, per-table metrics, and 0 when any table is invalid or missing", async () => {
