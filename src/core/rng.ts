@@ -25,16 +25,19 @@ export class Rng {
     }
   }
 
-  /** Uniform in [0, 1). */
+  /** Uniform in [0, 1). Updates the state in place: simulators call this in their inner loops. */
   next(): number {
-    let [a, b, c, d] = this.s;
+    const s = this.s;
+    const a = s[0];
+    const b = s[1];
+    const c = s[2];
+    const d = s[3];
     const t = (((a + b) | 0) + d) | 0;
-    d = (d + 1) | 0;
-    a = b ^ (b >>> 9);
-    b = (c + (c << 3)) | 0;
-    c = (c << 21) | (c >>> 11);
-    c = (c + t) | 0;
-    this.s = [a, b, c, d];
+    s[3] = (d + 1) | 0;
+    s[0] = b ^ (b >>> 9);
+    s[1] = (c + (c << 3)) | 0;
+    const r = (c << 21) | (c >>> 11);
+    s[2] = (r + t) | 0;
     return (t >>> 0) / 4294967296;
   }
 
