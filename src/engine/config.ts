@@ -93,6 +93,8 @@ export const runConfigSchema = z
       .strictObject({
         timeoutMs: z.number().int().positive().optional(),
         memoryMb: z.number().int().min(32).optional(),
+        cpuMs: z.number().int().positive().optional(),
+        cascade: z.boolean().optional(),
       })
       .default({}),
   })

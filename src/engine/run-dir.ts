@@ -8,6 +8,7 @@ export const runFiles = {
   database: "run.db",
   config: "config.yaml",
   lock: "run.lock",
+  evaluations: "evaluations",
 } as const;
 
 export function defaultRunDir(taskId: string, now = new Date()): string {

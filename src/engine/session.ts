@@ -2,7 +2,7 @@ import { mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { RunEvent } from "../core/events.ts";
 import { findEvolveBlocks } from "../edit/index.ts";
-import { Evaluator } from "../evaluate/index.ts";
+import { Evaluator, FileEvaluationCache } from "../evaluate/index.ts";
 import { ProcessSandbox } from "../sandbox/index.ts";
 import { createStrategy } from "../search/index.ts";
 import type { Proposer } from "../search/proposer.ts";
@@ -95,8 +95,10 @@ async function open(
 ): Promise<Session> {
   const release = lockRun(dir);
   const store = await openSqliteStore(join(dir, runFiles.database));
-  const sandbox = new ProcessSandbox();
-  const evaluator = new Evaluator(task, sandbox, config.evaluation);
+  const sandbox = new ProcessSandbox({ log: options.onNotice });
+  // Evaluations outlive the process: a candidate evaluated just before a kill is not run again on resume.
+  const cache = new FileEvaluationCache(join(dir, runFiles.evaluations));
+  const evaluator = new Evaluator(task, sandbox, { ...config.evaluation, cache });
   const strategy = createStrategy(config.strategy);
   const proposer = options.proposer ?? models?.proposer ?? tuner(options);
   const engine = new Engine({
