@@ -134,3 +134,10 @@ export interface Candidate {
   diff: string;
   model: string;
 }
+
+/** A child of some parent that did not make it: its edit was rejected or its evaluation failed. */
+export interface FailedAttempt {
+  candidateId: string;
+  reason: string;
+  diff: string;
+}

@@ -1,7 +1,6 @@
 /** The messages sent to a model for one proposal, and for its one repair. */
-import type { Program } from "../core/types.ts";
-import type { ChatMessage } from "../llm/client.ts";
-import type { FailedAttempt } from "../search/proposer.ts";
+import type { FailedAttempt, Program } from "../core/types.ts";
+import type { ChatMessage } from "../core/types.ts";
 import { failuresSection, inspirationsSection, parentSection, specSection } from "./sections.ts";
 import { renderTemplate, type Templates } from "./templates.ts";
 

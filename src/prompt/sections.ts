@@ -3,9 +3,8 @@
  * programs, failed attempts. Each returns "" when it has nothing to say, so the
  * template drops it.
  */
-import type { Metrics, Program } from "../core/types.ts";
+import type { FailedAttempt, Metrics, Program } from "../core/types.ts";
 import { type EvolveBlock, findEvolveBlocks } from "../edit/index.ts";
-import type { FailedAttempt } from "../search/proposer.ts";
 
 /** Past this, an inspiration is cut down to its EVOLVE-BLOCKs. */
 export const PROGRAM_CHARS = 6000;

@@ -1,12 +1,7 @@
 import type { Rng } from "../core/rng.ts";
-import type { Program, Usage } from "../core/types.ts";
+import type { FailedAttempt, Program, Usage } from "../core/types.ts";
 
-/** A child of some parent that did not make it: its edit was rejected or its evaluation failed. */
-export interface FailedAttempt {
-  candidateId: string;
-  reason: string;
-  diff: string;
-}
+export type { FailedAttempt };
 
 export interface ProposalContext {
   iteration: number;

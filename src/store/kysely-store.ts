@@ -1,8 +1,7 @@
 import { type Kysely, sql } from "kysely";
 import type { RunEvent, StoredEvent } from "../core/events.ts";
 import type { RngState } from "../core/rng.ts";
-import type { Candidate, Evaluation, ModelCall, Program, Usage } from "../core/types.ts";
-import type { FailedAttempt } from "../search/proposer.ts";
+import type { Candidate, Evaluation, FailedAttempt, ModelCall, Program, Usage } from "../core/types.ts";
 import type { Database } from "./schema.ts";
 import type { LedgerEntry, ModelSpend, ProposalOutcome, RoleSpend, RunSummary, Store } from "./store.ts";
 

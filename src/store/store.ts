@@ -1,6 +1,5 @@
 import type { RunEvent, StoredEvent } from "../core/events.ts";
-import type { Candidate, Evaluation, ModelCall, Program, Usage } from "../core/types.ts";
-import type { FailedAttempt } from "../search/proposer.ts";
+import type { Candidate, Evaluation, FailedAttempt, ModelCall, Program, Usage } from "../core/types.ts";
 
 /** Spend of one model, as the ledger projection sums it. */
 export interface ModelSpend {
