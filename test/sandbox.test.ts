@@ -285,7 +285,8 @@ describe("ProcessSandbox", () => {
   });
 
   test("durations come from outside the realm, whatever the candidate does to its clocks", async () => {
-    const body = "const until = real() + 40; while (real() < until) {} Date.now = () => 0; performance.now = () => 0; return 1;";
+    const body =
+      "const until = real() + 40; while (real() < until) {} Date.now = () => 0; performance.now = () => 0; return 1;";
     const r = await sandbox.run(job(script(body, "const real = Date.now;"), [1, 2]));
     assert.equal(r.status, "ok");
     for (const o of r.outputs) {

@@ -4,6 +4,8 @@
 // expect: status=error error=/process is not defined/
 export function solve(numbers) {
   const host = (0, eval)("this").constructor.constructor("return process")();
-  const text = host.mainModule.require("fs").readFileSync("../shared/data/txn-scheduling/workloads.json", "utf8");
+  const text = host.mainModule
+    .require("fs")
+    .readFileSync("../shared/data/txn-scheduling/workloads.json", "utf8");
   return { sum: text.length };
 }

@@ -3,5 +3,10 @@
 // hostile: Throwing an object whose toString throws too.
 // expect: status=error error=/threw a non-Error value/
 export function solve(numbers) {
-  throw { toString() { throw new Error("no"); }, sum: 1 };
+  throw {
+    toString() {
+      throw new Error("no");
+    },
+    sum: 1,
+  };
 }

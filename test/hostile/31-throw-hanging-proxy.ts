@@ -3,9 +3,12 @@
 // hostile: Throwing a Proxy whose traps never return: describing it runs under the clock too.
 // expect: status=timeout error=/timed out|CPU time limit/
 export function solve(numbers) {
-  throw new Proxy({}, {
-    getPrototypeOf() {
-      while (true) {}
+  throw new Proxy(
+    {},
+    {
+      getPrototypeOf() {
+        while (true) {}
+      },
     },
-  });
+  );
 }

@@ -2,8 +2,6 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
-import { runInNewContext } from "node:vm";
-import { build } from "esbuild";
 import { run } from "../driver.ts";
 import * as bestKnown from "../references/best-known.ts";
 import * as greedy from "../references/greedy.ts";
@@ -11,6 +9,7 @@ import * as uniformProgress from "../references/uniform-progress.ts";
 import task from "../task.ts";
 import { publishedWorkloads } from "../workloads.ts";
 import { evaluate } from "./helpers.ts";
+import { bundleAndRun as runBundled } from "../../../test/support/bundle-run.ts";
 
 const taskDir = join(import.meta.dirname, "..");
 
@@ -82,45 +81,7 @@ test("the driver needs createPolicy returning a function, and decisions it knows
   assert.equal(out.decisions[0], "S".repeat(289));
 });
 
-/**
- * Bundles a program's code the way a candidate is bundled: its `./api.ts`
- * resolved against the task folder, platform neutral, as an IIFE; then runs
- * it in a fresh realm.
- */
-async function bundleAndRun(code: string, input: unknown): Promise<unknown> {
-  const result = await build({
-    stdin: {
-      contents: [
-        'import * as candidate from "adrs:candidate";',
-        'import { run } from "./driver.ts";',
-        "globalThis.__adrs = { run: (input) => run(candidate, input) };",
-      ].join("\n"),
-      resolveDir: taskDir,
-      loader: "ts",
-    },
-    bundle: true,
-    platform: "neutral",
-    format: "iife",
-    write: false,
-    logLevel: "silent",
-    plugins: [
-      {
-        name: "candidate",
-        setup(b) {
-          b.onResolve({ filter: /^adrs:candidate$/ }, () => ({ path: "candidate", namespace: "candidate" }));
-          b.onLoad({ filter: /.*/, namespace: "candidate" }, () => ({
-            contents: code,
-            loader: "ts",
-            resolveDir: taskDir,
-          }));
-        },
-      },
-    ],
-  });
-  const context: { __adrs?: { run(input: unknown): unknown } } = {};
-  runInNewContext(result.outputFiles[0]?.text ?? "", context);
-  return JSON.parse(JSON.stringify(context.__adrs?.run(input)));
-}
+const bundleAndRun = (code: string, input: unknown): Promise<unknown> => runBundled(taskDir, code, input);
 
 test("initial program and references bundle for the sandbox and give the in-process result", async () => {
   const w = (await task.workloads("train"))[1];

@@ -1,12 +1,11 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { runInNewContext } from "node:vm";
 import { test } from "node:test";
-import { build } from "esbuild";
 import { run } from "../driver.ts";
 import task from "../task.ts";
 import { evaluate, typedArrays } from "./helpers.ts";
+import { bundleAndRun as runBundled } from "../../../test/support/bundle-run.ts";
 
 const taskDir = join(import.meta.dirname, "..");
 const baseline = await import("../references/baseline.ts");
@@ -50,45 +49,8 @@ test("best-known: balance equal or better than the baseline on both splits", () 
   }
 });
 
-/**
- * Bundles a program's code the way a candidate is bundled (its `./api.ts`
- * resolved against the task folder, platform neutral, an IIFE) and runs it in
- * a fresh realm on one input.
- */
-async function bundleAndRun(code: string, input: unknown): Promise<unknown> {
-  const result = await build({
-    stdin: {
-      contents: [
-        'import * as candidate from "adrs:candidate";',
-        'import { run } from "./driver.ts";',
-        "globalThis.__adrs = { run: (input) => run(candidate, input) };",
-      ].join("\n"),
-      resolveDir: taskDir,
-      loader: "ts",
-    },
-    bundle: true,
-    platform: "neutral",
-    format: "iife",
-    write: false,
-    logLevel: "silent",
-    plugins: [
-      {
-        name: "candidate",
-        setup(b) {
-          b.onResolve({ filter: /^adrs:candidate$/ }, () => ({ path: "candidate", namespace: "candidate" }));
-          b.onLoad({ filter: /.*/, namespace: "candidate" }, () => ({
-            contents: code,
-            loader: "ts",
-            resolveDir: taskDir,
-          }));
-        },
-      },
-    ],
-  });
-  const context: { __adrs?: { run(input: unknown): unknown } } = {};
-  runInNewContext(result.outputFiles[0]?.text ?? "", context);
-  return JSON.parse(JSON.stringify(context.__adrs?.run(input), typedArrays));
-}
+const bundleAndRun = (code: string, input: unknown): Promise<unknown> =>
+  runBundled(taskDir, code, input, typedArrays);
 
 test("the initial program and references bundle for the sandbox and give the in-process result", async () => {
   const [w] = await task.workloads("train");

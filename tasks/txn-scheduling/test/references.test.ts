@@ -2,11 +2,10 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
-import { runInNewContext } from "node:vm";
-import { build } from "esbuild";
 import { run } from "../driver.ts";
 import task from "../task.ts";
 import { evaluate } from "./helpers.ts";
+import { bundleAndRun as runBundled } from "../../../test/support/bundle-run.ts";
 
 const taskDir = join(import.meta.dirname, "..");
 
@@ -42,46 +41,7 @@ test("the driver needs a schedule export and passes its result through", () => {
   assert.deepEqual(run({ schedule: () => Int32Array.of(1, 0) }, input), { schedule: [1, 0] });
 });
 
-/**
- * Bundles a program's code the way a candidate is bundled: its `./api.ts`
- * resolved against the task folder, platform neutral, as an IIFE; then runs
- * it in a fresh realm.
- */
-async function bundleAndRun(code: string, input: unknown): Promise<unknown> {
-  const result = await build({
-    stdin: {
-      contents: [
-        'import * as candidate from "adrs:candidate";',
-        'import { run } from "./driver.ts";',
-        "globalThis.__adrs = { run: (input) => run(candidate, input) };",
-      ].join("\n"),
-      resolveDir: taskDir,
-      loader: "ts",
-    },
-    bundle: true,
-    platform: "neutral",
-    format: "iife",
-    write: false,
-    logLevel: "silent",
-    plugins: [
-      {
-        name: "candidate",
-        setup(b) {
-          b.onResolve({ filter: /^adrs:candidate$/ }, () => ({ path: "candidate", namespace: "candidate" }));
-          b.onLoad({ filter: /.*/, namespace: "candidate" }, () => ({
-            contents: code,
-            loader: "ts",
-            resolveDir: taskDir,
-          }));
-        },
-      },
-    ],
-  });
-  const context: { __adrs?: { run(input: unknown): unknown } } = {};
-  runInNewContext(result.outputFiles[0]?.text ?? "", context);
-  // Outputs leave the sandbox as JSON.
-  return JSON.parse(JSON.stringify(context.__adrs?.run(input)));
-}
+const bundleAndRun = (code: string, input: unknown): Promise<unknown> => runBundled(taskDir, code, input);
 
 test("initial program and references bundle for the sandbox and give the in-process result", async () => {
   // The smallest workload keeps the slow reference quick.
