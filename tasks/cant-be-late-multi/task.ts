@@ -15,6 +15,7 @@ import {
   type Workload,
   type WorkloadResult,
 } from "../../src/task/api.ts";
+import { mean, replayDecisions, std } from "../_shared/spot-check.ts";
 import type { ReplayResult, Trace } from "../_shared/spot-sim.ts";
 import {
   ALL_ON_DEMAND_COST,
@@ -43,77 +44,24 @@ function traceFor(t: RegionTraces): Trace {
   return trace;
 }
 
-function describe(v: unknown): string {
-  if (v === null) return "null";
-  if (Array.isArray(v)) return "an array";
-  if (typeof v === "string") return JSON.stringify(v.length > 20 ? `${v.slice(0, 20)}…` : v);
-  if (typeof v === "object") return "an object";
-  return String(v);
-}
-
 /** What one run costs for scoring: its bill, plus the penalty if it finished late. */
 export function runCost(r: ReplayResult): number {
   return r.cost + (r.missed ? MISS_PENALTY : 0);
 }
 
-function mean(xs: number[]): number {
-  return xs.length === 0 ? 0 : xs.reduce((a, b) => a + b, 0) / xs.length;
-}
-
-function std(xs: number[]): number {
-  const m = mean(xs);
-  return Math.sqrt(mean(xs.map((x) => (x - m) ** 2)));
-}
-
 /** Checks one scenario's output and recomputes every run's bill. */
 export function checkScenario(input: ScenarioInput, output: unknown): OutputCheck {
   const runs = input.runs;
-  if (typeof output !== "object" || output === null || Array.isArray(output)) {
-    return {
-      valid: false,
-      metrics: {},
-      error: `output must be an object { decisions: string[] }, got ${describe(output)}`,
-    };
-  }
-  const decisions = (output as { decisions?: unknown }).decisions;
-  if (!Array.isArray(decisions)) {
-    return {
-      valid: false,
-      metrics: {},
-      error: `output.decisions must be an array of strings, got ${describe(decisions)}`,
-    };
-  }
-  if (decisions.length !== runs.length) {
-    return {
-      valid: false,
-      metrics: {},
-      error: `output.decisions has ${decisions.length} entries, expected ${runs.length} (one per run)`,
-    };
-  }
   const rules = rulesOf(input.rules);
-  const results: ReplayResult[] = [];
-  for (let i = 0; i < runs.length; i++) {
-    const t = input.traces[runs[i] as number] as RegionTraces;
-    const label = `run ${i} (trace ${t.id})`;
-    const d: unknown = decisions[i];
-    if (typeof d !== "string") {
-      return { valid: false, metrics: {}, error: `${label}: decisions must be a string, got ${describe(d)}` };
-    }
-    const r = replayRun(traceFor(t), d, rules);
-    if ("error" in r) return { valid: false, metrics: {}, error: `${label}: ${r.error}` };
-    results.push(r);
-  }
-  const last = runs.length - 1;
-  if (last > 0 && decisions[last] !== decisions[0]) {
-    return {
-      valid: false,
-      metrics: {},
-      error:
-        `run ${last} repeats run 0 (same trace) but its decisions differ: ` +
-        "a policy must depend only on its own run (no state kept between runs, no Math.random)",
-    };
-  }
-  const scored = last > 0 ? results.slice(0, last) : results;
+  const traceOfRun = (i: number) => input.traces[runs[i] as number] as RegionTraces;
+  const replayed = replayDecisions(output, {
+    runs: runs.length,
+    label: (i) => `run ${i} (trace ${traceOfRun(i).id})`,
+    replay: (i, d) => replayRun(traceFor(traceOfRun(i)), d, rules),
+    same: "same trace",
+  });
+  if ("error" in replayed) return { valid: false, metrics: {}, error: replayed.error };
+  const scored = replayed.results;
   const costs = scored.map(runCost);
   const hours = (ticks: (r: ReplayResult) => number) =>
     mean(scored.map((r) => (ticks(r) * TICK_SECONDS) / 3600));
