@@ -9,11 +9,12 @@
  * never shown to the search, identical on every run.
  */
 import { existsSync, readFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { Rng, type Workload } from "../../src/task/api.ts";
 import { type CloudcastInput, PROVIDERS, type PerProvider, type Provider, providerOf } from "./network.ts";
+import { DATA_DIR_VARIABLE, dataRoot } from "../_shared/data.ts";
 
-export const DATA_DIR_VARIABLE = "ADRS_DATA_DIR";
+export { DATA_DIR_VARIABLE };
 
 /** The configurations of the published evaluator, in its order. */
 export const TRAIN_CONFIGS = ["intra_aws", "intra_azure", "intra_gcp", "inter_agz", "inter_gaz2"] as const;
@@ -21,13 +22,6 @@ export const TRAIN_CONFIGS = ["intra_aws", "intra_azure", "intra_gcp", "inter_ag
 /** Constants of the published evaluator: VMs per region and the price of one VM (m5.8xlarge spot). */
 export const VMS_PER_REGION = 2;
 export const INSTANCE_PRICE_PER_HOUR = 0.54;
-
-/** The data root: `$ADRS_DATA_DIR`, else `../shared/data` beside the repository. */
-export function dataRoot(): string {
-  const fromEnv = process.env[DATA_DIR_VARIABLE];
-  if (fromEnv) return resolve(fromEnv);
-  return resolve(import.meta.dirname, "..", "..", "..", "shared", "data");
-}
 
 export function dataDir(): string {
   return join(dataRoot(), "cloudcast");

@@ -9,20 +9,14 @@
  * handed to the candidate. Fixed seeds make every run identical.
  */
 import { existsSync, readFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { Rng, type Workload } from "../../src/task/api.ts";
 import { encodeTable, mergeColumns, parseCsv } from "./datasets.ts";
 import { BEER_MERGES, beer, bird, type Dataset, movies, pdmx, products } from "./generators.ts";
 import type { TableInput } from "./table.ts";
+import { DATA_DIR_VARIABLE, dataRoot } from "../_shared/data.ts";
 
-export const DATA_DIR_VARIABLE = "ADRS_DATA_DIR";
-
-/** The data root: `$ADRS_DATA_DIR`, else `../shared/data` beside the repository. */
-export function dataRoot(): string {
-  const fromEnv = process.env[DATA_DIR_VARIABLE];
-  if (fromEnv) return resolve(fromEnv);
-  return resolve(import.meta.dirname, "..", "..", "..", "shared", "data");
-}
+export { DATA_DIR_VARIABLE };
 
 export function beerFile(): string {
   return join(dataRoot(), "llm-sql", "beer.csv");

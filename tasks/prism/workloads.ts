@@ -4,10 +4,12 @@
  * cases are the held-out test split. Both halves cover 5–9 GPUs.
  */
 import { existsSync, readFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import type { Split, Workload } from "../../src/task/api.ts";
+import { DATA_DIR_VARIABLE, dataRoot } from "../_shared/data.ts";
 
-export const DATA_DIR_VARIABLE = "ADRS_DATA_DIR";
+export { DATA_DIR_VARIABLE };
+
 export const GPU_MEMORY_GB = 80;
 
 /** One model to place, as the program sees it. */
@@ -28,13 +30,6 @@ export interface PrismInput {
   gpuNum: number;
   gpuMemory: number;
   models: ModelSpec[];
-}
-
-/** The data root: `$ADRS_DATA_DIR`, else `../shared/data` beside the repository. */
-export function dataRoot(): string {
-  const fromEnv = process.env[DATA_DIR_VARIABLE];
-  if (fromEnv) return resolve(fromEnv);
-  return resolve(import.meta.dirname, "..", "..", "..", "shared", "data");
 }
 
 export function casesFile(): string {

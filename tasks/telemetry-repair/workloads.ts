@@ -5,20 +5,14 @@
  * seeded Rng (keyed by timestamp and bug, so the same in every run and split).
  */
 import { existsSync, readFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { Rng, type Split, type Workload } from "../../src/task/api.ts";
 import { checkCoverage, parseEvaluationCsv, parseTopology, type Snapshot } from "./abilene.ts";
 import { BUGS, type Bug, perturb } from "./perturb.ts";
 import type { TelemetryInput, Truth } from "./telemetry.ts";
+import { DATA_DIR_VARIABLE, dataRoot } from "../_shared/data.ts";
 
-export const DATA_DIR_VARIABLE = "ADRS_DATA_DIR";
-
-/** The data root: `$ADRS_DATA_DIR`, else `../shared/data` beside the repository. */
-export function dataRoot(): string {
-  const fromEnv = process.env[DATA_DIR_VARIABLE];
-  if (fromEnv) return resolve(fromEnv);
-  return resolve(import.meta.dirname, "..", "..", "..", "shared", "data");
-}
+export { DATA_DIR_VARIABLE };
 
 export function dataDir(): string {
   return join(dataRoot(), "telemetry-repair");

@@ -6,18 +6,12 @@
  * never shown to the search; a fixed seed makes them identical on every run.
  */
 import { existsSync, readFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { Rng, type Workload } from "../../src/task/api.ts";
 import type { TxnInput } from "./simulator.ts";
+import { DATA_DIR_VARIABLE, dataRoot } from "../_shared/data.ts";
 
-export const DATA_DIR_VARIABLE = "ADRS_DATA_DIR";
-
-/** The data root: `$ADRS_DATA_DIR`, else `../shared/data` beside the repository. */
-export function dataRoot(): string {
-  const fromEnv = process.env[DATA_DIR_VARIABLE];
-  if (fromEnv) return resolve(fromEnv);
-  return resolve(import.meta.dirname, "..", "..", "..", "shared", "data");
-}
+export { DATA_DIR_VARIABLE };
 
 export function trainFile(): string {
   return join(dataRoot(), "txn-scheduling", "workloads.json");
