@@ -1,7 +1,8 @@
 import type { Metrics, Split, WorkloadResult } from "../core/types.ts";
 import type { Sandbox } from "../sandbox/sandbox.ts";
 import type { ExternalEvaluator, Task, Workload } from "../task/contract.ts";
-import type { Batch } from "./evaluator.ts";
+import type { Batch } from "./batch.ts";
+import { isRecord, validateMetrics } from "./validate.ts";
 
 export interface ExternalRun {
   sandbox: Sandbox;
@@ -95,22 +96,12 @@ interface ParsedResult {
   artifacts?: Record<string, string>;
 }
 
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
-}
-
 function clip(text: string, max: number): string {
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }
 
 function metricsOf(v: unknown, where: string): Metrics {
-  if (v === undefined) return {};
-  if (!isRecord(v)) throw new Error(`${where}: metrics must be an object of numbers`);
-  for (const [k, x] of Object.entries(v)) {
-    if (typeof x !== "number" || !Number.isFinite(x))
-      throw new Error(`${where}: metrics.${k} must be a finite number (got ${JSON.stringify(x)})`);
-  }
-  return v as Metrics;
+  return v === undefined ? {} : validateMetrics(v, where);
 }
 
 /**

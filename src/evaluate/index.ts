@@ -1,3 +1,4 @@
 export * from "./cache.ts";
 export * from "./evaluator.ts";
 export * from "./feedback.ts";
+export type { EvaluationWithArtifacts } from "./result.ts";

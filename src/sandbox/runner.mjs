@@ -73,6 +73,7 @@ process.on("unhandledRejection", hostFatal);
 function realm(log, logCap, filename) {
   // biome-ignore lint/suspicious/noRedundantUseStrict: this source runs as a script in the isolate, not as a module
   "use strict";
+  /** @type {Record<string, any>} the isolate's global object, which this realm furnishes */
   const g = globalThis;
   const stringify = JSON.stringify;
   const parse = JSON.parse;
@@ -296,7 +297,10 @@ function realm(log, logCap, filename) {
     }
     let thenFn;
     try {
-      thenFn = typeof value === "object" || typeof value === "function" ? value?.then : undefined;
+      thenFn =
+        typeof value === "object" || typeof value === "function"
+          ? /** @type {any} */ (value)?.then
+          : undefined;
     } catch (err) {
       outcome = [false, describe(err)];
       return undefined;
