@@ -243,11 +243,14 @@ describe("OpenAiClient against the mock", () => {
     assert.equal(llm.requests.length, 1);
   });
 
-  test("the caller's signal aborts a hanging request as LlmError aborted", async () => {
+  // The client's own timeout is far beyond the test's: only the signal can end the request in time.
+  test("the caller's signal aborts a hanging request as LlmError aborted", { timeout: 60_000 }, async () => {
     llm.enqueue({ fault: "timeout" });
     const controller = new AbortController();
-    const pending = client().complete({ messages, signal: controller.signal });
-    setTimeout(() => controller.abort(), 20);
+    const pending = client({ timeoutMs: 3_600_000 }).complete({ messages, signal: controller.signal });
+    // Abort once the request is at the server and hanging there, not before it was sent.
+    await llm.received(1);
+    controller.abort();
     await assert.rejects(pending, (e: unknown) => e instanceof LlmError && e.kind === "aborted");
     assert.equal(llm.requests.length, 1);
   });

@@ -96,6 +96,8 @@ export interface MockLlm {
   setDefault(responder: MockResponder): void;
   /** Steps still queued. */
   pending(): number;
+  /** Resolves once `count` model requests in all have arrived (an event to wait on instead of a sleep). */
+  received(count: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -176,6 +178,7 @@ export async function startMockLlm(options: MockLlmOptions = {}): Promise<MockLl
   const requests: ChatRequestBody[] = [];
   const headers: IncomingHttpHeaders[] = [];
   const timers = new Set<NodeJS.Timeout>();
+  const waiters: Array<{ count: number; resolve: () => void }> = [];
   const chunkChars = options.chunkChars ?? 16;
   let responder: MockResponder = options.responder ?? (() => options.defaultText ?? DEFAULT_MOCK_TEXT);
   let created = 1_700_000_000;
@@ -544,6 +547,10 @@ export async function startMockLlm(options: MockLlmOptions = {}): Promise<MockLl
     }
     requests.push(body);
     headers.push(req.headers);
+    for (const w of waiters.filter((w) => requests.length >= w.count)) {
+      waiters.splice(waiters.indexOf(w), 1);
+      w.resolve();
+    }
     let step: MockStep | string;
     const queued = queue.shift();
     if (queued) {
@@ -619,6 +626,10 @@ export async function startMockLlm(options: MockLlmOptions = {}): Promise<MockLl
       responder = fn;
     },
     pending: () => queue.length,
+    received: (count) =>
+      requests.length >= count
+        ? Promise.resolve()
+        : new Promise<void>((resolve) => waiters.push({ count, resolve })),
     close: async () => {
       for (const t of timers) clearTimeout(t);
       timers.clear();
