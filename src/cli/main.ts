@@ -3,6 +3,7 @@ import { ConfigError } from "../engine/config.ts";
 import { bestCommand } from "./commands/best.ts";
 import { evalCommand } from "./commands/eval.ts";
 import { resumeCommand, runCommand } from "./commands/run.ts";
+import { serveCommand } from "./commands/serve.ts";
 import { statusCommand } from "./commands/status.ts";
 import { tasksCommand } from "./commands/tasks.ts";
 import { UsageError } from "./errors.ts";
@@ -104,6 +105,17 @@ export function buildProgram(): Command {
     .argument("<file>", "program file")
     .option("--json", "print JSON")
     .action(evalCommand);
+
+  program
+    .command("serve")
+    .description("the dashboard: watch, compare and steer runs in the browser")
+    .argument("[folders...]", "run folders, or folders holding runs (default: runs)")
+    .option("-p, --port <n>", "port (0: any free one)", int("--port"))
+    .option(
+      "--host <address>",
+      "address to listen on (default 127.0.0.1); any other needs a token, printed at start",
+    )
+    .action(serveCommand);
 
   return program;
 }

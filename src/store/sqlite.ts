@@ -27,8 +27,17 @@ const ddl = [
   "create index if not exists programs_score on programs (score desc, seq)",
 ];
 
+export interface SqliteStoreOptions {
+  /**
+   * Open an existing database for reading only (the dashboard): SQLite refuses
+   * every write on this connection, and nothing is created or migrated.
+   */
+  readonly?: boolean;
+}
+
 /** Opens (creating if needed) the run database at `file`, in WAL mode. */
-export async function openSqliteStore(file: string): Promise<KyselyStore> {
+export async function openSqliteStore(file: string, options: SqliteStoreOptions = {}): Promise<KyselyStore> {
+  if (options.readonly) return openReadonly(file);
   mkdirSync(dirname(file), { recursive: true });
   const raw = new BetterSqlite3(file);
   // WAL lets `adrs status` read while a run writes; NORMAL sync is safe in WAL
@@ -39,4 +48,15 @@ export async function openSqliteStore(file: string): Promise<KyselyStore> {
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: raw }) });
   for (const statement of ddl) await sql.raw(statement).execute(db);
   return new KyselyStore(db);
+}
+
+/**
+ * A reader beside a live writer: WAL lets it read while the run appends, and
+ * the busy timeout covers the moments the writer holds the WAL index (recovery,
+ * checkpoints), so a poll waits instead of failing.
+ */
+function openReadonly(file: string): KyselyStore {
+  const raw = new BetterSqlite3(file, { readonly: true, fileMustExist: true });
+  raw.pragma("busy_timeout = 5000");
+  return new KyselyStore(new Kysely<Database>({ dialect: new SqliteDialect({ database: raw }) }));
 }

@@ -1,0 +1,157 @@
+/**
+ * What the dashboard API sends. Type-only: the page (web/) imports these too,
+ * so nothing here may pull in Node modules.
+ */
+import type { ChatMessage, EvaluationStatus, Metrics, Usage, WorkloadResult } from "../core/types.ts";
+
+/** "interrupted": the store says running, but no live process holds the run (it was killed). */
+export type RunState = "new" | "running" | "stopped" | "interrupted";
+
+/** One line of the runs page. */
+export interface RunEntry {
+  /** Stable id of the run in this server's catalog (never a path). */
+  id: string;
+  /** The run's folder, relative to the folder `serve` was given. */
+  name: string;
+  task: string | null;
+  strategy: string;
+  state: RunState;
+  stopReason: string | null;
+  iterations: number;
+  evaluations: number;
+  programs: number;
+  best: { id: string; score: number; testScore: number | null } | null;
+  costUsd: number;
+  activeSeconds: number;
+  evaluationsPerHour: number;
+  lastEventAt: number | null;
+}
+
+/** One candidate (and the seed): its proposal and, once settled, its evaluation. */
+export interface CandidateRow {
+  id: string;
+  iteration: number;
+  parentId: string | null;
+  /** The strategy's tag for it (an island, a front, a beam), stored without being read. */
+  tag: number;
+  model: string;
+  /** proposed (in flight) | rejected (edit failed) | evaluated */
+  state: "proposed" | "rejected" | "evaluated";
+  status: EvaluationStatus | null;
+  /** Train score when it became a program; null otherwise. */
+  score: number | null;
+  testScore: number | null;
+  /** Why it did not make it: the rejection, or the evaluation's error. */
+  reason: string | null;
+  generation: number | null;
+  costUsd: number;
+  proposedAt: number;
+  settledAt: number | null;
+  /** Never selected again (a veto from the dashboard). */
+  vetoed: boolean;
+}
+
+/** One model call of the cost ledger, without its messages. */
+export interface CallRow {
+  at: number;
+  iteration: number | null;
+  role: string;
+  model: string;
+  inputTokens: number;
+  outputTokens: number;
+  costUsd: number;
+  outcome: string;
+}
+
+/** A start or resume of the run, and how that session ended. */
+export interface SessionRow {
+  startedAt: number;
+  stoppedAt: number | null;
+  reason: string | null;
+  detail: string | null;
+}
+
+/** A hint the user added from the dashboard, shown to the model until withdrawn. */
+export interface HintRow {
+  id: string;
+  text: string;
+  addedAt: number;
+  withdrawnAt: number | null;
+}
+
+export interface SteeringState {
+  /** Steering is offered only while a live process holds the run. */
+  available: boolean;
+  paused: boolean;
+  hints: HintRow[];
+}
+
+/**
+ * The run page's data as of event `seq`. A delta has the same shape and holds
+ * only what changed after the `since` it was asked for: candidates replace
+ * rows with the same id, calls and sessions are appended / replaced by index.
+ */
+export interface RunPayload {
+  run: RunEntry;
+  seq: number;
+  since: number;
+  config: unknown;
+  candidates: CandidateRow[];
+  calls: CallRow[];
+  /** Index of the first call in `calls` (a delta's calls continue the ledger). */
+  callsFrom: number;
+  sessions: SessionRow[];
+  steering: SteeringState;
+}
+
+/** The model call that made a candidate, with what was sent and received. */
+export interface CallDetail {
+  role: string;
+  model: string;
+  messages: ChatMessage[];
+  reply: string | null;
+  usage: Usage;
+  outcome: string;
+  error?: string;
+  attempts: number;
+  durationMs: number;
+}
+
+export interface EvaluationDetail {
+  status: EvaluationStatus;
+  score: number;
+  metrics: Metrics;
+  workloads: WorkloadResult[];
+  feedback: string;
+  error?: string;
+  durationMs: number;
+}
+
+/** The program page. */
+export interface ProgramPayload {
+  runId: string;
+  candidate: CandidateRow;
+  code: string | null;
+  diff: string;
+  prompt: string;
+  reply: string;
+  usage: Usage;
+  calls: CallDetail[];
+  evaluation: EvaluationDetail | null;
+  test: EvaluationDetail | null;
+  children: string[];
+}
+
+/** What the run page draws for the strategy: its name and its own `describe()`. */
+export interface StrategyDescription {
+  strategy: string;
+  /** The strategy's picture (islands with their MAP-Elites grids, a front, a beam); null if it could not be rebuilt. */
+  description: unknown;
+  error: string | null;
+}
+
+/** A folder written by `adrs compare`, listed beside the runs. */
+export interface CompareEntry {
+  id: string;
+  name: string;
+}

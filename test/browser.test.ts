@@ -1,0 +1,175 @@
+/**
+ * The dashboard in a real browser: headless Chromium (Debian's package,
+ * driven by playwright-core) against `serve` over a real run that the engine
+ * drives against the mock model server. Each page is saved as a screenshot.
+ */
+import assert from "node:assert/strict";
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+import type { Browser, Page } from "playwright-core";
+import type { RunEvent } from "../src/core/events.ts";
+import { candidateId } from "../src/core/ids.ts";
+import { type Session, startRun } from "../src/engine/session.ts";
+import { type DashboardServer, serveDashboard } from "../src/server/serve.ts";
+import { openSqliteStore } from "../src/store/sqlite.ts";
+import { ensureWebBuilt, launchChromium, screenshotDir } from "./support/browser.ts";
+import { type MockLlm, startMockLlm } from "./support/mock-llm.ts";
+import { mockRunConfig, tempDir, widenSample } from "./support/run-helpers.ts";
+import { evaluationOf, SEED_CODE, writeSyntheticRun } from "./support/synthetic-run.ts";
+
+const ITERATIONS = 4;
+
+let browser: Browser;
+let page: Page;
+let mock: MockLlm;
+let server: DashboardServer;
+let session: Session;
+let running: Promise<unknown>;
+let root: string;
+/** Model replies the test has let through: the run proposes only as fast as the test allows. */
+let allowed = 1;
+let wake: () => void = () => {};
+const shots = screenshotDir();
+
+async function shoot(name: string): Promise<void> {
+  await page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
+}
+
+/** Lets one more model reply through. */
+function allowReply(): void {
+  allowed++;
+  wake();
+}
+
+before(async () => {
+  await ensureWebBuilt();
+  browser = await launchChromium();
+  let served = 0;
+  mock = await startMockLlm({
+    responder: async (body) => {
+      while (served >= allowed) await new Promise<void>((resolve) => (wake = resolve));
+      served++;
+      return widenSample(body);
+    },
+  });
+  root = tempDir("browser");
+  // A finished run beside the live one, for the compare page; one of its programs holds markup in its code.
+  const finished = await openSqliteStore(join(root, "finished", "run.db"));
+  await writeSyntheticRun(finished, { candidates: 30, seed: 5 });
+  const hostile: RunEvent[] = [
+    {
+      type: "candidate_proposed",
+      candidateId: candidateId(31),
+      iteration: 31,
+      parentId: candidateId(0),
+      island: 0,
+      code: `${SEED_CODE}\n// <img id="pwned" src="x" onerror="window.pwned = 1">\n`,
+      diff: '--- a/program.ts\n+++ b/program.ts\n@@ -1,1 +1,2 @@\n import x;\n+// <img id="pwned" src="x" onerror="window.pwned = 1">\n',
+      prompt: "Improve the program.",
+      model: "openai:mock-coder",
+      reply: "<script>window.pwned = 2</script>",
+      usage: { inputTokens: 1, outputTokens: 1, costUsd: 0 },
+      rng: [1, 2, 3, 4],
+    },
+    { type: "evaluation_finished", candidateId: candidateId(31), evaluation: evaluationOf(0, "invalid") },
+  ];
+  await finished.append(hostile);
+  await finished.close();
+
+  const out = join(root, "live");
+  mkdirSync(out, { recursive: true });
+  session = await startRun(
+    mockRunConfig(mock.url, out, {
+      budget: { iterations: ITERATIONS },
+      concurrency: { proposals: 1, evaluations: 1 },
+    }),
+  );
+  running = session.run();
+  server = await serveDashboard({ folders: [root], port: 0 });
+  page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  page.on("pageerror", (e) => assert.fail(`the page threw: ${e.message}`));
+});
+
+after(async () => {
+  allowed = Number.POSITIVE_INFINITY;
+  wake();
+  await running;
+  await page?.close();
+  await browser?.close();
+  await server?.close();
+  await mock?.close();
+  process.stderr.write(`dashboard screenshots: ${shots}\n`);
+});
+
+const liveId = () => server.dashboard.list().find((r) => r.name === "live")!.id;
+
+test("the runs page lists the runs, the live one as running", async () => {
+  await page.goto(`${server.origin}/`);
+  const live = page.locator(`tr[data-run="${liveId()}"]`);
+  await live.getByText("running").waitFor();
+  assert.equal(await page.locator("tr[data-run]").count(), 2);
+  assert.match((await live.textContent()) ?? "", /txn-scheduling/);
+  await shoot("runs");
+});
+
+test("a live run's new candidate appears on its page without a reload", async () => {
+  await page.goto(`${server.origin}/#/run/${liveId()}`);
+  // The first reply was let through: its candidate shows up as the run stores it.
+  await page.locator(`[data-candidate="${candidateId(1)}"]`).waitFor();
+  await page.evaluate(() => {
+    (window as unknown as { marker: number }).marker = 42;
+  });
+  assert.equal(await page.locator(`[data-candidate="${candidateId(2)}"]`).count(), 0);
+  allowReply();
+  await page.locator(`[data-candidate="${candidateId(2)}"]`).waitFor();
+  const marker = await page.evaluate(() => (window as unknown as { marker?: number }).marker);
+  assert.equal(marker, 42, "the page was not reloaded");
+  await shoot("run-live");
+});
+
+test("a program's diff renders, and markup in its code stays text", async () => {
+  await page.goto(`${server.origin}/#/run/${liveId()}/program/${candidateId(1)}`);
+  const diff = page.locator(".d2h-file-wrapper");
+  await diff.waitFor();
+  const inserted = await page.locator(".d2h-ins .d2h-code-line-ctn").allTextContents();
+  assert.ok(
+    inserted.some((line) => /const SAMPLE_SIZE = 17;/.test(line)),
+    `an inserted line widens the sample: ${inserted.join(" | ")}`,
+  );
+  const deleted = await page.locator(".d2h-del .d2h-code-line-ctn").allTextContents();
+  assert.ok(deleted.some((line) => /const SAMPLE_SIZE = 10;/.test(line)));
+  await page.getByText("Metrics per workload").waitFor();
+  await shoot("program");
+
+  const finished = server.dashboard.list().find((r) => r.name === "finished")!.id;
+  await page.goto(`${server.origin}/#/run/${finished}/program/${candidateId(31)}`);
+  await page.locator(".d2h-file-wrapper").waitFor();
+  await page.getByText("window.pwned = 2").first().waitFor();
+  assert.equal(await page.locator("#pwned").count(), 0, "no element was made from the program's text");
+  assert.equal(await page.evaluate(() => (window as unknown as { pwned?: number }).pwned), undefined);
+});
+
+test("the run page draws its curves, strategy, lineage and cost once the run has finished", async () => {
+  allowed = Number.POSITIVE_INFINITY;
+  wake();
+  await running;
+  await page.goto(`${server.origin}/#/run/${liveId()}`);
+  await page.locator(".stop-reason", { hasText: "iterations" }).waitFor();
+  assert.equal(await page.locator(".uplot").count(), 5);
+  assert.ok((await page.locator(".island").count()) >= 1);
+  const nodes = await page.locator(".lineage canvas").getAttribute("data-nodes");
+  assert.equal(Number(nodes), ITERATIONS + 1);
+  await page.getByText("model openai:mock-coder").waitFor();
+  await shoot("run");
+});
+
+test("the compare page overlays the picked runs", async () => {
+  await page.goto(`${server.origin}/`);
+  for (const box of await page.locator("tr[data-run] input[type=checkbox]").all()) await box.check();
+  await page.getByText("Compare 2 runs").click();
+  await page.locator("h1", { hasText: "Compare 2 runs" }).waitFor();
+  assert.equal(await page.locator(".uplot").count(), 2);
+  assert.equal(await page.locator("tr[data-run]").count(), 2);
+  await shoot("compare");
+});

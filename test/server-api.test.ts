@@ -1,0 +1,295 @@
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import type { RunEvent } from "../src/core/events.ts";
+import { candidateId } from "../src/core/ids.ts";
+import type { ProgramPayload, RunEntry, RunPayload, StrategyDescription } from "../src/server/payloads.ts";
+import { type DashboardServer, serveDashboard } from "../src/server/serve.ts";
+import { openSqliteStore } from "../src/store/sqlite.ts";
+import type { Store } from "../src/store/store.ts";
+import { openStream, rawGet } from "./support/dashboard.ts";
+import { tempDir } from "./support/run-helpers.ts";
+import { evaluationOf, SEED_CODE, writeSyntheticRun } from "./support/synthetic-run.ts";
+
+/** A stand-in for the built page: the API tests need no Vite build. */
+function pageDir(): string {
+  const dir = tempDir("web");
+  mkdirSync(join(dir, "assets"));
+  writeFileSync(join(dir, "index.html"), "<!doctype html><title>adrs</title>");
+  writeFileSync(join(dir, "assets", "app-123.js"), "console.log('page');");
+  return dir;
+}
+
+async function storeAt(dir: string): Promise<Store> {
+  mkdirSync(dir, { recursive: true });
+  return openSqliteStore(join(dir, "run.db"));
+}
+
+const hashOf = (file: string) => createHash("sha256").update(readFileSync(file)).digest("hex");
+
+describe("the dashboard's API over stopped runs", () => {
+  let root: string;
+  let outside: string;
+  let server: DashboardServer;
+  let written: Awaited<ReturnType<typeof writeSyntheticRun>>;
+
+  before(async () => {
+    root = tempDir("serve");
+    outside = tempDir("outside");
+    const a = await storeAt(join(root, "a"));
+    written = await writeSyntheticRun(a, { candidates: 40 });
+    await a.close();
+    const b = await storeAt(join(root, "group", "b"));
+    await writeSyntheticRun(b, { candidates: 5, seed: 2 });
+    await b.close();
+    // A run outside the served folder, reachable only through a link inside it: never listed.
+    const hidden = await storeAt(join(outside, "secret"));
+    await writeSyntheticRun(hidden, { candidates: 2 });
+    await hidden.close();
+    symlinkSync(join(outside, "secret"), join(root, "link-out"));
+    server = await serveDashboard({ folders: [root], port: 0, webDir: pageDir() });
+  });
+  after(async () => {
+    await server.close();
+  });
+
+  const get = async <T>(path: string): Promise<T> => {
+    const res = await fetch(`${server.origin}${path}`);
+    assert.equal(res.status, 200, `${path}: ${res.status}`);
+    return (await res.json()) as T;
+  };
+
+  test("lists the runs under the folder, nested ones included, and none outside it", async () => {
+    const { runs } = await get<{ runs: RunEntry[] }>("/api/runs");
+    assert.deepEqual(runs.map((r) => r.name).sort(), ["a", "group/b"]);
+    const a = runs.find((r) => r.name === "a")!;
+    assert.equal(a.task, "txn-scheduling");
+    assert.equal(a.strategy, "islands");
+    assert.equal(a.state, "stopped");
+    assert.equal(a.stopReason, "iterations");
+    assert.equal(a.iterations, 40);
+    assert.equal(a.evaluations, 41 - written.rejected);
+    assert.equal(a.programs, written.programs);
+    assert.equal(a.best?.id, written.bestId);
+    assert.equal(typeof a.best?.testScore, "number");
+    assert.ok(Math.abs(a.costUsd - written.costUsd) < 1e-9, `${a.costUsd} vs ${written.costUsd}`);
+    assert.doesNotMatch(a.id, /[/\\.]/, "a run id is not a path");
+  });
+
+  test("a run's payload has every candidate, the ledger, and deltas hold only what changed", async () => {
+    const { runs } = await get<{ runs: RunEntry[] }>("/api/runs");
+    const id = runs.find((r) => r.name === "a")!.id;
+    const run = await get<RunPayload>(`/api/runs/${id}`);
+    assert.equal(run.candidates.length, 41);
+    assert.equal(run.calls.length, 40);
+    assert.equal(run.steering.available, false, "a stopped run offers no steering");
+    const failed = run.candidates.filter((c) => c.state === "evaluated" && c.status !== "ok");
+    assert.equal(failed.length, written.failed);
+    assert.ok(failed.every((c) => c.reason?.includes("missing transaction")));
+    assert.equal(run.candidates.filter((c) => c.state === "rejected").length, written.rejected);
+    const delta = await get<RunPayload>(`/api/runs/${id}?since=${run.seq}`);
+    assert.equal(delta.candidates.length, 0);
+    assert.equal(delta.calls.length, 0);
+    assert.equal(delta.callsFrom, 40);
+  });
+
+  test("a program's page has its code, diff, evaluation per workload, and the model call that made it", async () => {
+    const { runs } = await get<{ runs: RunEntry[] }>("/api/runs");
+    const id = runs.find((r) => r.name === "a")!.id;
+    const p = await get<ProgramPayload>(`/api/runs/${id}/programs/${written.bestId}`);
+    assert.match(p.code ?? "", /EVOLVE-BLOCK-START/);
+    assert.match(p.diff, /^--- a\/program\.ts/m);
+    assert.match(p.diff, /^\+const SAMPLE_SIZE/m);
+    assert.equal(p.evaluation?.workloads.length, 3);
+    assert.equal(typeof p.test?.score, "number");
+    assert.equal(p.calls.length, 1);
+    assert.equal(p.calls[0]!.role, "mutation");
+    assert.match(p.calls[0]!.messages.at(-1)!.content, /# Current program/);
+    assert.ok(p.calls[0]!.usage.costUsd > 0);
+    const seed = await get<ProgramPayload>(`/api/runs/${id}/programs/${candidateId(0)}`);
+    assert.equal(seed.candidate.parentId, null);
+    assert.ok(seed.children.length > 0);
+  });
+
+  test("the strategy's picture is rebuilt from the stored programs", async () => {
+    const { runs } = await get<{ runs: RunEntry[] }>("/api/runs");
+    const id = runs.find((r) => r.name === "a")!.id;
+    const picture = await get<StrategyDescription>(`/api/runs/${id}/strategy`);
+    assert.equal(picture.error, null);
+    const d = picture.description as { size: number; islands: { cells: unknown[] }[] };
+    assert.equal(d.size, written.programs);
+    assert.equal(d.islands.length, 3);
+    assert.ok(d.islands.some((island) => island.cells.length > 0));
+  });
+
+  test("no request reaches a file outside the served folder or the built page", async () => {
+    const { runs } = await get<{ runs: RunEntry[] }>("/api/runs");
+    const id = runs.find((r) => r.name === "a")!.id;
+    const attempts = [
+      "/../../package.json",
+      "/assets/../../package.json",
+      "/assets/..%2F..%2Fpackage.json",
+      "/%2e%2e/%2e%2e/package.json",
+      `/api/runs/..%2F..%2F${encodeURIComponent(outside)}`,
+      `/api/runs/${id}/programs/..%2Frun.db`,
+      `/api/runs/${encodeURIComponent(join(outside, "secret"))}`,
+      "/run.db",
+      "/a/run.db",
+    ];
+    for (const path of attempts) {
+      const res = await rawGet(server.origin, path);
+      assert.equal(res.status, 404, `${path} → ${res.status}`);
+      assert.doesNotMatch(res.body, /"name": "adrs"|SQLite format/, path);
+    }
+    assert.equal((await rawGet(server.origin, "/assets/app-123.js")).status, 200);
+  });
+
+  test("GET changes nothing: the database file is byte for byte the same after every page was read", async () => {
+    const file = join(root, "a", "run.db");
+    const before = hashOf(file);
+    const { runs } = await get<{ runs: RunEntry[] }>("/api/runs");
+    const id = runs.find((r) => r.name === "a")!.id;
+    await get(`/api/runs/${id}`);
+    await get(`/api/runs/${id}/strategy`);
+    await get(`/api/runs/${id}/programs/${written.bestId}`);
+    const stream = await openStream(`${server.origin}/api/runs/${id}/stream`);
+    await stream.next((m) => m.event === "delta");
+    stream.close();
+    await server.dashboard.refresh();
+    assert.equal(hashOf(file), before);
+    const store = await openSqliteStore(file, { readonly: true });
+    await assert.rejects(
+      store.append([{ type: "run_resumed", pending: 0 }]),
+      /readonly/,
+      "the server's connection cannot write",
+    );
+    await store.close();
+  });
+});
+
+describe("access", () => {
+  let root: string;
+  before(async () => {
+    root = tempDir("serve-access");
+    const s = await storeAt(join(root, "r"));
+    await writeSyntheticRun(s, { candidates: 2 });
+    await s.close();
+  });
+
+  test("on loopback a request must name a loopback host (no DNS rebinding)", async () => {
+    const server = await serveDashboard({ folders: [root], port: 0, webDir: pageDir() });
+    try {
+      assert.equal(server.token, null);
+      assert.equal((await rawGet(server.origin, "/api/runs")).status, 200);
+      const rebound = await rawGet(server.origin, "/api/runs", { host: "attacker.example:8377" });
+      assert.equal(rebound.status, 403);
+      assert.doesNotMatch(rebound.body, /txn-scheduling/);
+    } finally {
+      await server.close();
+    }
+  });
+
+  test("beyond loopback a token is made, printed in the address, and required on every request", async () => {
+    const server = await serveDashboard({ folders: [root], host: "0.0.0.0", port: 0, webDir: pageDir() });
+    try {
+      assert.ok(server.token && server.token.length >= 20);
+      assert.ok(server.url.endsWith(`?token=${server.token}`));
+      const port = new URL(server.origin).port;
+      const local = `http://127.0.0.1:${port}`;
+      for (const path of ["/api/runs", "/", "/api/stream", "/assets/app-123.js"]) {
+        const res = await rawGet(local, path);
+        assert.equal(res.status, 401, path);
+        assert.doesNotMatch(res.body, /txn-scheduling|doctype/);
+      }
+      assert.equal((await rawGet(local, "/api/runs", { authorization: "Bearer wrong" })).status, 401);
+      const bearer = await rawGet(local, "/api/runs", { authorization: `Bearer ${server.token}` });
+      assert.equal(bearer.status, 200);
+      // Opening the printed address sets a cookie, which the page's own requests then carry.
+      const opened = await rawGet(local, `/?token=${server.token}`);
+      assert.equal(opened.status, 200);
+      const cookie = String(opened.headers["set-cookie"]).split(";")[0]!;
+      assert.match(String(opened.headers["set-cookie"]), /HttpOnly/i);
+      assert.equal((await rawGet(local, "/api/runs", { cookie })).status, 200);
+      assert.equal((await rawGet(local, "/api/runs", { cookie: "adrs_token=nope" })).status, 401);
+    } finally {
+      await server.close();
+    }
+  });
+
+  test("adrs serve names a folder that does not exist and exits 2", () => {
+    const missing = join(root, "no-such-folder");
+    const r = spawnSync(
+      process.execPath,
+      [join(import.meta.dirname, "..", "bin", "adrs.js"), "serve", missing],
+      {
+        encoding: "utf8",
+      },
+    );
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, new RegExp(`${missing.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}: no such folder`));
+  });
+});
+
+describe("a live run", () => {
+  test("a stored candidate reaches an open event stream, and a run started later joins the list", async () => {
+    const root = tempDir("serve-live");
+    const dir = join(root, "live");
+    const store = await storeAt(dir);
+    // The lock names a live process (this one), as a running engine's would.
+    writeFileSync(join(dir, "run.lock"), String(process.pid));
+    await writeSyntheticRun(store, { candidates: 3, stop: false });
+    const server = await serveDashboard({ folders: [root], port: 0, webDir: pageDir(), pollMs: 20 });
+    try {
+      const [entry] = server.dashboard.list();
+      assert.equal(entry?.state, "running");
+      const first = (await (await fetch(`${server.origin}/api/runs/${entry.id}`)).json()) as RunPayload;
+      assert.equal(first.steering.available, true);
+      const stream = await openStream(`${server.origin}/api/runs/${entry.id}/stream?since=${first.seq}`);
+      const list = await openStream(`${server.origin}/api/stream`);
+      await list.next((m) => m.event === "runs");
+
+      const id = candidateId(4);
+      const events: RunEvent[] = [
+        {
+          type: "candidate_proposed",
+          candidateId: id,
+          iteration: 4,
+          parentId: candidateId(0),
+          island: 1,
+          code: SEED_CODE,
+          diff: "",
+          prompt: "p",
+          model: "openai:mock-coder",
+          reply: "r",
+          usage: { inputTokens: 10, outputTokens: 5, costUsd: 0.001 },
+          rng: [1, 2, 3, 4],
+        },
+        { type: "evaluation_finished", candidateId: id, evaluation: evaluationOf(0, "timeout") },
+      ];
+      await store.append(events);
+      const delta = (await stream.next((m) => (m.data as RunPayload).candidates.some((c) => c.id === id)))
+        .data as RunPayload;
+      const row = delta.candidates.find((c) => c.id === id)!;
+      assert.equal(row.status, "timeout");
+      assert.ok(delta.candidates.length <= 2, "a delta carries only what changed");
+
+      const other = await storeAt(join(root, "later"));
+      await writeSyntheticRun(other, { candidates: 1 });
+      await other.close();
+      await list.next((m) => (m.data as { runs: RunEntry[] }).runs.some((r) => r.name === "later"));
+
+      // The run stops: the page hears it, and steering is no longer offered.
+      await store.append([{ type: "run_stopped", reason: "interrupted" }]);
+      const stopped = await stream.next((m) => (m.data as RunPayload).run.state === "stopped");
+      assert.equal((stopped.data as RunPayload).steering.available, false);
+      stream.close();
+      list.close();
+    } finally {
+      await server.close();
+      await store.close();
+    }
+  });
+});
