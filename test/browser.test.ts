@@ -118,12 +118,12 @@ test("a live run's new candidate appears on its page without a reload", async ()
   // The first reply was let through: its candidate shows up as the run stores it.
   await page.locator(`[data-candidate="${candidateId(1)}"]`).waitFor();
   await page.evaluate(() => {
-    (window as unknown as { marker: number }).marker = 42;
+    (globalThis as unknown as { marker: number }).marker = 42;
   });
   assert.equal(await page.locator(`[data-candidate="${candidateId(2)}"]`).count(), 0);
   allowReply();
   await page.locator(`[data-candidate="${candidateId(2)}"]`).waitFor();
-  const marker = await page.evaluate(() => (window as unknown as { marker?: number }).marker);
+  const marker = await page.evaluate(() => (globalThis as unknown as { marker?: number }).marker);
   assert.equal(marker, 42, "the page was not reloaded");
   await shoot("run-live");
 });
@@ -147,7 +147,7 @@ test("a program's diff renders, and markup in its code stays text", async () => 
   await page.locator(".d2h-file-wrapper").waitFor();
   await page.getByText("window.pwned = 2").first().waitFor();
   assert.equal(await page.locator("#pwned").count(), 0, "no element was made from the program's text");
-  assert.equal(await page.evaluate(() => (window as unknown as { pwned?: number }).pwned), undefined);
+  assert.equal(await page.evaluate(() => (globalThis as unknown as { pwned?: number }).pwned), undefined);
 });
 
 test("the run page draws its curves, strategy, lineage and cost once the run has finished", async () => {
