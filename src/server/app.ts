@@ -21,9 +21,10 @@ export function createApp(dashboard: Dashboard, files: Map<string, StaticFile>, 
 
   app.get("/api/runs", (c) => c.json({ runs: dashboard.list() }));
 
-  app.get("/api/runs/:id", (c) => {
+  app.get("/api/runs/:id", async (c) => {
     const run = dashboard.get(c.req.param("id"));
     if (!run) return notFound(c, "run");
+    await run.load();
     return c.json(run.payload(sinceOf(c)));
   });
 
@@ -50,9 +51,10 @@ export function createApp(dashboard: Dashboard, files: Map<string, StaticFile>, 
   );
 
   // A run page: what changed since the seq it has, each time the run moves.
-  app.get("/api/runs/:id/stream", (c) => {
+  app.get("/api/runs/:id/stream", async (c) => {
     const run = dashboard.get(c.req.param("id"));
     if (!run) return notFound(c, "run");
+    await run.load();
     let since = sinceOf(c);
     return follow(c, (send) => {
       const push = () => {

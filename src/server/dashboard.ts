@@ -50,7 +50,7 @@ export class Dashboard {
   }
 
   list(): RunEntry[] {
-    return [...this.runs.values()].map((run) => run.summary());
+    return [...this.runs.values()].map((run) => run.entry());
   }
 
   get(id: string): LiveRun | undefined {
@@ -89,16 +89,19 @@ export class Dashboard {
   private async tick(): Promise<void> {
     if (this.closed) return;
     let changed = false;
-    if (Date.now() - this.lastScan >= this.options.rescanMs) {
+    // Runs nobody follows are only listed: their summaries are checked at the slower pace of scans.
+    const scanning = Date.now() - this.lastScan >= this.options.rescanMs;
+    if (scanning) {
       this.lastScan = Date.now();
       changed = await this.scan();
     }
     for (const [id, run] of this.runs) {
+      if (!scanning && !run.isFollowed) continue;
       try {
         if (await run.poll()) changed = true;
         this.failures.delete(id);
       } catch (e) {
-        this.fail(id, run.entry.name, e);
+        this.fail(id, run.catalog.name, e);
       }
     }
     if (changed) for (const listener of this.listeners) listener();

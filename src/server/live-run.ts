@@ -1,61 +1,135 @@
+import { statSync } from "node:fs";
 import { join } from "node:path";
 import type { StoredEvent } from "../core/events.ts";
 import type { Evaluation, Program } from "../core/types.ts";
 import { livePid, runFiles } from "../engine/run-dir.ts";
 import { openSqliteStore } from "../store/sqlite.ts";
-import type { Store } from "../store/store.ts";
+import type { RunSummary, Store } from "../store/store.ts";
 import type { CatalogRun } from "./catalog.ts";
-import type { EvaluationDetail, ProgramPayload, RunEntry, RunPayload, RunState } from "./payloads.ts";
+import type {
+  CallRow,
+  CandidateRow,
+  EvaluationDetail,
+  ProgramPayload,
+  RunEntry,
+  RunPayload,
+  RunState,
+  StrategyDescription,
+} from "./payloads.ts";
+import { toRows } from "./rows.ts";
 import { RunView } from "./run-view.ts";
 import { StrategyPicture, strategyName } from "./strategy-picture.ts";
 
-/** All the server reads of a store: its event log, and the programs to rebuild the strategy's picture. */
-export type RunReader = Pick<Store, "events" | "programs" | "program" | "close">;
+/**
+ * All the server reads of a store: its event log (the view is folded from it),
+ * the summary and start config (a run nobody has opened is listed from these
+ * alone), and programs (to rebuild the strategy's picture).
+ */
+export type RunReader = Pick<
+  Store,
+  "events" | "programs" | "program" | "summary" | "activeSeconds" | "startConfig" | "close"
+>;
 
 /** Events read per query while catching up, so a long run is read in slices. */
 const PAGE = 2000;
 
+const CANDIDATE_FIELDS: (keyof CandidateRow & string)[] = [
+  "id",
+  "iteration",
+  "parentId",
+  "tag",
+  "model",
+  "state",
+  "status",
+  "score",
+  "testScore",
+  "reason",
+  "generation",
+  "costUsd",
+  "proposedAt",
+  "settledAt",
+  "vetoed",
+];
+const CALL_FIELDS: (keyof CallRow & string)[] = [
+  "at",
+  "iteration",
+  "role",
+  "model",
+  "inputTokens",
+  "outputTokens",
+  "costUsd",
+  "outcome",
+];
+
 /**
- * One run as the dashboard follows it: a read-only store, the view folded
- * from its events, and the pages listening for changes.
+ * One run as the dashboard follows it. A run is listed from its store's
+ * summary until someone opens it or it is live; from then on its whole event
+ * log is folded into a view (once), and each poll reads only the new events.
  */
 export class LiveRun {
   readonly view = new RunView();
   private readonly listeners = new Set<() => void>();
-  private lastState: RunState = "new";
+  private loading: Promise<void> | null = null;
+  private listed: RunEntry;
+  /** Size and time of the database files when the run was last listed from its summary. */
+  private stamp = "";
   private picture: StrategyPicture | null = null;
+  /** Reads of the event log, one at a time, so no event is folded twice. */
+  private reading: Promise<unknown> = Promise.resolve();
 
   private constructor(
-    readonly entry: CatalogRun,
+    readonly catalog: CatalogRun,
     private readonly store: RunReader,
-  ) {}
-
-  static async open(entry: CatalogRun): Promise<LiveRun> {
-    return new LiveRun(entry, await openSqliteStore(join(entry.dir, runFiles.database), { readonly: true }));
+  ) {
+    this.listed = { ...emptyEntry, id: catalog.id, name: catalog.name };
   }
 
-  /** For tests and other stores: follow any reader. */
+  static async open(entry: CatalogRun): Promise<LiveRun> {
+    return LiveRun.over(entry, await openSqliteStore(join(entry.dir, runFiles.database), { readonly: true }));
+  }
+
+  /** Follows any reader (another store, or one a test holds). */
   static over(entry: CatalogRun, store: RunReader): LiveRun {
     return new LiveRun(entry, store);
   }
 
+  /** Loaded (opened, or live): its event log is read at every poll. */
+  get isFollowed(): boolean {
+    return this.loading !== null;
+  }
+
+  /** The runs page's line for this run. */
+  entry(): RunEntry {
+    return this.listed;
+  }
+
   /**
-   * Reads the events stored since the last poll (all of them the first time)
-   * and tells listeners when anything changed, including the run's liveness.
+   * Brings the run up to date; true when anything a page shows changed. A
+   * loaded run reads its new events; any other is listed again from its
+   * summary when its files changed, and loaded once it turns out to be live.
    */
   async poll(): Promise<boolean> {
-    let advanced = false;
-    for (;;) {
-      const events = await this.store.events(this.view.seq, PAGE);
-      for (const e of events) this.view.apply(e);
-      if (events.length > 0) advanced = true;
-      if (events.length < PAGE) break;
+    if (this.loading) {
+      await this.loading;
+      return this.advance();
     }
-    const state = this.state();
-    const changed = advanced || state !== this.lastState;
-    this.lastState = state;
-    if (changed) for (const listener of this.listeners) listener();
-    return changed;
+    const stamp = fileStamp(this.catalog.dir);
+    if (stamp === this.stamp && this.listed.state !== "running") return false;
+    this.stamp = stamp;
+    const summary = await this.store.summary();
+    if (summary.state === "running" && livePid(this.catalog.dir) !== null) {
+      await this.load();
+      return true;
+    }
+    const before = JSON.stringify(this.listed);
+    this.listed = await this.entryFromSummary(summary);
+    return JSON.stringify(this.listed) !== before;
+  }
+
+  /** Folds the whole event log into the view, once; later calls wait for the same read. */
+  load(): Promise<void> {
+    this.loading ??= this.advance().then(() => {});
+    return this.loading;
   }
 
   subscribe(listener: () => void): () => void {
@@ -63,69 +137,29 @@ export class LiveRun {
     return () => this.listeners.delete(listener);
   }
 
-  state(): RunState {
-    const open = this.view.sessions.at(-1);
-    if (!open) return "new";
-    if (open.stoppedAt !== null) return "stopped";
-    return livePid(this.entry.dir) === null ? "interrupted" : "running";
-  }
-
-  summary(now = Date.now()): RunEntry {
-    const view = this.view;
-    let evaluations = 0;
-    let programs = 0;
-    let iterations = 0;
-    for (const row of view.candidates.values()) {
-      if (row.state === "evaluated") evaluations++;
-      if (row.score !== null) programs++;
-      iterations = Math.max(iterations, row.iteration);
-    }
-    const state = this.state();
-    const lastEventAt = view.lastAt;
-    let active = 0;
-    for (const s of view.sessions) {
-      // A killed session ends, as far as anyone can tell, at its last stored event.
-      const end = s.stoppedAt ?? (state === "running" ? now : (lastEventAt ?? s.startedAt));
-      active += Math.max(0, end - s.startedAt) / 1000;
-    }
-    const best = view.best();
-    return {
-      id: this.entry.id,
-      name: this.entry.name,
-      task: view.taskId,
-      strategy: strategyName(view.config),
-      state,
-      stopReason: view.sessions.at(-1)?.reason ?? null,
-      iterations,
-      evaluations,
-      programs,
-      best: best ? { id: best.id, score: best.score!, testScore: best.testScore } : null,
-      costUsd: view.calls.reduce((sum, c) => sum + c.costUsd, 0),
-      activeSeconds: active,
-      evaluationsPerHour: active > 0 ? evaluations / (active / 3600) : 0,
-      lastEventAt,
-    };
-  }
-
-  /** The run page's data, or only what changed after `since`. */
+  /** The run page's data, or only what changed after `since` (the run must be loaded). */
   payload(since = 0): RunPayload {
     const { from, calls } = this.view.callsSince(since);
-    const state = this.state();
     return {
-      run: this.summary(),
+      run: this.listed,
       seq: this.view.seq,
       since,
       config: since === 0 ? this.view.config : null,
-      candidates: this.view.candidatesSince(since),
-      calls,
+      candidates: toRows(this.view.candidatesSince(since), CANDIDATE_FIELDS),
+      calls: toRows(calls, CALL_FIELDS),
       callsFrom: from,
       sessions: this.view.sessionsRows(),
-      steering: { available: state === "running", paused: this.view.paused, hints: this.view.hintRows() },
+      steering: {
+        available: this.listed.state === "running",
+        paused: this.view.paused,
+        hints: this.view.hintRows(),
+      },
     };
   }
 
   /** The program page: the candidate's own events, fetched by the seqs the view kept. */
   async program(id: string): Promise<ProgramPayload | undefined> {
+    await this.load();
     const row = this.view.candidates.get(id);
     const seqs = this.view.seqs.get(id);
     if (!row || !seqs) return undefined;
@@ -135,7 +169,7 @@ export class LiveRun {
     const proposed = proposal?.type === "candidate_proposed" ? proposal : undefined;
     const { changedAt: _, ...candidate } = row;
     return {
-      runId: this.entry.id,
+      runId: this.catalog.id,
       candidate,
       code: proposed?.code ?? null,
       diff: proposed?.diff ?? "",
@@ -166,7 +200,8 @@ export class LiveRun {
   }
 
   /** The strategy's own picture of the population (its `describe()`), rebuilt from the stored programs. */
-  async strategy(): Promise<unknown> {
+  async strategy(): Promise<StrategyDescription> {
+    await this.load();
     this.picture ??= new StrategyPicture(this.view.config);
     await this.picture.catchUp(this.view.programOrder, (ids) => this.programsById(ids));
     return this.picture.describe();
@@ -174,7 +209,99 @@ export class LiveRun {
 
   async close(): Promise<void> {
     this.listeners.clear();
+    await this.loading?.catch(() => {});
     await this.store.close();
+  }
+
+  /** Reads the events stored since the view's seq; tells listeners when anything changed, liveness included. */
+  private advance(): Promise<boolean> {
+    const next = this.reading.then(() => this.read());
+    this.reading = next.catch(() => {});
+    return next;
+  }
+
+  private async read(): Promise<boolean> {
+    let advanced = false;
+    for (;;) {
+      const events = await this.store.events(this.view.seq, PAGE);
+      for (const e of events) this.view.apply(e);
+      if (events.length > 0) advanced = true;
+      if (events.length < PAGE) break;
+    }
+    const state = this.state();
+    const changed = advanced || state !== this.listed.state;
+    if (changed) {
+      this.listed = this.entryFromView(state);
+      for (const listener of this.listeners) listener();
+    }
+    return changed;
+  }
+
+  /** "running" only while the process holding the run is alive; a dead holder means it was killed. */
+  private state(): RunState {
+    const open = this.view.sessions.at(-1);
+    if (!open) return "new";
+    if (open.stoppedAt !== null) return "stopped";
+    return livePid(this.catalog.dir) === null ? "interrupted" : "running";
+  }
+
+  private entryFromView(state: RunState, now = Date.now()): RunEntry {
+    const view = this.view;
+    let evaluations = 0;
+    let programs = 0;
+    let iterations = 0;
+    for (const row of view.candidates.values()) {
+      if (row.state === "evaluated") evaluations++;
+      if (row.score !== null) programs++;
+      iterations = Math.max(iterations, row.iteration);
+    }
+    let active = 0;
+    for (const s of view.sessions) {
+      // A killed session ends, as far as anyone can tell, at the run's last stored event.
+      const end = s.stoppedAt ?? (state === "running" ? now : (view.lastAt ?? s.startedAt));
+      active += Math.max(0, end - s.startedAt) / 1000;
+    }
+    const best = view.best();
+    return {
+      id: this.catalog.id,
+      name: this.catalog.name,
+      task: view.taskId,
+      strategy: strategyName(view.config),
+      state,
+      stopReason: view.sessions.at(-1)?.reason ?? null,
+      iterations,
+      evaluations,
+      programs,
+      best: best ? { id: best.id, score: best.score!, testScore: best.testScore } : null,
+      costUsd: view.calls.reduce((sum, c) => sum + c.costUsd, 0),
+      activeSeconds: active,
+      evaluationsPerHour: active > 0 ? evaluations / (active / 3600) : 0,
+      lastEventAt: view.lastAt,
+    };
+  }
+
+  private async entryFromSummary(summary: RunSummary): Promise<RunEntry> {
+    const state: RunState = summary.state === "running" ? "interrupted" : summary.state;
+    // A killed run's clock stops at its last event, not now.
+    const active = await this.store.activeSeconds(
+      state === "interrupted" ? (summary.lastEventAt ?? undefined) : undefined,
+    );
+    return {
+      id: this.catalog.id,
+      name: this.catalog.name,
+      task: summary.taskId,
+      strategy: strategyName(await this.store.startConfig()),
+      state,
+      stopReason: summary.stopReason,
+      iterations: summary.iterations,
+      evaluations: summary.evaluations,
+      programs: summary.programs,
+      best: summary.best,
+      costUsd: summary.costUsd,
+      activeSeconds: active,
+      evaluationsPerHour: active > 0 ? summary.evaluations / (active / 3600) : 0,
+      lastEventAt: summary.lastEventAt,
+    };
   }
 
   private async eventAt(seq: number | null): Promise<StoredEvent | undefined> {
@@ -192,6 +319,35 @@ export class LiveRun {
     const wanted = new Set(ids);
     return (await this.store.programs()).filter((p) => wanted.has(p.id));
   }
+}
+
+const emptyEntry: Omit<RunEntry, "id" | "name"> = {
+  task: null,
+  strategy: "islands",
+  state: "new",
+  stopReason: null,
+  iterations: 0,
+  evaluations: 0,
+  programs: 0,
+  best: null,
+  costUsd: 0,
+  activeSeconds: 0,
+  evaluationsPerHour: 0,
+  lastEventAt: null,
+};
+
+/** Changes whenever the run's database files do (a write lands in the WAL first). */
+function fileStamp(dir: string): string {
+  return [runFiles.database, `${runFiles.database}-wal`]
+    .map((name) => {
+      try {
+        const s = statSync(join(dir, name));
+        return `${s.size}:${s.mtimeMs}`;
+      } catch {
+        return "-";
+      }
+    })
+    .join("|");
 }
 
 function detail(e: Evaluation): EvaluationDetail {

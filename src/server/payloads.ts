@@ -3,6 +3,7 @@
  * so nothing here may pull in Node modules.
  */
 import type { ChatMessage, EvaluationStatus, Metrics, Usage, WorkloadResult } from "../core/types.ts";
+import type { Rows } from "./rows.ts";
 
 /** "interrupted": the store says running, but no live process holds the run (it was killed). */
 export type RunState = "new" | "running" | "stopped" | "interrupted";
@@ -96,8 +97,8 @@ export interface RunPayload {
   seq: number;
   since: number;
   config: unknown;
-  candidates: CandidateRow[];
-  calls: CallRow[];
+  candidates: Rows<CandidateRow>;
+  calls: Rows<CallRow>;
   /** Index of the first call in `calls` (a delta's calls continue the ledger). */
   callsFrom: number;
   sessions: SessionRow[];

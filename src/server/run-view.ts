@@ -145,10 +145,10 @@ export class RunView {
     }
   }
 
-  /** Rows changed after `since`, in iteration order. */
+  /** Rows changed after `since`, in iteration order (each row also carries the seq that last changed it). */
   candidatesSince(since: number): CandidateRow[] {
     const rows: CandidateRow[] = [];
-    for (const { changedAt, ...row } of this.candidates.values()) if (changedAt > since) rows.push(row);
+    for (const row of this.candidates.values()) if (row.changedAt > since) rows.push(row);
     return rows.sort((a, b) => a.iteration - b.iteration);
   }
 

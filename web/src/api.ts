@@ -1,5 +1,6 @@
-import { useEffect, useState } from "preact/hooks";
-import type { CandidateRow, RunEntry, RunPayload } from "../../src/server/payloads.ts";
+import { useEffect, useRef, useState } from "preact/hooks";
+import type { CallRow, CandidateRow, RunEntry, RunPayload } from "../../src/server/payloads.ts";
+import { fromRows } from "../../src/server/rows.ts";
 
 export async function getJson<T>(path: string): Promise<T> {
   const res = await fetch(path, { headers: { accept: "application/json" } });
@@ -44,8 +45,9 @@ export function useRuns(): RunEntry[] | null {
 }
 
 /** A run page's data: fetched whole once (compressed), then patched by each delta the stream pushes. */
-export interface RunData extends Omit<RunPayload, "candidates" | "since" | "callsFrom"> {
+export interface RunData extends Omit<RunPayload, "candidates" | "calls" | "since" | "callsFrom"> {
   candidates: Map<string, CandidateRow>;
+  calls: CallRow[];
   /** Bumped on every change, for memoised views. */
   version: number;
 }
@@ -64,9 +66,9 @@ export function useRun(id: string): { data: RunData | null; error: string | null
         calls: [],
         version: 0,
       };
-      for (const row of p.candidates) base.candidates.set(row.id, row);
+      for (const row of fromRows(p.candidates)) base.candidates.set(row.id, row);
       base.calls.length = Math.min(base.calls.length, p.callsFrom);
-      for (const call of p.calls) base.calls.push(call);
+      for (const call of fromRows(p.calls)) base.calls.push(call);
       current = {
         ...base,
         run: p.run,
@@ -93,4 +95,28 @@ export function useRun(id: string): { data: RunData | null; error: string | null
     };
   }, [id]);
   return { data, error };
+}
+
+/**
+ * `value`, updated at most every `ms` (and always to the latest one): the
+ * costly drawings of a busy run redraw about once a second, while its rows
+ * and figures follow every change.
+ */
+export function useThrottled<T>(value: T, ms: number): T {
+  const [shown, setShown] = useState(value);
+  const last = useRef(0);
+  useEffect(() => {
+    const show = () => {
+      last.current = Date.now();
+      setShown(value);
+    };
+    const wait = last.current + ms - Date.now();
+    if (wait <= 0) {
+      show();
+      return;
+    }
+    const timer = window.setTimeout(show, wait);
+    return () => window.clearTimeout(timer);
+  }, [value, ms]);
+  return shown;
 }

@@ -1,6 +1,7 @@
 import { useEffect, useState } from "preact/hooks";
 import uPlot from "uplot";
 import type { RunPayload } from "../../../src/server/payloads.ts";
+import { fromRows } from "../../../src/server/rows.ts";
 import { getJson } from "../api.ts";
 import { PALETTE, runHref, score, usd } from "../format.ts";
 import { Chart, type Line } from "../parts/chart.tsx";
@@ -71,14 +72,14 @@ export function ComparePage({ ids }: { ids: string[] }) {
           x="iteration"
           y="score (0–100)"
           lines={lines}
-          table={overlay((r) => bestByIteration(r.candidates))}
+          table={overlay((r) => bestByIteration(fromRows(r.candidates)))}
         />
         <Chart
           title="best score against dollars"
           x="dollars"
           y="score (0–100)"
           lines={lines}
-          table={overlay((r) => bestByDollars(r.candidates, r.calls))}
+          table={overlay((r) => bestByDollars(fromRows(r.candidates), fromRows(r.calls)))}
         />
       </div>
     </section>

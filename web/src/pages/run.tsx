@@ -1,6 +1,6 @@
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import type { CallRow, StrategyDescription } from "../../../src/server/payloads.ts";
-import { getJson, type RunData, useRun } from "../api.ts";
+import { getJson, type RunData, useRun, useThrottled } from "../api.ts";
 import { ago, duration, PALETTE, programHref, score, tokens, usd } from "../format.ts";
 import { Chart } from "../parts/chart.tsx";
 import { Lineage } from "../parts/lineage.tsx";
@@ -20,11 +20,13 @@ export function RunPage({ id }: { id: string }) {
 function Run({ id, data }: { id: string; data: RunData }) {
   const { run } = data;
   const rows = data.candidates;
-  const byIteration = useMemo(() => bestByIteration(rows.values()), [data.version]);
-  const byDollars = useMemo(() => bestByDollars(rows.values(), data.calls), [data.version]);
-  const byModel = useMemo(() => costOverTime(data.calls, "model"), [data.version]);
-  const byRole = useMemo(() => costOverTime(data.calls, "role"), [data.version]);
-  const rate = useMemo(() => throughput(rows.values()), [data.version]);
+  // Curves and the lineage are redrawn at most once a second; the rows below follow every change.
+  const drawn = useThrottled(data.version, 1000);
+  const byIteration = useMemo(() => bestByIteration(rows.values()), [drawn]);
+  const byDollars = useMemo(() => bestByDollars(rows.values(), data.calls), [drawn]);
+  const byModel = useMemo(() => costOverTime(data.calls, "model"), [drawn]);
+  const byRole = useMemo(() => costOverTime(data.calls, "role"), [drawn]);
+  const rate = useMemo(() => throughput(rows.values()), [drawn]);
   const picture = useStrategy(id, run.programs);
   const last = data.sessions.at(-1);
 
@@ -101,7 +103,7 @@ function Run({ id, data }: { id: string; data: RunData }) {
       <StrategyView runId={id} picture={picture} />
 
       <h2>Lineage</h2>
-      <Lineage runId={id} rows={rows} version={data.version} bestId={run.best?.id ?? null} />
+      <Lineage runId={id} rows={rows} version={drawn} bestId={run.best?.id ?? null} />
 
       <h2>Cost</h2>
       <div class="pair">

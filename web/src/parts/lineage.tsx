@@ -1,5 +1,5 @@
 import { type HierarchyPointNode, stratify, tree } from "d3-hierarchy";
-import { useEffect, useMemo, useRef, useState } from "preact/hooks";
+import { useEffect, useLayoutEffect, useMemo, useRef, useState } from "preact/hooks";
 import type { CandidateRow } from "../../../src/server/payloads.ts";
 import { programHref, score, scoreColor } from "../format.ts";
 
@@ -39,9 +39,10 @@ export function Lineage({ runId, rows, version, bestId }: Props) {
     return { laid, height, depth };
   }, [version, rows]);
 
-  useEffect(() => {
+  useLayoutEffect(() => {
     const el = canvas.current?.parentElement;
     if (!el) return;
+    setWidth(Math.max(300, el.clientWidth));
     const observer = new ResizeObserver(() => setWidth(Math.max(300, el.clientWidth)));
     observer.observe(el);
     return () => observer.disconnect();
@@ -90,31 +91,44 @@ export function Lineage({ runId, rows, version, bestId }: Props) {
       g.lineTo(b.x, b.y);
     }
     g.stroke();
+    // One path per colour: a canvas draws ten thousand points quickly only in few strokes and fills.
+    const dots = new Map<string, Path2D>();
+    const failed = new Path2D();
+    const rejected = new Path2D();
+    const pending = new Path2D();
     for (const n of nodes) {
       const row = n.data!;
       const { x, y } = place(n, layout.depth);
       if (row.score !== null) {
-        g.fillStyle = scoreColor(row.score);
-        g.beginPath();
-        g.arc(x, y, row.id === bestId ? 5 : 2.5, 0, 2 * Math.PI);
-        g.fill();
-      } else if (row.state !== "proposed") {
-        g.strokeStyle = row.state === "rejected" ? "#94a3b8" : "#dc2626";
-        g.lineWidth = 1.2;
-        g.beginPath();
-        g.moveTo(x - 2.5, y - 2.5);
-        g.lineTo(x + 2.5, y + 2.5);
-        g.moveTo(x + 2.5, y - 2.5);
-        g.lineTo(x - 2.5, y + 2.5);
-        g.stroke();
+        const colour = scoreColor(Math.round(row.score / 5) * 5);
+        const path = dots.get(colour) ?? new Path2D();
+        const r = row.id === bestId ? 5 : 2.5;
+        path.moveTo(x + r, y);
+        path.arc(x, y, r, 0, 2 * Math.PI);
+        dots.set(colour, path);
+      } else if (row.state === "proposed") {
+        pending.moveTo(x + 2.5, y);
+        pending.arc(x, y, 2.5, 0, 2 * Math.PI);
       } else {
-        g.strokeStyle = "#64748b";
-        g.lineWidth = 1;
-        g.beginPath();
-        g.arc(x, y, 2.5, 0, 2 * Math.PI);
-        g.stroke();
+        const path = row.state === "rejected" ? rejected : failed;
+        path.moveTo(x - 2.5, y - 2.5);
+        path.lineTo(x + 2.5, y + 2.5);
+        path.moveTo(x + 2.5, y - 2.5);
+        path.lineTo(x - 2.5, y + 2.5);
       }
     }
+    for (const [colour, path] of dots) {
+      g.fillStyle = colour;
+      g.fill(path);
+    }
+    g.lineWidth = 1.2;
+    g.strokeStyle = "#dc2626";
+    g.stroke(failed);
+    g.strokeStyle = "#94a3b8";
+    g.stroke(rejected);
+    g.lineWidth = 1;
+    g.strokeStyle = "#64748b";
+    g.stroke(pending);
   }, [layout, width, bestId]);
 
   const nearest = (ev: MouseEvent): CandidateRow | null => {
