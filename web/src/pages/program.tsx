@@ -48,7 +48,7 @@ export function ProgramPage({ runId, programId }: { runId: string; programId: st
         </dd>
         <dt>iteration</dt>
         <dd>
-          {c.iteration} (generation {c.generation ?? "–"}, tag {c.tag})
+          {c.iteration} (generation {c.generation ?? "–"}, strategy tag {c.tag})
         </dd>
         <dt>model</dt>
         <dd>{c.model}</dd>
@@ -126,6 +126,8 @@ function Call({
 function Workloads({ title, e }: { title: string; e: EvaluationDetail | null }) {
   if (!e) return <p class="muted">Not evaluated.</p>;
   const names = [...new Set(e.workloads.flatMap((w) => Object.keys(w.metrics)))];
+  // Tasks that score only the whole split leave the per-workload score out.
+  const scored = e.workloads.some((w) => w.score !== undefined);
   return (
     <div>
       <p>
@@ -137,7 +139,7 @@ function Workloads({ title, e }: { title: string; e: EvaluationDetail | null }) 
           <tr>
             <th>workload</th>
             <th>valid</th>
-            <th class="num">score</th>
+            {scored && <th class="num">score</th>}
             {names.map((n) => (
               <th key={n} class="num">
                 {n}
@@ -151,7 +153,7 @@ function Workloads({ title, e }: { title: string; e: EvaluationDetail | null }) 
             <tr key={w.workload}>
               <td>{w.workload}</td>
               <td class={w.valid ? "ok" : "bad"}>{w.valid ? "yes" : "no"}</td>
-              <td class="num">{score(w.score)}</td>
+              {scored && <td class="num">{score(w.score)}</td>}
               {names.map((n) => (
                 <td key={n} class="num">
                   {w.metrics[n] === undefined ? "–" : formatMetric(w.metrics[n]!)}
