@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import cacheEviction from "../examples/cache-eviction/task.ts";
 import type { EvaluationWithArtifacts } from "../src/evaluate/index.ts";
@@ -10,11 +10,12 @@ import type { Sandbox, SandboxJob, SandboxResult } from "../src/sandbox/index.ts
 import { expandArgv, ProcessSandbox } from "../src/sandbox/index.ts";
 import type { Task, Workload } from "../src/task/index.ts";
 import { loadTask } from "../src/task/index.ts";
+import { REPOSITORY_DATA_DIR } from "../tasks/_shared/data.ts";
 
 const example = join(import.meta.dirname, "..", "examples", "cache-eviction");
 const echo = join(import.meta.dirname, "fixtures", "external", "echo-evaluator");
-/** The held-out data beside the repository, which no candidate may read. */
-const dataDir = resolve(import.meta.dirname, "..", "..", "shared", "data");
+/** The repository's workload data, which no candidate may read. */
+const dataDir = REPOSITORY_DATA_DIR;
 
 const sandbox = new ProcessSandbox({ concurrency: 2, log: () => undefined });
 after(() => sandbox.close());
@@ -179,13 +180,10 @@ for target in ("/proc/%d/fd/1" % os.getppid(), "/proc/%d/fd/1" % (os.getppid() +
       t.skip(`protection here: ${sandbox.protection?.kind}`);
       return;
     }
-    const target = existsSync(dataDir) ? dataDir : example;
-    const read = await ev.evaluate(lruWith(`import os\nos.listdir(${JSON.stringify(target)})\n`), "train");
-    // The task folder itself is visible (read-only): the evaluator needs it.
-    if (target === dataDir) {
-      assert.equal(read.status, "error");
-      assert.match(read.error ?? "", /FileNotFoundError/);
-    }
+    assert.ok(existsSync(dataDir), `${dataDir} exists outside the sandbox`);
+    const read = await ev.evaluate(lruWith(`import os\nos.listdir(${JSON.stringify(dataDir)})\n`), "train");
+    assert.equal(read.status, "error");
+    assert.match(read.error ?? "", /FileNotFoundError/);
     const net = await ev.evaluate(
       lruWith(`import socket\nsocket.create_connection(("1.1.1.1", 80), timeout=2)\n`),
       "train",

@@ -4,9 +4,8 @@
  * published runs (traces 0–7, 0–7, 0–5, 0–5, 0–3, 0–1). Test: held-out traces
  * of the same scenarios, numbered from 8 (no trace index is in both splits).
  */
-import { join } from "node:path";
 import type { Split, Workload } from "../../src/task/api.ts";
-import { DATA_DIR_VARIABLE, dataRoot } from "../_shared/data.ts";
+import { DATA_DIR_VARIABLE, DataError, dataPath, verifiedDataPath } from "../_shared/data.ts";
 import { readTarGz } from "../_shared/tar.ts";
 import {
   DEADLINE_HOURS,
@@ -83,7 +82,7 @@ export const SCENARIOS: readonly Scenario[] = [
 const TICKS_KEPT = Math.round((DEADLINE_HOURS * 3600) / TICK_SECONDS) + 2;
 
 export function archiveFile(): string {
-  return join(dataRoot(), "cant-be-late-multi", "real_traces.tar.gz");
+  return dataPath("cant-be-late-multi", "real_traces.tar.gz");
 }
 
 interface StoredTrace {
@@ -120,11 +119,12 @@ async function readTraces(file: string): Promise<TraceStore> {
   const keys = wanted();
   let files: Map<string, Buffer>;
   try {
-    files = await readTarGz(file, (p) => {
+    files = await readTarGz(verifiedDataPath("cant-be-late-multi", "real_traces.tar.gz"), (p) => {
       const m = PATH.exec(p);
       return m !== null && keys.has(`${m[1]}/${m[2]}`);
     });
   } catch (err) {
+    if (err instanceof DataError) throw err;
     throw new Error(
       `cant-be-late-multi: ${(err as Error).message} (set ${DATA_DIR_VARIABLE} to the data folder that holds cant-be-late-multi/real_traces.tar.gz)`,
     );

@@ -4,9 +4,8 @@
  * tarball and split by trace: about 30 % of each environment's traces train,
  * the rest are the held-out test split.
  */
-import { join } from "node:path";
 import type { Split, Workload } from "../../src/task/api.ts";
-import { DATA_DIR_VARIABLE, dataRoot } from "../_shared/data.ts";
+import { DATA_DIR_VARIABLE, DataError, dataPath, verifiedDataPath } from "../_shared/data.ts";
 import { readTarGz } from "../_shared/tar.ts";
 import {
   DEADLINE_HOURS,
@@ -40,7 +39,7 @@ export const TEST_POSITIONS: readonly number[] = Array.from({ length: TRACES_PER
 const TICKS_KEPT = Math.round((Math.max(...DEADLINE_HOURS) * 3600) / TICK_SECONDS) + 2;
 
 export function archiveFile(): string {
-  return join(dataRoot(), "cant-be-late", "real_traces.tar.gz");
+  return dataPath("cant-be-late", "real_traces.tar.gz");
 }
 
 export interface StoredTrace {
@@ -75,11 +74,12 @@ async function readTraces(file: string): Promise<TraceSet> {
   const envs = new Set<string>(ENVIRONMENTS);
   let files: Map<string, Buffer>;
   try {
-    files = await readTarGz(file, (p) => {
+    files = await readTarGz(verifiedDataPath("cant-be-late", "real_traces.tar.gz"), (p) => {
       const m = PATH.exec(p);
       return m !== null && overheads.has(m[1] as string) && envs.has(m[2] as string);
     });
   } catch (err) {
+    if (err instanceof DataError) throw err;
     throw new Error(
       `cant-be-late: ${(err as Error).message} (set ${DATA_DIR_VARIABLE} to the data folder that holds cant-be-late/real_traces.tar.gz)`,
     );

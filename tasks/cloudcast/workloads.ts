@@ -2,17 +2,16 @@
  * The workloads of each split.
  *
  * train: the five published broadcast configurations over the published
- * 71-region profiles (egress prices and measured throughput), read from the
- * shared data folder. test: held-out configurations drawn from the same five
+ * 71-region profiles (egress prices and measured throughput), read from
+ * data/cloudcast/. test: held-out configurations drawn from the same five
  * kinds (one provider, or all three), from and to other regions, over a
  * re-measured network (every link's throughput scaled by a random factor);
  * never shown to the search, identical on every run.
  */
-import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import { Rng, type Workload } from "../../src/task/api.ts";
 import { type CloudcastInput, PROVIDERS, type PerProvider, type Provider, providerOf } from "./network.ts";
-import { DATA_DIR_VARIABLE, dataRoot } from "../_shared/data.ts";
+import { DATA_DIR_VARIABLE, DataError, dataSetDir, readDataText } from "../_shared/data.ts";
 
 export { DATA_DIR_VARIABLE };
 
@@ -24,17 +23,12 @@ export const VMS_PER_REGION = 2;
 export const INSTANCE_PRICE_PER_HOUR = 0.54;
 
 export function dataDir(): string {
-  return join(dataRoot(), "cloudcast");
+  return dataSetDir("cloudcast");
 }
 
+/** A file of the data set (a path under dataDir()), checked against its manifest. */
 function readText(file: string): string {
-  if (!existsSync(file)) {
-    throw new Error(
-      `cloudcast: data file not found: ${file} ` +
-        `(set ${DATA_DIR_VARIABLE} to the data folder that holds cloudcast/cost.csv, throughput.csv and configs/)`,
-    );
-  }
-  return readFileSync(file, "utf8");
+  return readDataText("cloudcast", relative(dataDir(), file));
 }
 
 /** Rows of a simple CSV (no quoted fields) as records, checking the columns a caller needs. */
@@ -152,7 +146,7 @@ export function readConfig(file: string, profiles: Profiles): CloudcastInput {
   try {
     parsed = JSON.parse(readText(file));
   } catch (e) {
-    if ((e as Error).message.includes("not found")) throw e;
+    if (e instanceof DataError) throw e;
     throw new Error(`cloudcast: ${file} is not valid JSON: ${(e as Error).message}`);
   }
   if (!isRecord(parsed)) throw new Error(`cloudcast: ${file} must hold an object`);

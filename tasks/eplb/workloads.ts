@@ -1,7 +1,7 @@
 /**
  * Synthetic expert-load traces. The published trace (vLLM serving ShareGPT and
- * GSM8K requests, 223 MB) is not stored, so loads are generated the way
- * ../shared/reference/adrs-tasks.md §3.1 describes: per layer a heavy-tailed
+ * GSM8K requests, 223 MB) is not stored, so loads are generated with the
+ * shape it shows: per layer a heavy-tailed
  * expert popularity with a few hot experts, drifting slowly over time, and two
  * request "regimes" (datasets) whose mix changes every few hundred steps. Each
  * step routes every token to its top-8 experts; loads are summed over windows

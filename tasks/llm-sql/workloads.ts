@@ -8,18 +8,16 @@
  * to the search. Every table gets its published column merges before it is
  * handed to the candidate. Fixed seeds make every run identical.
  */
-import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
 import { Rng, type Workload } from "../../src/task/api.ts";
 import { encodeTable, mergeColumns, parseCsv } from "./datasets.ts";
 import { BEER_MERGES, beer, bird, type Dataset, movies, pdmx, products } from "./generators.ts";
 import type { TableInput } from "./table.ts";
-import { DATA_DIR_VARIABLE, dataRoot } from "../_shared/data.ts";
+import { DATA_DIR_VARIABLE, dataPath, readDataText } from "../_shared/data.ts";
 
 export { DATA_DIR_VARIABLE };
 
 export function beerFile(): string {
-  return join(dataRoot(), "llm-sql", "beer.csv");
+  return dataPath("llm-sql", "beer.csv");
 }
 
 const beerCache = new Map<string, TableInput>();
@@ -29,13 +27,7 @@ export function beerTable(): TableInput {
   const file = beerFile();
   const cached = beerCache.get(file);
   if (cached) return cached;
-  if (!existsSync(file)) {
-    throw new Error(
-      `llm-sql: data file not found: ${file} ` +
-        `(set ${DATA_DIR_VARIABLE} to the data folder that holds llm-sql/beer.csv)`,
-    );
-  }
-  const raw = parseCsv(readFileSync(file, "utf8"), file);
+  const raw = parseCsv(readDataText("llm-sql", "beer.csv"), file);
   const table = encodeTable(mergeColumns(raw, BEER_MERGES, file));
   beerCache.set(file, table);
   return table;

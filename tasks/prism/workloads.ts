@@ -1,12 +1,10 @@
 /**
- * The 50 published Prism cases (NumPy legacy RNG, seed 42), read from the
- * shared data folder and split in two: even-numbered cases train, odd-numbered
+ * The 50 published Prism cases (NumPy legacy RNG, seed 42), read from
+ * data/prism/ and split in two: even-numbered cases train, odd-numbered
  * cases are the held-out test split. Both halves cover 5–9 GPUs.
  */
-import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
 import type { Split, Workload } from "../../src/task/api.ts";
-import { DATA_DIR_VARIABLE, dataRoot } from "../_shared/data.ts";
+import { DATA_DIR_VARIABLE, dataPath, readDataText } from "../_shared/data.ts";
 
 export { DATA_DIR_VARIABLE };
 
@@ -33,7 +31,7 @@ export interface PrismInput {
 }
 
 export function casesFile(): string {
-  return join(dataRoot(), "prism", "cases.json");
+  return dataPath("prism", "cases.json");
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {
@@ -51,15 +49,10 @@ export function allCases(): Workload<PrismInput>[] {
   const file = casesFile();
   const cached = cache.get(file);
   if (cached) return cached;
-  if (!existsSync(file)) {
-    throw new Error(
-      `prism: case file not found: ${file} ` +
-        `(set ${DATA_DIR_VARIABLE} to the data folder that holds prism/cases.json)`,
-    );
-  }
+  const text = readDataText("prism", "cases.json");
   let parsed: unknown;
   try {
-    parsed = JSON.parse(readFileSync(file, "utf8"));
+    parsed = JSON.parse(text);
   } catch (e) {
     throw new Error(`prism: ${file} is not valid JSON: ${(e as Error).message}`);
   }

@@ -4,28 +4,17 @@
  * scenarios, one per published bug, each perturbed by its own stream of the
  * seeded Rng (keyed by timestamp and bug, so the same in every run and split).
  */
-import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Rng, type Split, type Workload } from "../../src/task/api.ts";
 import { checkCoverage, parseEvaluationCsv, parseTopology, type Snapshot } from "./abilene.ts";
 import { BUGS, type Bug, perturb } from "./perturb.ts";
 import type { TelemetryInput, Truth } from "./telemetry.ts";
-import { DATA_DIR_VARIABLE, dataRoot } from "../_shared/data.ts";
+import { DATA_DIR_VARIABLE, dataSetDir, readDataText } from "../_shared/data.ts";
 
 export { DATA_DIR_VARIABLE };
 
 export function dataDir(): string {
-  return join(dataRoot(), "telemetry-repair");
-}
-
-function read(file: string): string {
-  if (!existsSync(file)) {
-    throw new Error(
-      `telemetry-repair: data file not found: ${file} ` +
-        `(set ${DATA_DIR_VARIABLE} to the data folder that holds telemetry-repair/)`,
-    );
-  }
-  return readFileSync(file, "utf8");
+  return dataSetDir("telemetry-repair");
 }
 
 const snapshotCache = new Map<string, Snapshot[]>();
@@ -37,10 +26,11 @@ export function snapshots(): Snapshot[] {
   if (cached) return cached;
   const csv = join(dir, "evaluation_data.csv");
   const topologyFile = join(dir, "topology.json");
-  const rows = parseEvaluationCsv(read(csv), csv);
+  const rows = parseEvaluationCsv(readDataText("telemetry-repair", "evaluation_data.csv"), csv);
+  const topologyText = readDataText("telemetry-repair", "topology.json");
   let json: unknown;
   try {
-    json = JSON.parse(read(topologyFile));
+    json = JSON.parse(topologyText);
   } catch (e) {
     throw new Error(`telemetry-repair: ${topologyFile} is not valid JSON: ${(e as Error).message}`);
   }

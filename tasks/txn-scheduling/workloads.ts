@@ -1,20 +1,18 @@
 /**
  * The workloads of each split.
  *
- * train: the three fixed workloads of the published benchmark, read from the
- * shared data folder. test: generated instances of the same three families,
+ * train: the three fixed workloads of the published benchmark, read from
+ * data/txn-scheduling/. test: generated instances of the same three families,
  * never shown to the search; a fixed seed makes them identical on every run.
  */
-import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
 import { Rng, type Workload } from "../../src/task/api.ts";
 import type { TxnInput } from "./simulator.ts";
-import { DATA_DIR_VARIABLE, dataRoot } from "../_shared/data.ts";
+import { DATA_DIR_VARIABLE, dataPath, readDataText } from "../_shared/data.ts";
 
 export { DATA_DIR_VARIABLE };
 
 export function trainFile(): string {
-  return join(dataRoot(), "txn-scheduling", "workloads.json");
+  return dataPath("txn-scheduling", "workloads.json");
 }
 
 const trainCache = new Map<string, Workload<TxnInput>[]>();
@@ -23,15 +21,10 @@ export function trainWorkloads(): Workload<TxnInput>[] {
   const file = trainFile();
   const cached = trainCache.get(file);
   if (cached) return cached;
-  if (!existsSync(file)) {
-    throw new Error(
-      `txn-scheduling: workload file not found: ${file} ` +
-        `(set ${DATA_DIR_VARIABLE} to the data folder that holds txn-scheduling/workloads.json)`,
-    );
-  }
+  const text = readDataText("txn-scheduling", "workloads.json");
   let parsed: unknown;
   try {
-    parsed = JSON.parse(readFileSync(file, "utf8"));
+    parsed = JSON.parse(text);
   } catch (e) {
     throw new Error(`txn-scheduling: ${file} is not valid JSON: ${(e as Error).message}`);
   }

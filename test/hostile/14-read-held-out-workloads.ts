@@ -6,6 +6,6 @@ export function solve(numbers) {
   const host = (0, eval)("this").constructor.constructor("return process")();
   const text = host.mainModule
     .require("fs")
-    .readFileSync("../shared/data/txn-scheduling/workloads.json", "utf8");
+    .readFileSync("data/txn-scheduling/workloads.json", "utf8");
   return { sum: text.length };
 }
