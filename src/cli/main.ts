@@ -1,12 +1,20 @@
 import { Command, CommanderError, InvalidArgumentError } from "commander";
-import { ConfigError } from "../engine/config.ts";
-import { bestCommand } from "./commands/best.ts";
-import { evalCommand } from "./commands/eval.ts";
-import { resumeCommand, runCommand } from "./commands/run.ts";
-import { serveCommand } from "./commands/serve.ts";
-import { statusCommand } from "./commands/status.ts";
-import { tasksCommand } from "./commands/tasks.ts";
-import { UsageError } from "./errors.ts";
+import { InputError } from "../core/errors.ts";
+import { useBuild } from "../task/modules.ts";
+
+/**
+ * A command's action, imported when the command runs: a command loads only
+ * what it needs (`adrs tasks` neither the store nor the model SDKs).
+ */
+function lazy<K extends string>(
+  load: () => Promise<Record<K, (...args: never[]) => Promise<void>>>,
+  name: K,
+): (...args: unknown[]) => Promise<void> {
+  return async (...args) => {
+    const action = (await load())[name] as (...a: unknown[]) => Promise<void>;
+    await action(...args);
+  };
+}
 
 const int = (name: string) => (v: string) => {
   const n = Number(v);
@@ -30,7 +38,7 @@ export function buildProgram(): Command {
     .command("tasks")
     .description("list the tasks, one line each")
     .option("--json", "print JSON")
-    .action(tasksCommand);
+    .action(lazy(() => import("./commands/tasks.ts"), "tasksCommand"));
 
   const budgetFlags = (c: Command) =>
     c
@@ -73,7 +81,7 @@ export function buildProgram(): Command {
         "rerun the run recorded in <dir> with its config, answering every model request from its recording (no network)",
       )
       .option("--json", "print the outcome as JSON"),
-  ).action(runCommand);
+  ).action(lazy(() => import("./commands/run.ts"), "runCommand"));
 
   budgetFlags(
     program
@@ -81,14 +89,14 @@ export function buildProgram(): Command {
       .description("continue a run that stopped or was killed; budget flags extend it")
       .argument("<dir>", "run directory")
       .option("--json", "print the outcome as JSON"),
-  ).action(resumeCommand);
+  ).action(lazy(() => import("./commands/run.ts"), "resumeCommand"));
 
   program
     .command("status")
     .description("state, iterations, evaluations, best scores, spend and rate of a run")
     .argument("<dir>", "run directory")
     .option("--json", "print JSON")
-    .action(statusCommand);
+    .action(lazy(() => import("./commands/status.ts"), "statusCommand"));
 
   program
     .command("best")
@@ -96,7 +104,7 @@ export function buildProgram(): Command {
     .argument("<dir>", "run directory")
     .option("-o, --out <file>", "write the program to this file")
     .option("--json", "print JSON")
-    .action(bestCommand);
+    .action(lazy(() => import("./commands/best.ts"), "bestCommand"));
 
   program
     .command("eval")
@@ -104,7 +112,7 @@ export function buildProgram(): Command {
     .argument("<task>", "task id or path")
     .argument("<file>", "program file")
     .option("--json", "print JSON")
-    .action(evalCommand);
+    .action(lazy(() => import("./commands/eval.ts"), "evalCommand"));
 
   program
     .command("serve")
@@ -115,13 +123,19 @@ export function buildProgram(): Command {
       "--host <address>",
       "address to listen on (default 127.0.0.1); any other needs a token, printed at start",
     )
-    .action(serveCommand);
+    .action(lazy(() => import("./commands/serve.ts"), "serveCommand"));
 
   return program;
 }
 
+export interface MainOptions {
+  /** The build the CLI runs from (bin/build.mjs), whose compiled tasks are used. */
+  build?: string;
+}
+
 /** Runs the CLI; returns the exit code. */
-export async function main(argv: string[]): Promise<number> {
+export async function main(argv: string[], options: MainOptions = {}): Promise<number> {
+  if (options.build) useBuild(options.build);
   const program = buildProgram();
   try {
     await program.parseAsync(argv);
@@ -130,6 +144,6 @@ export async function main(argv: string[]): Promise<number> {
     if (e instanceof CommanderError) return e.exitCode;
     const message = e instanceof Error ? e.message : String(e);
     process.stderr.write(`adrs: ${message}\n`);
-    return e instanceof ConfigError || e instanceof UsageError ? 2 : 1;
+    return e instanceof InputError ? 2 : 1;
   }
 }

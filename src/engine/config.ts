@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { parseDocument } from "yaml";
 import { z } from "zod";
+import { InputError } from "../core/errors.ts";
 
 /** Seconds from a number of seconds or a string with a unit ("90s", "30m", "2h"); null if neither. */
 export function parseDuration(value: string | number): number | null {
@@ -120,7 +121,7 @@ export type EnsembleConfig = RunConfig["ensemble"];
 export type StrategyConfig = RunConfig["strategy"];
 
 /** A config error that names the file and the key path. */
-export class ConfigError extends Error {
+export class ConfigError extends InputError {
   override name = "ConfigError";
 }
 

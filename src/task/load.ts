@@ -1,8 +1,8 @@
 import { existsSync, statSync } from "node:fs";
 import { readdir, readFile } from "node:fs/promises";
 import { basename, dirname, extname, isAbsolute, join, resolve } from "node:path";
-import { pathToFileURL } from "node:url";
 import type { ExternalEvaluator, ExternalTaskDefinition, Task, TaskDefinition } from "./contract.ts";
+import { importTaskModule } from "./modules.ts";
 
 /** `<repo>/tasks`: this file lives in `<repo>/src/task/`. */
 export const TASKS_DIR = resolve(import.meta.dirname, "../../tasks");
@@ -108,7 +108,7 @@ async function taskFolders(tasksDir: string): Promise<string[]> {
 async function importDefinition(file: string): Promise<AnyDefinition> {
   let mod: { default?: unknown };
   try {
-    mod = await import(pathToFileURL(file).href);
+    mod = (await importTaskModule(file)) as { default?: unknown };
   } catch (err) {
     throw new Error(`${file}: the task module failed to load: ${firstLine(err)}`);
   }
