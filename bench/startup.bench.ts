@@ -7,16 +7,11 @@
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { ensureBuilt } from "../bin/build.mjs";
+import { median } from "../src/core/stats.ts";
 import type { BenchResult } from "./run.ts";
 
 const root = join(import.meta.dirname, "..");
 const ROUNDS = 10;
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
-};
 
 function wallMs(args: string[]): number {
   const started = performance.now();

@@ -53,7 +53,7 @@ test("adrs run without a model says so, runs the tuner, and status and best repo
   assert.match(readFileSync(join(out, "config.yaml"), "utf8"), /task: txn-scheduling/);
   // A second run into the same directory is refused, pointing at resume.
   const again = adrs("run", "txn-scheduling", "--out", out);
-  assert.equal(again.code, 1);
+  assert.equal(again.code, 2);
   assert.match(again.stderr, /already holds a run.*adrs resume/);
 });
 
@@ -97,10 +97,10 @@ test("a bad config gets an error naming the file and the key path", () => {
   assert.match(yaml.stderr, /run\.yaml:\d+:\d+/);
 
   const unknown = adrs("run", "no-such-task", "--iterations", "1", "--out", join(dir, "x"));
-  assert.equal(unknown.code, 1);
+  assert.equal(unknown.code, 2);
   assert.match(unknown.stderr, /Unknown task "no-such-task".*txn-scheduling/);
 
   const flag = adrs("run", "txn-scheduling", "--iterations", "many");
-  assert.notEqual(flag.code, 0);
+  assert.equal(flag.code, 2);
   assert.match(flag.stderr, /--iterations must be an integer/);
 });

@@ -1,6 +1,7 @@
-import { Command, CommanderError, InvalidArgumentError } from "commander";
-import { InputError } from "../core/errors.ts";
+import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
+import { parseDuration } from "../core/duration.ts";
 import { useBuild } from "../task/modules.ts";
+import { EXIT, exitCodeOf } from "./exit.ts";
 
 /**
  * A command's action, imported when the command runs: a command loads only
@@ -25,6 +26,19 @@ const num = (name: string) => (v: string) => {
   const n = Number(v);
   if (!Number.isFinite(n)) throw new InvalidArgumentError(`${name} must be a number, got "${v}"`);
   return n;
+};
+const atLeast = (name: string, min: number) => (v: string) => {
+  const n = int(name)(v);
+  if (n < min) throw new InvalidArgumentError(`${name} must be at least ${min}, got ${n}`);
+  return n;
+};
+const milliseconds = (name: string) => (v: string) => {
+  const seconds = parseDuration(v);
+  if (seconds === null)
+    throw new InvalidArgumentError(
+      `${name}: expected seconds or a duration like "500ms", "30s" or "2m", got "${v}"`,
+    );
+  return Math.max(1, Math.round(seconds * 1000));
 };
 const collect = (v: string, previous: string[] = []) => [...previous, v];
 
@@ -73,7 +87,12 @@ export function buildProgram(): Command {
       )
       .option("-o, --out <dir>", "run directory (default runs/<task>-<time>)")
       .option("--seed <n>", "random seed", int("--seed"))
-      .option("--edit-mode <mode>", "diff (SEARCH/REPLACE) or full (rewrites)")
+      .addOption(
+        new Option(
+          "--edit-mode <mode>",
+          "diff (SEARCH/REPLACE blocks) or full (whole-file rewrites)",
+        ).choices(["diff", "full"]),
+      )
       .option("--proposals <n>", "proposals in flight", int("--proposals"))
       .option("--evaluations <n>", "evaluations in flight", int("--evaluations"))
       .option(
@@ -108,9 +127,31 @@ export function buildProgram(): Command {
 
   program
     .command("eval")
-    .description("evaluate a program file on a task's train and test splits")
+    .description(
+      "evaluate a program file on a task's train split, then on its test split if the train split is valid",
+    )
     .argument("<task>", "task id or path")
     .argument("<file>", "program file")
+    .addOption(
+      new Option("--split <split>", "which split to evaluate")
+        .choices(["train", "test", "both"])
+        .default("both"),
+    )
+    .option(
+      "--timeout <t>",
+      'wall-clock limit of each run, instead of the task\'s: seconds, or "500ms", "30s", "2m"',
+      milliseconds("--timeout"),
+    )
+    .option(
+      "--memory-mb <n>",
+      "heap limit of the program in MB, instead of the task's",
+      atLeast("--memory-mb", 32),
+    )
+    .option(
+      "--repeat <k>",
+      "evaluate k times and report the median and spread of every score and metric",
+      atLeast("--repeat", 1),
+    )
     .option("--json", "print JSON")
     .action(lazy(() => import("./commands/eval.ts"), "evalCommand"));
 
@@ -136,14 +177,20 @@ export interface MainOptions {
 /** Runs the CLI; returns the exit code. */
 export async function main(argv: string[], options: MainOptions = {}): Promise<number> {
   if (options.build) useBuild(options.build);
+  // A reader that stops reading (`adrs tasks | head -1`) is not an error.
+  process.stdout.on("error", (e: NodeJS.ErrnoException) => {
+    if (e.code !== "EPIPE") throw e;
+    process.exit(EXIT.ok);
+  });
   const program = buildProgram();
   try {
     await program.parseAsync(argv);
-    return typeof process.exitCode === "number" ? process.exitCode : 0;
+    return typeof process.exitCode === "number" ? process.exitCode : EXIT.ok;
   } catch (e) {
-    if (e instanceof CommanderError) return e.exitCode;
-    const message = e instanceof Error ? e.message : String(e);
-    process.stderr.write(`adrs: ${message}\n`);
-    return e instanceof InputError ? 2 : 1;
+    // Commander has printed its own message (and the help) already.
+    if (!(e instanceof CommanderError)) {
+      process.stderr.write(`adrs: ${e instanceof Error ? e.message : String(e)}\n`);
+    }
+    return exitCodeOf(e);
   }
 }

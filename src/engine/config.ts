@@ -1,16 +1,8 @@
 import { existsSync, readFileSync } from "node:fs";
 import { parseDocument } from "yaml";
 import { z } from "zod";
+import { parseDuration } from "../core/duration.ts";
 import { InputError } from "../core/errors.ts";
-
-/** Seconds from a number of seconds or a string with a unit ("90s", "30m", "2h"); null if neither. */
-export function parseDuration(value: string | number): number | null {
-  if (typeof value === "number") return value > 0 ? value : null;
-  const m = /^(\d+(?:\.\d+)?)\s*(s|m|h)?$/.exec(value.trim());
-  if (!m) return null;
-  const n = Number.parseFloat(m[1]!);
-  return n * (m[2] === "h" ? 3600 : m[2] === "m" ? 60 : 1);
-}
 
 const duration = z.union([z.number(), z.string()]).transform((v, ctx) => {
   const seconds = parseDuration(v);
@@ -136,12 +128,21 @@ function article(word: string): string {
   return /^[aeiou]/.test(word) ? `an ${word}` : `a ${word}`;
 }
 
-/** Validates a raw config object; `source` names where it came from in errors. */
-export function parseRunConfig(raw: unknown, source: string): RunConfig {
+/**
+ * Validates a raw config object; `source` names where it came from in errors,
+ * and `flagOf` the command-line flag that set a key, when one did.
+ */
+export function parseRunConfig(
+  raw: unknown,
+  source: string,
+  flagOf: (path: string) => string | undefined = () => undefined,
+): RunConfig {
   const result = runConfigSchema.safeParse(raw);
   if (result.success) return result.data;
   const lines = result.error.issues.map((issue) => {
     const path = issue.path.join(".");
+    const flag = flagOf(path);
+    if (flag) return `${flag}: ${describe(issue)}`;
     return `${source}: ${path ? `${path}: ` : ""}${describe(issue)}`;
   });
   throw new ConfigError(lines.join("\n"));
@@ -205,5 +206,23 @@ export function resolveRunConfig(file: string | undefined, flags: ConfigOverride
   if (flags.out) raw.out = flags.out;
   if (flags.seed !== undefined) raw.seed = flags.seed;
   if (flags.editMode) raw.editMode = flags.editMode;
-  return parseRunConfig(raw, file ?? "command line");
+  const flagOf = (path: string) =>
+    FLAGS.find(([key, keys]) => flags[key] !== undefined && keys.test(path))?.[2];
+  return parseRunConfig(raw, file ?? "command line", flagOf);
 }
+
+/** Each flag, the config key paths it sets, and its name on the command line (for errors). */
+const FLAGS: [keyof ConfigOverrides, RegExp, string][] = [
+  ["models", /^models\.\d+\.model$/, "--model"],
+  ["baseUrl", /^models\.\d+\.baseUrl$/, "--base-url"],
+  ["iterations", /^budget\.iterations$/, "--iterations"],
+  ["budgetUsd", /^budget\.usd$/, "--budget-usd"],
+  ["timeLimit", /^budget\.timeLimit$/, "--time-limit"],
+  ["targetScore", /^budget\.targetScore$/, "--target-score"],
+  ["patience", /^budget\.patience$/, "--patience"],
+  ["proposals", /^concurrency\.proposals$/, "--proposals"],
+  ["evaluations", /^concurrency\.evaluations$/, "--evaluations"],
+  ["out", /^out$/, "--out"],
+  ["seed", /^seed$/, "--seed"],
+  ["editMode", /^editMode$/, "--edit-mode"],
+];

@@ -15,15 +15,15 @@ import { join, resolve } from "node:path";
 import type { ModelCall } from "../core/types.ts";
 import { openSqliteStore } from "../store/sqlite.ts";
 import { parseRunConfig, type RunConfig } from "./config.ts";
-import { isRunDir, runFiles } from "./run-dir.ts";
+import { InputError } from "../core/errors.ts";
+import { requireRunDir, runFiles } from "./run-dir.ts";
 import { type Session, type SessionOptions, startRun } from "./session.ts";
 
 async function withRecorded<T>(
   dir: string,
   use: (store: Awaited<ReturnType<typeof openSqliteStore>>) => Promise<T>,
 ) {
-  const full = resolve(dir);
-  if (!isRunDir(full)) throw new Error(`--replay: ${full} is not a run directory (no ${runFiles.database})`);
+  const full = requireRunDir(dir, "--replay");
   const store = await openSqliteStore(join(full, runFiles.database));
   try {
     return await use(store);
@@ -41,7 +41,7 @@ export function readRecording(dir: string): Promise<ModelCall[]> {
 export function recordedConfig(dir: string): Promise<RunConfig> {
   return withRecorded(dir, async (store) => {
     const stored = await store.startConfig();
-    if (!stored) throw new Error(`--replay: ${resolve(dir)} never started (no run_started event)`);
+    if (!stored) throw new InputError(`--replay: ${resolve(dir)} never started (no run_started event)`);
     return parseRunConfig(stored, join(resolve(dir), runFiles.database));
   });
 }

@@ -1,6 +1,7 @@
-import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
 import { stringify } from "yaml";
+import { InputError } from "../core/errors.ts";
 import type { RunConfig } from "./config.ts";
 
 /** A run directory holds the database, the resolved config and, while a run is live, a lock. */
@@ -18,6 +19,39 @@ export function defaultRunDir(taskId: string, now = new Date()): string {
 
 export function isRunDir(dir: string): boolean {
   return existsSync(join(dir, runFiles.database));
+}
+
+/** The run directory's full path; an InputError when `dir` is not one. `flag` names where it came from. */
+export function requireRunDir(dir: string, flag = ""): string {
+  const full = resolve(dir);
+  if (isRunDir(full)) return full;
+  const what = existsSync(full) ? `is not a run directory (no ${runFiles.database})` : "does not exist";
+  throw new InputError(
+    `${flag ? `${flag}: ` : ""}${full} ${what}: give the directory a run printed when it started (runs/<task>-<time>)`,
+  );
+}
+
+/**
+ * Creates a new run directory (and its parents), with an InputError naming the
+ * obstacle when it cannot be: a file where a folder must be, no permission.
+ */
+export function createRunDir(dir: string): void {
+  for (let at = resolve(dir); at !== dirname(at); at = dirname(at)) {
+    if (!existsSync(at)) continue;
+    if (!statSync(at).isDirectory()) {
+      throw new InputError(
+        `cannot create the run directory ${resolve(dir)}: ${at} is a file, not a folder; choose another --out`,
+      );
+    }
+    break;
+  }
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch (err) {
+    const reason =
+      (err as NodeJS.ErrnoException).code === "EACCES" ? "permission denied" : (err as Error).message;
+    throw new InputError(`cannot create the run directory ${resolve(dir)}: ${reason}; choose another --out`);
+  }
 }
 
 export function writeResolvedConfig(dir: string, config: RunConfig): void {
@@ -45,7 +79,9 @@ export function livePid(dir: string): number | null {
 export function lockRun(dir: string): () => void {
   const holder = livePid(dir);
   if (holder !== null && holder !== process.pid) {
-    throw new Error(`${resolve(dir)} is in use by a live adrs process (pid ${holder})`);
+    throw new InputError(
+      `${resolve(dir)} is in use by a live adrs process (pid ${holder}): wait for it, or stop it with Ctrl-C`,
+    );
   }
   const file = join(dir, runFiles.lock);
   writeFileSync(file, String(process.pid));

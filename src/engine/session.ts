@@ -1,5 +1,5 @@
-import { mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { InputError } from "../core/errors.ts";
 import type { RunEvent } from "../core/events.ts";
 import { findEvolveBlocks } from "../edit/index.ts";
 import { Evaluator, FileEvaluationCache } from "../evaluate/index.ts";
@@ -14,7 +14,7 @@ import type { Task } from "../task/contract.ts";
 import { parseRunConfig, type RunConfig } from "./config.ts";
 import { Engine, type RunOutcome } from "./engine.ts";
 import { buildModels, type Models, pinPrices } from "./models.ts";
-import { isRunDir, lockRun, runFiles, writeResolvedConfig } from "./run-dir.ts";
+import { createRunDir, isRunDir, lockRun, requireRunDir, runFiles, writeResolvedConfig } from "./run-dir.ts";
 
 export interface SessionOptions {
   onEvent?: (event: RunEvent) => void;
@@ -49,7 +49,7 @@ export interface Session {
 export async function startRun(config: RunConfig, options: SessionOptions = {}): Promise<Session> {
   const dir = resolve(config.out ?? "runs/run");
   if (isRunDir(dir)) {
-    throw new Error(
+    throw new InputError(
       `${dir} already holds a run: resume it with \`adrs resume ${config.out}\`, or choose another --out`,
     );
   }
@@ -57,12 +57,12 @@ export async function startRun(config: RunConfig, options: SessionOptions = {}):
   try {
     findEvolveBlocks(task.initialCode);
   } catch (e) {
-    throw new Error(`${task.initialPath}: ${e instanceof Error ? e.message : String(e)}`);
+    throw new InputError(`${task.initialPath}: ${e instanceof Error ? e.message : String(e)}`);
   }
   // The run records the prices it starts with, so its ledger means the same on any later resume.
   const pinned = pinPrices(config);
   const models = await buildModels(pinned, options);
-  mkdirSync(dir, { recursive: true });
+  createRunDir(dir);
   writeResolvedConfig(dir, pinned);
   return open(dir, pinned, task, options, models);
 }
@@ -72,12 +72,11 @@ export async function resumeRun(
   dir: string,
   options: SessionOptions & { budget?: Partial<RunConfig["budget"]> } = {},
 ): Promise<Session> {
-  const full = resolve(dir);
-  if (!isRunDir(full)) throw new Error(`${full} is not a run directory (no ${runFiles.database})`);
+  const full = requireRunDir(dir);
   const store = await openSqliteStore(join(full, runFiles.database));
   const stored = await store.startConfig();
   await store.close();
-  if (!stored) throw new Error(`${full}: the run never started (no run_started event); start a new run`);
+  if (!stored) throw new InputError(`${full}: the run never started (no run_started event); start a new run`);
   const config = parseRunConfig(stored, join(full, runFiles.database));
   if (options.budget) config.budget = { ...config.budget, ...stripUndefined(options.budget) };
   const task = await loadTask(config.task);

@@ -7,8 +7,8 @@ import type { Batch, Runner } from "./batch.ts";
 import { runExternal } from "./external.ts";
 import { errorMessage, TaskBug, validateCheck } from "./validate.ts";
 
-/** The candidate's file name in compile errors and mapped stack frames. */
-const SOURCEFILE = "program.ts";
+/** The candidate's file name in compile errors and mapped stack frames, unless the caller names it. */
+export const SOURCEFILE = "program.ts";
 
 export interface Limits {
   timeoutMs: number;
@@ -28,6 +28,7 @@ export async function candidateRunner(
   limits: Limits,
   code: string,
   split: Split,
+  sourcefile = SOURCEFILE,
 ): Promise<Runner | string> {
   if (task.external) {
     if (!sandbox.runCommand)
@@ -43,7 +44,7 @@ export async function candidateRunner(
     code,
     taskDir: task.dir,
     driverPath: task.driverPath,
-    sourcefile: SOURCEFILE,
+    sourcefile,
   });
   if (!bundle.ok) return bundle.error;
   const mapped = (text: string) => mapScriptLocations(text, bundle.sourceMap);

@@ -23,6 +23,8 @@ export interface EvaluatorOptions {
   cascade?: boolean;
   /** Clock for `durationMs`; injectable for tests. */
   now?: () => number;
+  /** The candidate's file name in compile errors and stack frames (`adrs eval` gives the user's); default program.ts. */
+  sourcefile?: string;
 }
 
 export const DEFAULT_LIMITS = { timeoutMs: 30_000, memoryMb: 512 } as const;
@@ -45,6 +47,7 @@ export class Evaluator {
   readonly limits: Limits;
   private readonly cascade: boolean;
   private readonly now: () => number;
+  private readonly sourcefile: string | undefined;
   private readonly memo: EvaluationMemo;
   private readonly workloadLists = new Map<Split, Promise<Workload[]>>();
 
@@ -62,6 +65,7 @@ export class Evaluator {
     this.memo = new EvaluationMemo(options.cacheSize ?? DEFAULT_CACHE_SIZE, options.cache);
     this.cascade = options.cascade ?? true;
     this.now = options.now ?? (() => performance.now());
+    this.sourcefile = options.sourcefile;
   }
 
   /** Cache hits (in memory or persistent) and misses since construction. */
@@ -120,7 +124,7 @@ export class Evaluator {
       throw new TaskBug(`task.workloads("${split}") failed: ${errorMessage(err)}`);
     }
     const steps = cascadeSteps(this.task, split, workloads, this.cascade);
-    const runner = await candidateRunner(this.task, this.sandbox, this.limits, code, split);
+    const runner = await candidateRunner(this.task, this.sandbox, this.limits, code, split, this.sourcefile);
     if (typeof runner === "string") {
       const evaluation = failure({
         task: this.task,

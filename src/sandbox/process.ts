@@ -151,6 +151,19 @@ export class ProcessSandbox implements Sandbox {
     });
   }
 
+  /**
+   * Starts `count` waiting children for jobs with these limits now (once the
+   * protection is known), so that the next jobs need not wait for a process to
+   * boot: `adrs eval` calls it before it loads the task.
+   */
+  prewarm(limits: Pick<SandboxJob, "timeoutMs" | "memoryMb" | "cpuMs">, count = this.warm): void {
+    const profile = profileOf({ script: "", inputs: [], ...limits });
+    this.ready().then(
+      () => this.refill(profile, count),
+      () => undefined,
+    );
+  }
+
   /** Resolves once every waiting child has booted (benchmarks; an engine never needs to wait). */
   async warmed(): Promise<void> {
     const all = [...this.idle.values()].flat();
@@ -199,10 +212,10 @@ export class ProcessSandbox implements Sandbox {
     return this.waitingList(profile).shift() ?? this.spawn(profile);
   }
 
-  /** Starts children until `warm` of them wait for this profile. */
-  private refill(profile: Profile): void {
+  /** Starts children until `count` (default `warm`) of them wait for this profile. */
+  private refill(profile: Profile, count = this.warm): void {
     const list = this.waitingList(profile);
-    while (!this.closed && list.length < this.warm) {
+    while (!this.closed && list.length < count) {
       const spare = this.spawn(profile);
       list.push(spare);
       spare.ready.catch(() => {

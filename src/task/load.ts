@@ -3,6 +3,7 @@ import { readdir, readFile } from "node:fs/promises";
 import { basename, dirname, extname, isAbsolute, join, resolve } from "node:path";
 import type { ExternalEvaluator, ExternalTaskDefinition, Task, TaskDefinition } from "./contract.ts";
 import { importTaskModule } from "./modules.ts";
+import { InputError } from "../core/errors.ts";
 
 /** `<repo>/tasks`: this file lives in `<repo>/src/task/`. */
 export const TASKS_DIR = resolve(import.meta.dirname, "../../tasks");
@@ -36,7 +37,7 @@ const EXTENSIONS: Record<string, string> = {
 export function candidateFileName(external: ExternalEvaluator): string {
   if (external.candidateFile) return external.candidateFile;
   const ext = EXTENSIONS[external.language.toLowerCase()];
-  if (!ext) throw new Error(`no file extension known for language "${external.language}": set candidateFile`);
+  if (!ext) throw new InputError(`no file extension known for language "${external.language}": set candidateFile`);
   return `program.${ext}`;
 }
 
@@ -80,13 +81,17 @@ async function locateTaskFile(idOrPath: string, tasksDir: string): Promise<strin
     if (ID_PATTERN.test(idOrPath) && existsSync(file)) return file;
     const known = await taskFolders(tasksDir);
     const list = known.length > 0 ? known.join(", ") : `none (no task folders in ${tasksDir})`;
-    throw new Error(`Unknown task "${idOrPath}". Available tasks: ${list}`);
+    throw new InputError(`Unknown task "${idOrPath}". Available tasks: ${list}`);
   }
   const path = resolve(idOrPath);
-  if (!existsSync(path)) throw new Error(`Task path not found: ${path}`);
+  if (!existsSync(path)) {
+    throw new InputError(
+      `Task path not found: ${path} (a task is an id that \`adrs tasks\` lists, or a folder holding task.ts)`,
+    );
+  }
   if (statSync(path).isDirectory()) {
     const file = join(path, "task.ts");
-    if (!existsSync(file)) throw new Error(`No task.ts in ${path}: a task folder must contain task.ts`);
+    if (!existsSync(file)) throw new InputError(`No task.ts in ${path}: a task folder must contain task.ts`);
     return file;
   }
   return path;
@@ -110,14 +115,14 @@ async function importDefinition(file: string): Promise<AnyDefinition> {
   try {
     mod = (await importTaskModule(file)) as { default?: unknown };
   } catch (err) {
-    throw new Error(`${file}: the task module failed to load: ${firstLine(err)}`);
+    throw new InputError(`${file}: the task module failed to load: ${firstLine(err)}`);
   }
   if (mod.default === undefined) {
-    throw new Error(`${file}: no default export; write \`export default defineTask({ ... })\``);
+    throw new InputError(`${file}: no default export; write \`export default defineTask({ ... })\``);
   }
   const problems = definitionProblems(mod.default, file);
   if (problems.length > 0) {
-    throw new Error(`${file}: invalid task definition:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    throw new InputError(`${file}: invalid task definition:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
   }
   return mod.default as AnyDefinition;
 }
@@ -278,13 +283,13 @@ async function readTaskFiles(def: AnyDefinition, file: string): Promise<Task> {
     try {
       return await readFile(paths[field], "utf8");
     } catch {
-      throw new Error(`${file}: field "files.${field}": cannot read ${paths[field]}`);
+      throw new InputError(`${file}: field "files.${field}": cannot read ${paths[field]}`);
     }
   };
   const spec = await read("spec");
   const initialCode = await read("initial");
   if (!external && !existsSync(paths.driver)) {
-    throw new Error(`${file}: field "files.driver": no driver at ${paths.driver}`);
+    throw new InputError(`${file}: field "files.driver": no driver at ${paths.driver}`);
   }
   // Bound, not spread: a definition may be a class instance whose methods use `this`.
   const task: Task = {

@@ -6,7 +6,13 @@ export async function bestCommand(dir: string, options: { out?: string; json?: b
   const best = await withRunStore(dir, (store) => store.best());
   if (!best) throw new UsageError(`${dir}: no program has been evaluated yet`);
   const { program, evaluation, test } = best;
-  if (options.out) writeFileSync(options.out, program.code);
+  if (options.out) {
+    try {
+      writeFileSync(options.out, program.code);
+    } catch (e) {
+      throw new UsageError(`--out ${options.out}: cannot write the program there: ${(e as Error).message}`);
+    }
+  }
   if (options.json) {
     const report = {
       id: program.id,

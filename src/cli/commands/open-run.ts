@@ -1,14 +1,11 @@
-import { join, resolve } from "node:path";
-import { isRunDir, livePid, runFiles } from "../../engine/run-dir.ts";
+import { join } from "node:path";
+import { livePid, requireRunDir, runFiles } from "../../engine/run-dir.ts";
 import { openSqliteStore } from "../../store/sqlite.ts";
 import type { Store } from "../../store/store.ts";
-import { UsageError } from "../errors.ts";
 
 /** Opens a run directory's store for reading, with a clear error if it is not one. */
 export async function withRunStore<T>(dir: string, use: (store: Store) => Promise<T>): Promise<T> {
-  if (!isRunDir(dir))
-    throw new UsageError(`${resolve(dir)} is not a run directory (no ${runFiles.database})`);
-  const store = await openSqliteStore(join(dir, runFiles.database));
+  const store = await openSqliteStore(join(requireRunDir(dir), runFiles.database));
   try {
     return await use(store);
   } finally {

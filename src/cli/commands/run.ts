@@ -1,5 +1,6 @@
 import { relative } from "node:path";
-import { type ConfigOverrides, parseDuration, resolveRunConfig } from "../../engine/config.ts";
+import { parseDuration } from "../../core/duration.ts";
+import { type ConfigOverrides, resolveRunConfig } from "../../engine/config.ts";
 import { UsageError } from "../errors.ts";
 import type { RunOutcome } from "../../engine/engine.ts";
 import { defaultRunDir } from "../../engine/run-dir.ts";
@@ -159,7 +160,7 @@ async function drive(session: Session, progress: ReturnType<typeof createProgres
         (best
           ? `best ${best.id}: score ${best.score.toFixed(2)}${best.testScore != null ? `, test ${best.testScore.toFixed(2)}` : ""}\n`
           : "") +
-        `see it with: adrs best ${display(session.dir)}\n`,
+        (best ? `see it with: adrs best ${display(session.dir)}\n` : ""),
     );
   }
   if (outcome.reason === "error") process.exitCode = 1;
