@@ -156,6 +156,14 @@ export function buildProgram(): Command {
     .action(lazy(() => import("./commands/eval.ts"), "evalCommand"));
 
   program
+    .command("doctor")
+    .description(
+      "check this machine: node, addons, sandbox protection, data sets, disk, model keys, one tiny evaluation",
+    )
+    .option("--json", "print JSON")
+    .action(lazy(() => import("./commands/doctor.ts"), "doctorCommand"));
+
+  program
     .command("serve")
     .description("the dashboard: watch, compare and steer runs in the browser")
     .argument("[folders...]", "run folders, or folders holding runs (default: runs)")

@@ -21,6 +21,11 @@ export function useBuild(root: string): void {
   buildRoot = root;
 }
 
+/** The build in use, or null when running from the TypeScript sources. */
+export function currentBuild(): string | null {
+  return buildRoot;
+}
+
 /** Imports a task's module (its task.ts): the compiled copy when there is one, else the file. */
 export async function importTaskModule(file: string): Promise<unknown> {
   const compiled = compiledCopy(file);

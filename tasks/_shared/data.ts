@@ -8,7 +8,7 @@
  * manifest (someone's own traces) is read as it is.
  */
 import { createHash } from "node:crypto";
-import { existsSync, readFileSync, statSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join, resolve, sep } from "node:path";
 
 export const DATA_DIR_VARIABLE = "ADRS_DATA_DIR";
@@ -129,4 +129,46 @@ function statOrNull(path: string) {
   } catch {
     return null;
   }
+}
+
+/** How one data set stands, for `adrs doctor`. */
+export interface DataSetCheck {
+  dataSet: string;
+  dir: string;
+  /** ok: every listed file matches; unverified: no manifest (allowed outside the repository's data/). */
+  status: "ok" | "unverified" | "missing" | "corrupt";
+  detail: string;
+}
+
+/** Every data set the repository carries, looked for in the data root in force and checked whole. */
+export function checkDataSets(): DataSetCheck[] {
+  const names = readdirSync(REPOSITORY_DATA_DIR, { withFileTypes: true })
+    .filter((e) => e.isDirectory())
+    .map((e) => e.name)
+    .sort();
+  return names.map((dataSet): DataSetCheck => {
+    const dir = dataSetDir(dataSet);
+    const at = { dataSet, dir };
+    if (!existsSync(dir)) return { ...at, status: "missing", detail: `${dir} does not exist` };
+    const manifest = join(dir, MANIFEST);
+    if (!existsSync(manifest)) {
+      if (dataRoot() !== REPOSITORY_DATA_DIR) {
+        return { ...at, status: "unverified", detail: `no ${MANIFEST}: its files are read as they are` };
+      }
+      const fix = `restore it with \`git checkout -- ${repoRelative(manifest)}\``;
+      return { ...at, status: "corrupt", detail: `${manifest} is missing: ${fix}` };
+    }
+    try {
+      const files = [...readManifest(manifest).keys()];
+      let bytes = 0;
+      for (const file of files) bytes += statSync(verifiedDataPath(dataSet, file)).size;
+      return {
+        ...at,
+        status: "ok",
+        detail: `${files.length} file${files.length === 1 ? "" : "s"}, ${bytes.toLocaleString("en")} bytes, as ${MANIFEST} lists`,
+      };
+    } catch (err) {
+      return { ...at, status: "corrupt", detail: (err as Error).message };
+    }
+  });
 }

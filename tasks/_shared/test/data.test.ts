@@ -13,6 +13,7 @@ import { join, relative } from "node:path";
 import { after, test } from "node:test";
 import { loadTask } from "../../../src/task/load.ts";
 import {
+  checkDataSets,
   DATA_DIR_VARIABLE,
   DataError,
   MANIFEST,
@@ -171,4 +172,28 @@ test("a data set of one's own under ADRS_DATA_DIR needs no manifest", async () =
   await withDataRoot(root, () => {
     assert.equal(readDataText("txn-scheduling", "w.json").length > 0, true);
   });
+});
+
+test("checkDataSets tells whole, corrupt, missing and unverified data sets apart", async () => {
+  const here = checkDataSets();
+  assert.deepEqual(
+    here.map((d) => d.dataSet),
+    dataSets,
+  );
+  assert.ok(
+    here.every((d) => d.status === "ok"),
+    JSON.stringify(here.filter((d) => d.status !== "ok")),
+  );
+
+  const root = copyOf("prism", "txn-scheduling", "llm-sql");
+  writeFileSync(join(root, "prism", "cases.json"), "{}");
+  rmSync(join(root, "llm-sql", MANIFEST));
+  const status = await withDataRoot(root, () =>
+    Object.fromEntries(checkDataSets().map((d) => [d.dataSet, [d.status, d.detail]])),
+  );
+  assert.deepEqual(status["txn-scheduling"]?.[0], "ok");
+  assert.deepEqual(status.prism?.[0], "corrupt");
+  assert.match(status.prism?.[1] ?? "", /cases\.json is corrupt or truncated/);
+  assert.deepEqual(status["llm-sql"]?.[0], "unverified");
+  assert.deepEqual(status.cloudcast?.[0], "missing");
 });
