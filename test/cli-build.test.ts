@@ -5,11 +5,11 @@
  * loader, which only a task of one's own brings in.
  */
 import assert from "node:assert/strict";
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { type Clone, cloneRepository, nodeIn, REPOSITORY, userEnv } from "./support/clone.ts";
+import { type Clone, cloneRepository, nodeIn, nodeInAsync, REPOSITORY } from "./support/clone.ts";
 
 let clone: Clone;
 before(() => {
@@ -18,6 +18,7 @@ before(() => {
 after(() => clone.remove());
 
 const adrs = (...args: string[]) => nodeIn(clone.dir, ["bin/adrs.js", ...args]);
+const adrsAsync = (...args: string[]) => nodeInAsync(clone.dir, ["bin/adrs.js", ...args]);
 
 /** Replaces text in a file of the clone; the text must be there. */
 function edit(file: string, from: RegExp, to: string): void {
@@ -25,22 +26,6 @@ function edit(file: string, from: RegExp, to: string): void {
   const text = readFileSync(path, "utf8");
   assert.match(text, from);
   writeFileSync(path, text.replace(from, to));
-}
-
-function spawnAdrs(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["bin/adrs.js", ...args], { cwd: clone.dir, env: userEnv() });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (b: Buffer) => {
-      stdout += b;
-    });
-    child.stderr.on("data", (b: Buffer) => {
-      stderr += b;
-    });
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
 }
 
 test("the first command builds the CLI, outside what git tracks", () => {
@@ -67,7 +52,7 @@ test("an edit to a task or to the CLI is in the next command", () => {
 
 test("commands starting together on a stale build all run the edited code", async () => {
   edit("tasks/txn-scheduling/task.ts", /title: "Edited scheduling/, 'title: "Twice edited scheduling');
-  const runs = await Promise.all([spawnAdrs("tasks"), spawnAdrs("tasks"), spawnAdrs("tasks", "--json")]);
+  const runs = await Promise.all([adrsAsync("tasks"), adrsAsync("tasks"), adrsAsync("tasks", "--json")]);
   for (const r of runs) {
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /Twice edited scheduling/);

@@ -4,11 +4,11 @@
  * exit with the row's code and print the row's words.
  */
 import assert from "node:assert/strict";
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { type Clone, cloneRepository, REPOSITORY, userEnv } from "./support/clone.ts";
+import { type Clone, cloneRepository, nodeInAsync, REPOSITORY } from "./support/clone.ts";
 
 interface Row {
   command: string;
@@ -37,21 +37,6 @@ before(() => {
 });
 after(() => clone.remove());
 
-function adrs(args: string[]): Promise<{ code: number | null; output: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["bin/adrs.js", ...args], { cwd: clone.dir, env: userEnv() });
-    let output = "";
-    child.stdout.on("data", (b: Buffer) => {
-      output += b;
-    });
-    child.stderr.on("data", (b: Buffer) => {
-      output += b;
-    });
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, output }));
-  });
-}
-
 test("the README's table covers every exit code", () => {
   assert.ok(rows.length >= 20, `${rows.length} rows found`);
   assert.deepEqual([...new Set(rows.map((r) => r.exit))].sort(), [0, 1, 2]);
@@ -60,11 +45,12 @@ test("the README's table covers every exit code", () => {
 describe("each row of the README's table", { concurrency: 3 }, () => {
   for (const row of rows) {
     test(`adrs ${row.command} exits ${row.exit} and says "${row.says}"`, async () => {
-      const r = await adrs(row.command.split(" "));
-      assert.equal(r.code, row.exit, r.output);
-      assert.ok(r.output.includes(row.says), r.output);
+      const r = await nodeInAsync(clone.dir, ["bin/adrs.js", ...row.command.split(" ")]);
+      const output = `${r.stdout}\n${r.stderr}`;
+      assert.equal(r.code, row.exit, output);
+      assert.ok(output.includes(row.says), output);
       // Bad input is one clear line, never a stack trace.
-      if (row.exit === 2) assert.doesNotMatch(r.output, /\n\s+at /);
+      if (row.exit === 2) assert.doesNotMatch(output, /\n\s+at /);
     });
   }
 });

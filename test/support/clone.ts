@@ -4,7 +4,7 @@
  * working tree's changes to tracked files (a new file must be added to git to
  * be in it), with node_modules linked in to save the install.
  */
-import { execFileSync, spawnSync } from "node:child_process";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -50,8 +50,35 @@ export function userEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   return { ...env, ...extra };
 }
 
+export interface Finished {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
 /** Runs `node <args>` in `cwd` as a new user would; returns the exit code and output. */
-export function nodeIn(cwd: string, args: string[], env: NodeJS.ProcessEnv = userEnv()) {
+export function nodeIn(cwd: string, args: string[], env: NodeJS.ProcessEnv = userEnv()): Finished {
   const r = spawnSync(process.execPath, args, { cwd, encoding: "utf8", env });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** `nodeIn` without blocking, so that several can run at once. */
+export function nodeInAsync(
+  cwd: string,
+  args: string[],
+  env: NodeJS.ProcessEnv = userEnv(),
+): Promise<Finished> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, { cwd, env });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (b: Buffer) => {
+      stdout += b;
+    });
+    child.stderr.on("data", (b: Buffer) => {
+      stderr += b;
+    });
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code, stdout, stderr }));
+  });
 }
