@@ -155,7 +155,7 @@ function liveCandidate(iteration: number): RunEvent[] {
       candidateId: id,
       iteration,
       parentId: candidateId(0),
-      island: 0,
+      tag: "0",
       code: SEED_CODE,
       diff: "",
       prompt: "p",

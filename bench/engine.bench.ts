@@ -10,16 +10,16 @@ import { join } from "node:path";
 import type { RunEvent } from "../src/core/events.ts";
 import { candidateId } from "../src/core/ids.ts";
 import { Rng } from "../src/core/rng.ts";
-import type { Evaluation, Program } from "../src/core/types.ts";
+import type { Evaluation, Program, Split } from "../src/core/types.ts";
 import { parseRunConfig } from "../src/engine/config.ts";
 import { Engine } from "../src/engine/engine.ts";
 import { LlmProposer } from "../src/engine/llm-proposer.ts";
-import type { LlmClient } from "../src/llm/client.ts";
 import { Ensemble } from "../src/llm/ensemble.ts";
 import { loadTemplates } from "../src/prompt/index.ts";
 import { createStrategy } from "../src/search/index.ts";
 import { openSqliteStore } from "../src/store/sqlite.ts";
 import { loadTask } from "../src/task/load.ts";
+import { evaluationOf, instantClient } from "../test/support/instant.ts";
 import type { BenchResult } from "./run.ts";
 
 const STORED = 10_000;
@@ -62,7 +62,7 @@ export default async function engineBench(): Promise<BenchResult[]> {
       score,
       metrics: evaluation.metrics,
       feedback: evaluation.feedback,
-      island: rng.int(3),
+      tag: String(rng.int(3)),
       generation: 1,
       iteration: i,
       diff: "",
@@ -75,7 +75,7 @@ export default async function engineBench(): Promise<BenchResult[]> {
         candidateId: id,
         iteration: i,
         parentId: program.parentId,
-        island: program.island,
+        tag: program.tag,
         code,
         diff: "",
         prompt: "",
@@ -94,19 +94,16 @@ export default async function engineBench(): Promise<BenchResult[]> {
   }
   await store.append(batch);
 
-  const client: LlmClient = {
-    model: "openai:bench",
-    async complete() {
-      return {
-        text: "Widen the sample.\n<<<<<<< SEARCH\nconst SAMPLE_SIZE = 10;\n=======\nconst SAMPLE_SIZE = 12;\n>>>>>>> REPLACE",
-        model: "openai:bench",
-        usage: { inputTokens: 1000, outputTokens: 50, costUsd: 0 },
-        finishReason: "stop",
-      };
-    },
-  };
+  const client = instantClient(
+    () =>
+      "Widen the sample.\n<<<<<<< SEARCH\nconst SAMPLE_SIZE = 10;\n=======\nconst SAMPLE_SIZE = 12;\n>>>>>>> REPLACE",
+    { model: "openai:bench" },
+  );
   const proposer = new LlmProposer(new Ensemble([{ client, weight: 1 }]), loadTemplates(), "diff");
-  const evaluator = { evaluate: async () => fakeEvaluation(rng.next() * 60) };
+  const evaluator = {
+    workloadIds: async (_split: Split) => WORKLOADS,
+    evaluate: async () => fakeEvaluation(rng.next() * 60),
+  };
   const times: number[] = [];
   let last = 0;
   const memoryBefore = process.memoryUsage().rss;
@@ -158,14 +155,16 @@ export default async function engineBench(): Promise<BenchResult[]> {
   ];
 }
 
+const WORKLOADS = ["w0", "w1", "w2"];
+
+/** An ok evaluation around `score`, on three workloads, as the evaluator reports one. */
 function fakeEvaluation(score: number): Evaluation {
-  return {
-    status: "ok",
-    score,
-    metrics: { makespan: 537 - score * 4.4 },
-    workloads: [],
-    stages: [],
-    feedback: `score ${score.toFixed(2)}`,
-    durationMs: 1,
-  };
+  return evaluationOf(
+    WORKLOADS.map((workload, i) => ({
+      workload,
+      valid: true,
+      score: Math.min(100, score + i * 3),
+      metrics: { makespan: 537 - score * 4.4 },
+    })),
+  );
 }

@@ -63,7 +63,7 @@ before(async () => {
       candidateId: candidateId(31),
       iteration: 31,
       parentId: candidateId(0),
-      island: 0,
+      tag: "0",
       code: `${SEED_CODE}\n// <img id="pwned" src="x" onerror="window.pwned = 1">\n`,
       diff: '--- a/program.ts\n+++ b/program.ts\n@@ -1,1 +1,2 @@\n import x;\n+// <img id="pwned" src="x" onerror="window.pwned = 1">\n',
       prompt: "Improve the program.",

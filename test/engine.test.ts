@@ -136,7 +136,7 @@ test("the same seed and the same replies give the same run (one proposal at a ti
     );
     await session.run();
     return withStore(out, async (store) =>
-      (await store.programs()).map((p) => [p.id, p.parentId, p.island, p.score, p.code]),
+      (await store.programs()).map((p) => [p.id, p.parentId, p.tag, p.score, p.code]),
     );
   };
   const first = await runOnce();
@@ -154,9 +154,7 @@ test("a run stopped and resumed continues exactly as if it had not stopped", asy
       seed: 11,
     });
   const programs = (out: string) =>
-    withStore(out, async (store) =>
-      (await store.programs()).map((p) => [p.id, p.parentId, p.island, p.code]),
-    );
+    withStore(out, async (store) => (await store.programs()).map((p) => [p.id, p.parentId, p.tag, p.code]));
 
   const straight = join(tempDir("engine"), "run");
   await (await startRun(config(straight))).run();

@@ -32,7 +32,7 @@ function program(id: string, code: string, score: number, extra: Partial<Program
     score,
     metrics: {},
     feedback: "",
-    island: 0,
+    tag: "",
     generation: 0,
     iteration: 0,
     diff: "",

@@ -5,11 +5,14 @@
  */
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { gunzipSync } from "node:zlib";
 import { after, before, test } from "node:test";
 import type { ModelCall } from "../src/core/types.ts";
 import { startReplay } from "../src/engine/replay.ts";
-import { startRun } from "../src/engine/session.ts";
+import { resumeRun, startRun } from "../src/engine/session.ts";
+import { TunerProposer } from "../src/search/index.ts";
 import type { Store } from "../src/store/store.ts";
 import { type ChatRequestBody, type MockLlm, type MockStep, startMockLlm } from "./support/mock-llm.ts";
 import { mockRunConfig, tempDir, widenSample, withStore } from "./support/run-helpers.ts";
@@ -33,7 +36,7 @@ function responder(body: ChatRequestBody): MockStep | string {
 async function picture(store: Store) {
   const events = await store.events();
   return {
-    programs: (await store.programs()).map((p) => [p.id, p.parentId, p.island, p.model, p.score, p.code]),
+    programs: (await store.programs()).map((p) => [p.id, p.parentId, p.tag, p.model, p.score, p.code]),
     rejected: events.flatMap((e) => (e.type === "edit_rejected" ? [[e.candidateId, e.reason]] : [])),
     calls: (await store.modelCalls()).map((c: ModelCall) => [
       c.candidateId,
@@ -165,4 +168,39 @@ test("adrs run --replay reruns a recorded run from the command line", async () =
   mixed.stderr.on("data", (d) => (err += d));
   assert.equal(await new Promise((resolve) => mixed.on("close", resolve)), 2);
   assert.match(err, /--replay reruns the recorded config, so it cannot be combined with --model/);
+});
+
+/** A run directory holding test/fixtures/run-before-tags.db.gz: recorded before strategies had tags. */
+function oldRun(): string {
+  const dir = join(tempDir("replay"), "old");
+  mkdirSync(dir, { recursive: true });
+  const db = gunzipSync(readFileSync(join(import.meta.dirname, "fixtures", "run-before-tags.db.gz")));
+  writeFileSync(join(dir, "run.db"), db);
+  return dir;
+}
+
+test("a run recorded before the strategy boundary replays to the same programs, and resumes", async () => {
+  // Islands tag a program with its island's number; the seed's "" is island 0.
+  const programs = (store: Store) =>
+    store.programs().then((ps) => ps.map((p) => [p.id, p.parentId, p.tag || "0", p.model, p.score, p.code]));
+  const recordedDir = oldRun();
+  const original = await withStore(recordedDir, programs);
+  assert.equal(original.length, 7);
+  assert.ok(new Set(original.map((p) => p[2])).size === 2, "the recording used both islands");
+
+  const out = join(tempDir("replay"), "from-old");
+  const session = await startReplay(recordedDir, out, { env: {} });
+  assert.equal((await session.run()).reason, "iterations");
+  assert.deepEqual(await withStore(out, programs), original);
+
+  // Its stored config (no strategy kind) still resumes, as islands.
+  const resumed = await resumeRun(oldRun(), { proposer: new TunerProposer(), budget: { iterations: 8 } });
+  assert.equal(resumed.config.strategy.kind, "islands");
+  assert.equal((await resumed.run()).reason, "iterations");
+  await withStore(resumed.dir, async (store) => {
+    const all = await store.programs();
+    assert.ok(all.length > 7, "the resumed run added programs");
+    for (const p of all.slice(7)) assert.match(p.tag, /^[01]$/, `${p.id} is on island 0 or 1`);
+    assert.equal((await store.summary()).iterations, 8);
+  });
 });

@@ -1,4 +1,6 @@
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, test } from "node:test";
 import { Rng } from "../src/core/rng.ts";
 import type { Program } from "../src/core/types.ts";
@@ -7,10 +9,14 @@ import {
   type IslandsDescription,
   type IslandsOptions,
   IslandsStrategy,
+  type Strategy,
   type StrategyEvent,
 } from "../src/search/index.ts";
+import { settledOk } from "./support/instant.ts";
 
-function program(id: string, fields: Partial<Program> = {}): Program {
+/** A program on an island: islands tag each selection with its island's number. */
+function program(id: string, fields: Partial<Program> & { island?: number } = {}): Program {
+  const { island = 0, ...rest } = fields;
   return {
     id,
     parentId: "seed",
@@ -18,17 +24,22 @@ function program(id: string, fields: Partial<Program> = {}): Program {
     score: 0,
     metrics: {},
     feedback: "",
-    island: 0,
+    tag: String(island),
     generation: 1,
     iteration: 1,
     diff: "",
     model: "test",
     createdAt: 0,
-    ...fields,
+    ...rest,
   };
 }
 
-function seed(fields: Partial<Program> = {}): Program {
+/** How a strategy learns of a program: settled ok, with its evaluation. */
+function feed(s: Strategy, p: Program): StrategyEvent[] {
+  return s.ingest(settledOk(p));
+}
+
+function seed(fields: Partial<Program> & { island?: number } = {}): Program {
   return program("seed", { parentId: null, generation: 0, iteration: 0, score: 10, ...fields });
 }
 
@@ -62,10 +73,10 @@ function sequence(count: number, islands: number): Program[] {
 describe("IslandsStrategy", () => {
   test("the seed starts every island and counts as migrated", () => {
     const s = new IslandsStrategy({ islands: 3 });
-    const events = s.ingest(seed());
+    const events = feed(s, seed());
     assert.deepEqual(events, [
-      { type: "program_migrated", programId: "seed", from: 0, to: 1 },
-      { type: "program_migrated", programId: "seed", from: 0, to: 2 },
+      { kind: "program_migrated", data: { programId: "seed", from: 0, to: 1 } },
+      { kind: "program_migrated", data: { programId: "seed", from: 0, to: 2 } },
     ]);
     const d = describeOf(s);
     assert.deepEqual(
@@ -82,11 +93,11 @@ describe("IslandsStrategy", () => {
 
   test("a repeated ingest is a no-op and an island out of range is a clear error", () => {
     const s = new IslandsStrategy({ islands: 2 });
-    s.ingest(seed());
+    feed(s, seed());
     const before = JSON.stringify(s.describe());
-    assert.deepEqual(s.ingest(seed()), []);
+    assert.deepEqual(feed(s, seed()), []);
     assert.equal(JSON.stringify(s.describe()), before);
-    assert.throws(() => s.ingest(program("c1", { island: 2 })), /c1 has island 2.*2 islands/);
+    assert.throws(() => feed(s, program("c1", { island: 2 })), /c1 has tag "2".*2 islands/);
   });
 
   test("select before any ingest explains itself", () => {
@@ -95,15 +106,15 @@ describe("IslandsStrategy", () => {
 
   test("a child takes a cell only with a strictly higher score", () => {
     const s = new IslandsStrategy({ islands: 1, featureDimensions: ["score"], featureBins: 10 });
-    s.ingest(seed({ score: 10 }));
+    feed(s, seed({ score: 10 }));
     const cellOf = (bin: number) => describeOf(s).islands[0]!.cells.find((c) => c.cell[0] === bin)?.programId;
-    s.ingest(program("a", { score: 55 }));
+    feed(s, program("a", { score: 55 }));
     assert.equal(cellOf(5), "a");
-    s.ingest(program("b", { score: 52 }));
+    feed(s, program("b", { score: 52 }));
     assert.equal(cellOf(5), "a", "lower score does not replace");
-    s.ingest(program("c", { score: 55 }));
+    feed(s, program("c", { score: 55 }));
     assert.equal(cellOf(5), "a", "an equal score does not replace the incumbent");
-    s.ingest(program("d", { score: 58 }));
+    feed(s, program("d", { score: 58 }));
     assert.equal(cellOf(5), "d");
     assert.equal(cellOf(1), "seed");
     assert.equal(describeOf(s).islands[0]!.occupiedCells, 2);
@@ -113,9 +124,9 @@ describe("IslandsStrategy", () => {
 
   test("codeLength bins by running min/max; occupants keep their cell as the range grows", () => {
     const s = new IslandsStrategy({ islands: 1, featureDimensions: ["codeLength"], featureBins: 4 });
-    s.ingest(seed({ code: "x".repeat(100) }));
-    s.ingest(program("long", { code: "x".repeat(200), score: 20 }));
-    s.ingest(program("short", { code: "x".repeat(10), score: 5 }));
+    feed(s, seed({ code: "x".repeat(100) }));
+    feed(s, program("long", { code: "x".repeat(200), score: 20 }));
+    feed(s, program("short", { code: "x".repeat(10), score: 5 }));
     const cells = () => describeOf(s).islands[0]!.cells.map((c) => [c.cell[0], c.programId]);
     // seed was alone (an empty range bins to 0), long set the top, short then widened the bottom
     // and, scoring lower than seed, lost cell 0 to it; seed is not re-binned to the middle.
@@ -123,7 +134,7 @@ describe("IslandsStrategy", () => {
       [0, "seed"],
       [3, "long"],
     ]);
-    s.ingest(program("mid", { code: "x".repeat(80), score: 1 }));
+    feed(s, program("mid", { code: "x".repeat(80), score: 1 }));
     assert.deepEqual(cells(), [
       [0, "seed"],
       [1, "mid"],
@@ -134,15 +145,15 @@ describe("IslandsStrategy", () => {
 
   test("migration copies the top share to both ring neighbours on the interval, never twice", () => {
     const s = new IslandsStrategy({ islands: 4, migrationInterval: 3, migrationRate: 0.1 });
-    s.ingest(seed());
+    feed(s, seed());
     const into1 = (id: string, score: number, code?: string): StrategyEvent[] =>
-      s.ingest(program(id, { island: 1, score, ...(code ? { code } : {}) }));
+      feed(s, program(id, { island: 1, score, ...(code ? { code } : {}) }));
     assert.deepEqual(into1("a", 20), []);
     assert.deepEqual(into1("b", 30), []);
     // Third generation of island 1: its best (c) goes to islands 0 and 2, not 3.
     assert.deepEqual(into1("c", 90), [
-      { type: "program_migrated", programId: "c", from: 1, to: 0 },
-      { type: "program_migrated", programId: "c", from: 1, to: 2 },
+      { kind: "program_migrated", data: { programId: "c", from: 1, to: 0 } },
+      { kind: "program_migrated", data: { programId: "c", from: 1, to: 2 } },
     ]);
     assert.ok(ids(s.members(0)).includes("c"));
     assert.ok(!ids(s.members(3)).includes("c"));
@@ -156,21 +167,21 @@ describe("IslandsStrategy", () => {
     assert.equal(d.islands[0]!.generation, 0, "copies are not generations of the target");
 
     // Ninth generation: g is the new best; island 2 already holds g's code, so only island 0 gets it.
-    s.ingest(program("twin", { island: 2, score: 5, code: "same code\n" }));
+    feed(s, program("twin", { island: 2, score: 5, code: "same code\n" }));
     into1("g", 95, "same code\n");
     into1("h", 1);
-    assert.deepEqual(into1("i", 2), [{ type: "program_migrated", programId: "g", from: 1, to: 0 }]);
+    assert.deepEqual(into1("i", 2), [{ kind: "program_migrated", data: { programId: "g", from: 1, to: 0 } }]);
   });
 
   test("migration with two islands goes to the one neighbour once; one island never migrates", () => {
     const two = new IslandsStrategy({ islands: 2, migrationInterval: 1 });
-    two.ingest(seed());
-    assert.deepEqual(two.ingest(program("a", { island: 0, score: 50 })), [
-      { type: "program_migrated", programId: "a", from: 0, to: 1 },
+    feed(two, seed());
+    assert.deepEqual(feed(two, program("a", { island: 0, score: 50 })), [
+      { kind: "program_migrated", data: { programId: "a", from: 0, to: 1 } },
     ]);
     const one = new IslandsStrategy({ islands: 1, migrationInterval: 1 });
-    assert.deepEqual(one.ingest(seed()), []);
-    assert.deepEqual(one.ingest(program("a", { score: 50 })), []);
+    assert.deepEqual(feed(one, seed()), []);
+    assert.deepEqual(feed(one, program("a", { score: 50 })), []);
   });
 
   test("the population cap drops the lowest programs and keeps the best", () => {
@@ -180,12 +191,12 @@ describe("IslandsStrategy", () => {
       featureDimensions: ["score"],
       featureBins: 1,
     });
-    s.ingest(seed({ score: 1 }));
+    feed(s, seed({ score: 1 }));
     const scores: number[] = [];
     for (let i = 1; i <= 40; i++) {
       const score = (i * 53) % 97;
       scores.push(score);
-      s.ingest(program(`c${i}`, { island: i % 2, score, iteration: i }));
+      feed(s, program(`c${i}`, { island: i % 2, score, iteration: i }));
     }
     assert.equal(s.size(), 10);
     const kept = [...s.members(0), ...s.members(1)].map((p) => p.score);
@@ -204,15 +215,15 @@ describe("IslandsStrategy", () => {
       featureDimensions: ["novelty"],
       featureBins: 10,
     });
-    s.ingest(seed({ score: 10, metrics: { novelty: 0 } }));
-    s.ingest(program("far", { score: 50, metrics: { novelty: 100 } }));
-    s.ingest(program("odd", { score: 3, metrics: { novelty: 50 } }));
+    feed(s, seed({ score: 10, metrics: { novelty: 0 } }));
+    feed(s, program("far", { score: 50, metrics: { novelty: 100 } }));
+    feed(s, program("odd", { score: 3, metrics: { novelty: 50 } }));
     for (const [id, score] of [
       ["p20", 20],
       ["p30", 30],
       ["p40", 40],
     ] as const) {
-      s.ingest(program(id, { score, metrics: { novelty: 0 } }));
+      feed(s, program(id, { score, metrics: { novelty: 0 } }));
     }
     // Cell 0 is p40's now; seed, p20 and p30 hold nothing, so they go first, lowest first.
     assert.deepEqual(ids(s.members(0)), ["far", "odd", "p30", "p40"]);
@@ -221,10 +232,10 @@ describe("IslandsStrategy", () => {
 
   test("a metric feature dimension bins by the metric; a program without it holds no cell", () => {
     const s = new IslandsStrategy({ islands: 1, featureDimensions: ["score", "latency"], featureBins: 5 });
-    s.ingest(seed({ score: 10, metrics: { latency: 100 } }));
-    s.ingest(program("fast", { score: 30, metrics: { latency: 20 } }));
-    s.ingest(program("slow", { score: 45, metrics: { latency: 90 } }));
-    s.ingest(program("blind", { score: 99, metrics: {} }));
+    feed(s, seed({ score: 10, metrics: { latency: 100 } }));
+    feed(s, program("fast", { score: 30, metrics: { latency: 20 } }));
+    feed(s, program("slow", { score: 45, metrics: { latency: 90 } }));
+    feed(s, program("blind", { score: 99, metrics: {} }));
     const d = describeOf(s);
     assert.deepEqual(
       d.islands[0]!.cells.map((c) => [c.cell, c.programId]),
@@ -244,8 +255,8 @@ describe("IslandsStrategy", () => {
 
   test("parent selection follows the exploration / exploitation / fitness ratios", () => {
     const s = new IslandsStrategy({ islands: 1 });
-    s.ingest(seed({ score: 1 }));
-    for (let i = 1; i < 50; i++) s.ingest(program(`c${i}`, { score: i * 2, iteration: i }));
+    feed(s, seed({ score: 1 }));
+    for (let i = 1; i < 50; i++) feed(s, program(`c${i}`, { score: i * 2, iteration: i }));
     // 50 programs: the archive is the top ceil(0.1 × 50) = 5.
     const archive = new Set(describeOf(s).islands[0]!.archive);
     assert.equal(archive.size, 5);
@@ -262,16 +273,16 @@ describe("IslandsStrategy", () => {
 
     // Pure fitness-proportional: a program is chosen in proportion to its score.
     const fp = new IslandsStrategy({ islands: 1, explorationRatio: 0, exploitationRatio: 0 });
-    fp.ingest(seed({ score: 10 }));
-    fp.ingest(program("strong", { score: 90 }));
+    feed(fp, seed({ score: 10 }));
+    feed(fp, program("strong", { score: 90 }));
     let strong = 0;
     for (let i = 0; i < draws; i++) if (fp.select(rng).parent.id === "strong") strong++;
     assert.ok(Math.abs(strong / draws - 0.9) < 0.03, `${strong / draws}`);
 
     // Pure exploration: uniform, whatever the scores.
     const ex = new IslandsStrategy({ islands: 1, explorationRatio: 1, exploitationRatio: 0 });
-    ex.ingest(seed({ score: 0 }));
-    ex.ingest(program("strong", { score: 100 }));
+    feed(ex, seed({ score: 0 }));
+    feed(ex, program("strong", { score: 100 }));
     let picked = 0;
     for (let i = 0; i < draws; i++) if (ex.select(rng).parent.id === "strong") picked++;
     assert.ok(Math.abs(picked / draws - 0.5) < 0.03, `${picked / draws}`);
@@ -279,14 +290,14 @@ describe("IslandsStrategy", () => {
 
   test("the island is drawn from the RNG and every island gets its share", () => {
     const s = new IslandsStrategy({ islands: 3 });
-    s.ingest(seed());
+    feed(s, seed());
     const rng = new Rng(9);
     const counts = [0, 0, 0];
     for (let i = 0; i < 3000; i++) {
       const sel = s.select(rng);
-      counts[sel.island]!++;
+      counts[Number(sel.tag)]!++;
       assert.ok(
-        ids(s.members(sel.island)).includes(sel.parent.id),
+        ids(s.members(Number(sel.tag))).includes(sel.parent.id),
         "the parent lives on the selected island",
       );
     }
@@ -295,7 +306,7 @@ describe("IslandsStrategy", () => {
 
   test("inspirations: top and diverse programs of the island, never the parent, never twice", () => {
     const s = new IslandsStrategy({ islands: 2, inspirations: 4, migrationInterval: 5 });
-    for (const p of sequence(80, 2)) s.ingest(p);
+    for (const p of sequence(80, 2)) feed(s, p);
     const rng = new Rng(77);
     for (let i = 0; i < 500; i++) {
       const sel = s.select(rng);
@@ -303,11 +314,11 @@ describe("IslandsStrategy", () => {
       assert.ok(!insp.includes(sel.parent.id), "parent excluded");
       assert.equal(new Set(insp).size, insp.length, "no duplicates");
       assert.equal(insp.length, 4);
-      const island = new Set(s.members(sel.island).map((p) => p.id));
+      const island = new Set(s.members(Number(sel.tag)).map((p) => p.id));
       for (const id of insp) assert.ok(island.has(id), "from the selected island");
       // The first half are the island's best (other than the parent).
       const top = s
-        .members(sel.island)
+        .members(Number(sel.tag))
         .filter((p) => p.id !== sel.parent.id)
         .sort((a, b) => b.score - a.score)
         .slice(0, 2)
@@ -319,8 +330,8 @@ describe("IslandsStrategy", () => {
     }
     // A tiny island hands over what it has.
     const small = new IslandsStrategy({ islands: 1, inspirations: 4 });
-    small.ingest(seed());
-    small.ingest(program("a", { score: 20 }));
+    feed(small, seed());
+    feed(small, program("a", { score: 20 }));
     const sel = small.select(new Rng(1));
     assert.equal(sel.inspirations.length, 1);
     assert.notEqual(sel.inspirations[0]!.id, sel.parent.id);
@@ -337,8 +348,8 @@ describe("IslandsStrategy", () => {
     const programs = sequence(150, 3);
     const a = new IslandsStrategy(options);
     const b = new IslandsStrategy(options);
-    const eventsA = programs.flatMap((p) => a.ingest(p));
-    const eventsB = programs.flatMap((p) => b.ingest(p));
+    const eventsA = programs.flatMap((p) => feed(a, p));
+    const eventsB = programs.flatMap((p) => feed(b, p));
     assert.ok(eventsA.length > 0, "the sequence migrates");
     assert.ok(a.size() <= 40, "and evicts");
     assert.deepEqual(eventsA, eventsB);
@@ -349,10 +360,41 @@ describe("IslandsStrategy", () => {
       const sa = a.select(ra);
       const sb = b.select(rb);
       assert.deepEqual(
-        [sa.island, sa.parent.id, sa.inspirations.map((p) => p.id)],
-        [sb.island, sb.parent.id, sb.inspirations.map((p) => p.id)],
+        [sa.tag, sa.parent.id, sa.inspirations.map((p) => p.id)],
+        [sb.tag, sb.parent.id, sb.inspirations.map((p) => p.id)],
       );
     }
+  });
+
+  test("selections and migrations match those recorded before the strategy boundary (fixture)", () => {
+    // test/fixtures/islands-selections.json was written by the island model as it was before
+    // programs carried tags: for each program of the sequence, the migrations its ingest made
+    // and the selection that followed (island, parent, inspirations).
+    const file = join(import.meta.dirname, "fixtures", "islands-selections.json");
+    const recorded = JSON.parse(readFileSync(file, "utf8")) as {
+      options: Partial<IslandsOptions>;
+      seed: number;
+      steps: { ingest: string; migrations: [string, number, number][]; select: [number, string, string[]] }[];
+    };
+    const s = new IslandsStrategy(recorded.options);
+    const rng = new Rng(recorded.seed);
+    const programs = sequence(150, 3);
+    assert.equal(programs.length, recorded.steps.length);
+    programs.forEach((p, i) => {
+      const step = recorded.steps[i]!;
+      assert.equal(p.id, step.ingest);
+      const migrations = feed(s, p).map((e) => {
+        const d = e.data as { programId: string; from: number; to: number };
+        return [d.programId, d.from, d.to];
+      });
+      assert.deepEqual(migrations, step.migrations, `migrations after ${p.id}`);
+      const sel = s.select(rng);
+      assert.deepEqual(
+        [Number(sel.tag), sel.parent.id, sel.inspirations.map((q) => q.id)],
+        step.select,
+        `selection after ${p.id}`,
+      );
+    });
   });
 
   test("a resumed strategy (ingest only) matches a live one (ingests interleaved with selects)", () => {
@@ -360,12 +402,12 @@ describe("IslandsStrategy", () => {
     const live = new IslandsStrategy({ migrationInterval: 4 });
     const rng = new Rng(5);
     for (const p of programs) {
-      live.ingest(p);
+      feed(live, p);
       live.select(rng);
       live.select(rng);
     }
     const resumed = new IslandsStrategy({ migrationInterval: 4 });
-    for (const p of programs) resumed.ingest(p);
+    for (const p of programs) feed(resumed, p);
     assert.deepEqual(resumed.describe(), live.describe());
     // The engine restores its RNG from the last stored state: both continue identically.
     const state = rng.state();
@@ -376,7 +418,7 @@ describe("IslandsStrategy", () => {
 
   test("describe is JSON and summarises every island", () => {
     const s = new IslandsStrategy({ islands: 2, migrationInterval: 2 });
-    for (const p of sequence(10, 2)) s.ingest(p);
+    for (const p of sequence(10, 2)) feed(s, p);
     const d = JSON.parse(JSON.stringify(s.describe())) as IslandsDescription;
     assert.equal(d.islands.length, 2);
     assert.equal(d.best?.id, s.best()?.id);
@@ -411,12 +453,25 @@ describe("createStrategy", () => {
   });
 
   test("bad options name the field", () => {
-    assert.throws(() => createStrategy({ islands: 0 }), /strategy\.islands must be an integer ≥ 1/);
+    assert.throws(() => createStrategy({ islands: 0 }), /strategy\.islands: .*>=1/);
+    assert.throws(() => new IslandsStrategy({ islands: 1.5 }), /strategy\.islands: expected int/);
     assert.throws(() => createStrategy({ migrationRate: 2 }), /strategy\.migrationRate/);
     assert.throws(
       () => createStrategy({ explorationRatio: 0.5, exploitationRatio: 0.7 }),
-      /explorationRatio \+ exploitationRatio ≤ 1/,
+      /strategy\.exploitationRatio: explorationRatio \+ exploitationRatio must be at most 1/,
     );
-    assert.throws(() => createStrategy({ featureDimensions: ["score", "score"] }), /featureDimensions/);
+    assert.throws(
+      () => createStrategy({ featureDimensions: ["score", "score"] }),
+      /strategy\.featureDimensions: expected a list without repeats/,
+    );
+    assert.throws(() => createStrategy({ kind: "annealing" }), /strategy\.kind: .*islands.*hill-climb/);
+    assert.throws(() => createStrategy({ kind: "hill-climb", islands: 2 }), /strategy: .*"islands"/);
+  });
+
+  test("picks the strategy by kind; no kind is islands", () => {
+    assert.equal(createStrategy({ kind: "islands" }).name, "islands");
+    assert.equal(createStrategy({ islands: 2 }).name, "islands");
+    assert.equal(createStrategy({ kind: "best-of-n" }).name, "best-of-n");
+    assert.equal(createStrategy({ kind: "hill-climb", inspirations: 2 }).name, "hill-climb");
   });
 });

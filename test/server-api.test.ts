@@ -269,7 +269,7 @@ describe("a live run", () => {
           candidateId: id,
           iteration: 4,
           parentId: candidateId(0),
-          island: 1,
+          tag: "1",
           code: SEED_CODE,
           diff: "",
           prompt: "p",

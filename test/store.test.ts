@@ -1,194 +1,27 @@
+/** What only the SQLite store does: a second reader while the run writes, and runs stored by older versions. */
 import assert from "node:assert/strict";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import type { RunEvent } from "../src/core/events.ts";
-import type { Evaluation, Program } from "../src/core/types.ts";
+import { gunzipSync } from "node:zlib";
 import { openSqliteStore } from "../src/store/sqlite.ts";
-
-const usage = { inputTokens: 10, outputTokens: 5, costUsd: 0.01 };
-const evaluation = (score: number, status: Evaluation["status"] = "ok"): Evaluation => ({
-  status,
-  score,
-  metrics: { makespan: 500 - score },
-  workloads: [],
-  stages: [],
-  feedback: status === "ok" ? "fine" : "it threw",
-  error: status === "ok" ? undefined : "TypeError: x is undefined",
-  durationMs: 3,
-});
-const program = (id: string, iteration: number, score: number, parentId: string | null): Program => ({
-  id,
-  parentId,
-  code: `// ${id}`,
-  score,
-  metrics: {},
-  feedback: "",
-  island: 0,
-  generation: iteration,
-  iteration,
-  diff: "",
-  model: "m",
-  createdAt: 0,
-});
-const proposed = (id: string, iteration: number, parentId: string | null, code: string | null): RunEvent => ({
-  type: "candidate_proposed",
-  candidateId: id,
-  iteration,
-  parentId,
-  island: 0,
-  code,
-  diff: "",
-  prompt: "p",
-  model: parentId ? "openai:mock" : "initial",
-  reply: "r",
-  usage: parentId ? usage : { inputTokens: 0, outputTokens: 0, costUsd: 0 },
-  rng: [1, 2, 3, iteration],
-});
-
-const called = (id: string, iteration: number, role: string, outcome = "ok"): RunEvent => ({
-  type: "model_called",
-  candidateId: id,
-  iteration,
-  role,
-  model: "openai:mock",
-  messages: [{ role: "user", content: `prompt of ${id} (${role})` }],
-  reply: outcome === "ok" ? "r" : null,
-  finishReason: outcome === "ok" ? "stop" : null,
-  usage: { inputTokens: 5, outputTokens: role === "repair" ? 1 : 5, costUsd: 0.005 },
-  outcome,
-  ...(outcome === "ok" ? {} : { error: "openai:mock: 500" }),
-  attempts: 1,
-  durationMs: 12,
-});
 
 async function fresh() {
   const dir = mkdtempSync(join(tmpdir(), "adrs-store-"));
   return { dir, store: await openSqliteStore(join(dir, "run.db")) };
 }
 
-test("projections follow the events: programs, pending, failures, best, spend", async () => {
-  const { store } = await fresh();
-  await store.append([
-    { type: "run_started", taskId: "t", taskVersion: "1", config: { task: "t" }, seed: 1 },
-    proposed("c0", 0, null, "seed"),
-  ]);
-  assert.deepEqual(
-    (await store.pendingCandidates()).map((c) => c.id),
-    ["c0"],
+/** A copy of test/fixtures/run-before-tags.db.gz: a run stored before strategies had tags (an `island` column). */
+function oldRun(): string {
+  const dir = mkdtempSync(join(tmpdir(), "adrs-old-run-"));
+  const file = join(dir, "run.db");
+  writeFileSync(
+    file,
+    gunzipSync(readFileSync(join(import.meta.dirname, "fixtures", "run-before-tags.db.gz"))),
   );
-  await store.append([
-    { type: "evaluation_finished", candidateId: "c0", evaluation: evaluation(10) },
-    { type: "program_inserted", program: program("c0", 0, 10, null) },
-  ]);
-  await store.append([
-    proposed("c1", 1, "c0", null),
-    called("c1", 1, "mutation"),
-    called("c1", 1, "repair", "server"),
-    { type: "edit_rejected", candidateId: "c1", reason: "SEARCH block 1 not found" },
-  ]);
-  await store.append([proposed("c2", 2, "c0", "bad"), called("c2", 2, "mutation")]);
-  await store.append([
-    { type: "evaluation_finished", candidateId: "c2", evaluation: evaluation(0, "error") },
-  ]);
-  await store.append([proposed("c3", 3, "c0", "good"), called("c3", 3, "mutation")]);
-  assert.deepEqual(
-    (await store.pendingCandidates()).map((c) => c.id),
-    ["c3"],
-  );
-  await store.append([
-    { type: "evaluation_finished", candidateId: "c3", evaluation: evaluation(40) },
-    { type: "program_inserted", program: program("c3", 3, 40, "c0") },
-    { type: "test_evaluated", programId: "c3", evaluation: evaluation(35) },
-  ]);
-
-  assert.deepEqual(
-    (await store.programs()).map((p) => p.id),
-    ["c0", "c3"],
-  );
-  const failures = await store.recentFailures("c0", 5);
-  assert.deepEqual(
-    failures.map((f) => [f.candidateId, f.reason]),
-    [
-      ["c2", "TypeError: x is undefined"],
-      ["c1", "SEARCH block 1 not found"],
-    ],
-  );
-  const best = await store.best();
-  assert.equal(best?.program.id, "c3");
-  assert.equal(best?.test?.score, 35);
-  assert.deepEqual(await store.lastRngState(), [1, 2, 3, 3]);
-  const summary = await store.summary();
-  assert.equal(summary.state, "running");
-  assert.equal(summary.iterations, 3);
-  assert.equal(summary.evaluations, 3);
-  assert.equal(summary.rejectedEdits, 1);
-  assert.equal(summary.failedEvaluations, 1);
-  assert.deepEqual(summary.best, { id: "c3", score: 40, testScore: 35 });
-  // The ledger: every model call, by model and by role, failures counted.
-  assert.equal(summary.spend.length, 1);
-  assert.deepEqual(summary.spend[0], {
-    model: "openai:mock",
-    calls: 4,
-    inputTokens: 20,
-    outputTokens: 16,
-    costUsd: summary.spend[0]?.costUsd,
-    failed: 1,
-    empty: 0,
-    truncated: 0,
-  });
-  assert.ok(Math.abs(summary.costUsd - 0.02) < 1e-9);
-  assert.deepEqual(
-    summary.spendByRole.map((r) => [r.role, r.calls, r.outputTokens]),
-    [
-      ["mutation", 3, 15],
-      ["repair", 1, 1],
-    ],
-  );
-  assert.ok(Math.abs((await store.totalUsage()).costUsd - 0.02) < 1e-9);
-  assert.deepEqual(
-    (await store.ledger()).map((e) => [e.candidateId, e.role, e.outcome]),
-    [
-      ["c1", "mutation", "ok"],
-      ["c1", "repair", "server"],
-      ["c2", "mutation", "ok"],
-      ["c3", "mutation", "ok"],
-    ],
-  );
-  // The recording keeps each call's exact messages and reply.
-  const calls = await store.modelCalls();
-  assert.equal(calls.length, 4);
-  assert.deepEqual(calls[1]?.messages, [{ role: "user", content: "prompt of c1 (repair)" }]);
-  assert.equal(calls[0]?.reply, "r");
-  assert.equal(calls[1]?.reply, null);
-  // Settled proposals and what each gained over its parent.
-  assert.deepEqual(
-    (await store.outcomes()).map((o) => [o.candidateId, o.model, o.gain]),
-    [
-      ["c1", "openai:mock", 0],
-      ["c2", "openai:mock", 0],
-      ["c3", "openai:mock", 30],
-    ],
-  );
-  await store.append([{ type: "run_stopped", reason: "iterations" }]);
-  assert.equal((await store.summary()).state, "stopped");
-  await store.close();
-});
-
-test("an append is one transaction: a failing event leaves nothing of its batch", async () => {
-  const { store } = await fresh();
-  await store.append([proposed("c0", 0, null, "seed")]);
-  // The second candidate_proposed reuses c0's id: the primary key fails, so the whole batch must roll back.
-  await assert.rejects(store.append([proposed("c1", 1, "c0", "x"), proposed("c0", 2, "c0", "y")]));
-  const events = await store.events();
-  assert.equal(events.length, 1);
-  assert.deepEqual(
-    (await store.pendingCandidates()).map((c) => c.id),
-    ["c0"],
-  );
-  await store.close();
-});
+  return file;
+}
 
 test("a second connection reads while the writer holds the database (WAL)", async () => {
   const { dir, store } = await fresh();
@@ -200,4 +33,66 @@ test("a second connection reads while the writer holds the database (WAL)", asyn
   assert.equal((await reader.summary()).taskId, "t");
   await reader.close();
   await store.close();
+});
+
+test("a run stored before tags opens as today's: islands become tags, migrations strategy events", async () => {
+  const file = oldRun();
+  const store = await openSqliteStore(file);
+  const programs = await store.programs();
+  // The fixture's programs lived on islands 0,1,1,0,1,0,0.
+  assert.deepEqual(
+    programs.map((p) => p.tag),
+    ["0", "1", "1", "0", "1", "0", "0"],
+  );
+  assert.ok(
+    programs.every((p) => !("island" in p)),
+    "no island field is left",
+  );
+  const events = await store.events();
+  assert.ok(!events.some((e) => (e.type as string) === "program_migrated"), "no old event type is left");
+  const migrations = events.filter((e) => e.type === "strategy_event");
+  assert.equal(migrations.length, 2);
+  assert.deepEqual(migrations[0], {
+    ...migrations[0],
+    type: "strategy_event",
+    strategy: "islands",
+    kind: "program_migrated",
+  });
+  for (const e of events) {
+    if (e.type === "candidate_proposed") assert.equal(typeof e.tag, "string", `${e.candidateId} has a tag`);
+  }
+  // Every candidate settled, in the order its evaluation was stored.
+  const history = await store.history();
+  const settled = history.flatMap((h) => ("settled" in h ? [h.settled] : []));
+  assert.deepEqual(
+    settled.map((s) => [s.candidate.id, s.status, s.candidate.tag]),
+    programs.map((p) => [p.id, "ok", p.tag]),
+  );
+  // New rows keep their tags as text, whatever the old column's type.
+  await store.append([
+    {
+      type: "candidate_proposed",
+      candidateId: "c000007",
+      iteration: 7,
+      parentId: "c000000",
+      tag: "front:3",
+      code: "x",
+      diff: "",
+      prompt: "",
+      model: "m",
+      reply: "",
+      usage: { inputTokens: 0, outputTokens: 0, costUsd: 0 },
+      rng: [1, 2, 3, 4],
+    },
+  ]);
+  assert.deepEqual(
+    (await store.pendingCandidates()).map((c) => [c.id, c.tag]),
+    [["c000007", "front:3"]],
+  );
+  await store.close();
+  // Opening it again (already upgraded) changes nothing.
+  const again = await openSqliteStore(file);
+  assert.deepEqual(await again.programs(), programs);
+  assert.equal((await again.history()).length, history.length);
+  await again.close();
 });

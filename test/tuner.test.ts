@@ -31,7 +31,7 @@ function parent(code: string, fields: Partial<Program> = {}): Program {
     score: 40,
     metrics: {},
     feedback: "",
-    island: 0,
+    tag: "",
     generation: 0,
     iteration: 0,
     diff: "",

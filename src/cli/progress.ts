@@ -56,6 +56,9 @@ export function createProgress(total: number, stream: NodeJS.WriteStream = proce
           tally.rejected++;
           update(`${event.candidateId} rejected: ${firstLine(event.reason)}`);
           return;
+        case "candidate_screened":
+          update(`${event.candidateId} screened out: ${firstLine(event.reason)}`);
+          return;
         case "evaluation_finished": {
           tally.evaluations++;
           const e = event.evaluation;

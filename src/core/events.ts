@@ -3,10 +3,19 @@ import type { Evaluation, ModelCall, Program, Usage } from "./types.ts";
 
 /**
  * Every change of a run's state is one of these, appended to the store.
- * Programs, islands, costs and the dashboard are projections of them.
+ * Programs, costs, a strategy's population and the dashboard are projections
+ * of them. Names are stable: readers (status, the dashboard) key on `type`.
+ *
+ * A candidate's life: `candidate_proposed`, then exactly one of
+ * `edit_rejected` (no code), `candidate_screened` (turned away before its
+ * evaluation) or `evaluation_finished` (followed by `program_inserted` when
+ * it is ok). Each of those settles it; its strategy's own events follow in the
+ * same transaction.
  */
 export type RunEvent =
+  /** A new run: its task, its whole resolved config and its seed. */
   | { type: "run_started"; taskId: string; taskVersion: string; config: unknown; seed: number }
+  /** A session continues a stored run; `pending` candidates are evaluated first. */
   | { type: "run_resumed"; pending: number }
   | { type: "run_stopped"; reason: StopReason; detail?: string }
   | {
@@ -15,7 +24,12 @@ export type RunEvent =
       iteration: number;
       /** null for the seed (the task's initial program). */
       parentId: string | null;
-      island: number;
+      /** The strategy's opaque tag for this selection (an island, a front, a beam); "" for the seed. */
+      tag: string;
+      /** How the child was made when the strategy said (crossover, merge, reflect…); absent: a plain mutation. */
+      operation?: string;
+      /** The second parent of a crossover or merge. */
+      secondParentId?: string;
       /** null when the edit was rejected (an edit_rejected event follows in the same transaction). */
       code: string | null;
       diff: string;
@@ -28,11 +42,22 @@ export type RunEvent =
     }
   /** One request to a model, with its exact messages and reply: the cost ledger and the recording replay reads. */
   | ({ type: "model_called" } & ModelCall)
+  /** The proposal produced no code (no edit in the reply, an edit that did not apply, a failed call). */
   | { type: "edit_rejected"; candidateId: string; reason: string }
+  /** The strategy's screen turned the candidate away before its (full) evaluation. */
+  | { type: "candidate_screened"; candidateId: string; reason: string }
+  /** The trusted train evaluation of a candidate, ok or not. */
   | { type: "evaluation_finished"; candidateId: string; evaluation: Evaluation }
+  /** An ok candidate joins the population. */
   | { type: "program_inserted"; program: Program }
-  | { type: "program_migrated"; programId: string; from: number; to: number }
-  | { type: "test_evaluated"; programId: string; evaluation: Evaluation };
+  /** The held-out test evaluation of a program that became the best. */
+  | { type: "test_evaluated"; programId: string; evaluation: Evaluation }
+  /**
+   * A strategy's own state change (islands: a migration; gepa: a minibatch
+   * gate), stored with what caused it and handed back to the strategy on
+   * resume. `strategy` is the strategy's name, `kind` what happened.
+   */
+  | { type: "strategy_event"; strategy: string; kind: string; data: unknown };
 
 export type StopReason =
   | "iterations"

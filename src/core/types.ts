@@ -9,7 +9,10 @@ export type Split = "train" | "test";
 export interface WorkloadResult {
   workload: string;
   valid: boolean;
-  /** 0–100 on the task's anchors, when the task scores workloads one by one. */
+  /**
+   * 0–100: the task's `aggregate` over this one workload, computed by the
+   * evaluator (trusted code) for every workload of an ok evaluation.
+   */
   score?: number;
   metrics: Metrics;
   error?: string;
@@ -55,7 +58,11 @@ export interface Program {
   score: number;
   metrics: Metrics;
   feedback: string;
-  island: number;
+  /**
+   * The strategy's tag from the selection that produced it (an island, a front,
+   * a beam), stored and handed back without the engine reading it; "" for the seed.
+   */
+  tag: string;
   generation: number;
   /** The iteration (candidate number) that produced it; 0 for the seed. */
   iteration: number;
@@ -129,11 +136,23 @@ export interface Candidate {
   id: string;
   iteration: number;
   parentId: string;
-  island: number;
+  /** The selection's tag (see Program.tag). */
+  tag: string;
   code: string;
   diff: string;
   model: string;
 }
+
+/**
+ * How a candidate ended, as its strategy learns it (live, and again in stored
+ * order on resume): a program, a failed evaluation, an edit that could not be
+ * applied, or a candidate the strategy's screen turned away.
+ */
+export type Settled =
+  | { status: "ok"; candidate: Candidate; evaluation: Evaluation; program: Program }
+  | { status: "failed"; candidate: Candidate; evaluation: Evaluation }
+  | { status: "screened"; candidate: Candidate; reason: string }
+  | { status: "rejected"; candidate: Omit<Candidate, "code"> & { code: null }; reason: string };
 
 /** A child of some parent that did not make it: its edit was rejected or its evaluation failed. */
 export interface FailedAttempt {

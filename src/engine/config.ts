@@ -3,6 +3,7 @@ import { parseDocument } from "yaml";
 import { z } from "zod";
 import { parseDuration } from "../core/duration.ts";
 import { InputError } from "../core/errors.ts";
+import { strategyConfig } from "../search/config.ts";
 
 const duration = z.union([z.number(), z.string()]).transform((v, ctx) => {
   const seconds = parseDuration(v);
@@ -44,19 +45,6 @@ const ensemble = z.strictObject({
   restIterations: z.number().int().min(1).default(10),
 });
 
-const strategy = z.strictObject({
-  islands: z.number().int().min(1).default(3),
-  populationSize: z.number().int().min(2).default(1000),
-  migrationInterval: z.number().int().min(1).default(20),
-  migrationRate: z.number().min(0).max(1).default(0.1),
-  explorationRatio: z.number().min(0).max(1).default(0.2),
-  exploitationRatio: z.number().min(0).max(1).default(0.7),
-  eliteRatio: z.number().min(0).max(1).default(0.1),
-  inspirations: z.number().int().min(0).default(4),
-  featureDimensions: z.array(z.string().min(1)).min(1).default(["score", "codeLength"]),
-  featureBins: z.number().int().min(1).default(10),
-});
-
 const budget = z.strictObject({
   iterations: z.number().int().positive().default(100),
   usd: z.number().positive().optional(),
@@ -70,7 +58,7 @@ export const runConfigSchema = z
     task: z.string().min(1),
     models: z.array(model).default([]),
     ensemble: ensemble.default(ensemble.parse({})),
-    strategy: strategy.default(strategy.parse({})),
+    strategy: strategyConfig.prefault({}),
     editMode: z.enum(["diff", "full"]).default("diff"),
     concurrency: z
       .strictObject({
@@ -90,10 +78,6 @@ export const runConfigSchema = z
         cascade: z.boolean().optional(),
       })
       .default({}),
-  })
-  .refine((c) => c.strategy.explorationRatio + c.strategy.exploitationRatio <= 1, {
-    path: ["strategy", "exploitationRatio"],
-    message: "explorationRatio + exploitationRatio must be at most 1",
   })
   .superRefine((c, ctx) => {
     c.models.forEach((m, i) => {
@@ -119,6 +103,9 @@ export class ConfigError extends InputError {
 
 function describe(issue: z.core.$ZodIssue): string {
   if (issue.code === "invalid_type") return `expected ${article(issue.expected)}`;
+  // A `kind` that names no strategy: list the kinds there are.
+  if (issue.code === "invalid_union" && "options" in issue && Array.isArray(issue.options))
+    return `expected one of ${issue.options.join(", ")}`;
   if (issue.code === "unrecognized_keys")
     return `unknown key${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((k) => `"${k}"`).join(", ")}`;
   return issue.message.replace(/^Invalid input: /, "");

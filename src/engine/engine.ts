@@ -1,19 +1,27 @@
 import type { RunEvent, StopReason } from "../core/events.ts";
 import { candidateId } from "../core/ids.ts";
 import { Rng } from "../core/rng.ts";
-import type { Candidate, Evaluation, Program, Split } from "../core/types.ts";
+import type { Candidate, Evaluation, Program, Settled, Split } from "../core/types.ts";
+import { unifiedDiff } from "../edit/diff.ts";
 import { LlmError } from "../llm/errors.ts";
 // Not llm/index.ts: the engine has no need of the providers' SDKs.
 import { Budget, Ledger } from "../llm/ledger.ts";
 import type { Proposal, Proposer } from "../search/proposer.ts";
-import type { Strategy } from "../search/strategy.ts";
+import type { Directive, ScreenTools, Strategy, StrategyEvent } from "../search/strategy.ts";
 import type { LedgerEntry, ProposalOutcome, Store } from "../store/store.ts";
 import type { Task } from "../task/contract.ts";
 import type { RunConfig } from "./config.ts";
 
-/** What the engine needs from evaluation: trusted scoring of code on a split. */
+/** What the engine needs from evaluation: trusted, sandboxed scoring of code on a split. */
 export interface CandidateEvaluator {
-  evaluate(code: string, split: Split): Promise<Evaluation>;
+  /**
+   * Scores code on a split, or only on the listed workloads of it (a
+   * strategy's screen on a minibatch: the score is then the task's aggregate
+   * over those). Every ok evaluation carries a 0–100 score per workload.
+   */
+  evaluate(code: string, split: Split, workloads?: readonly string[]): Promise<Evaluation>;
+  /** The ids of a split's workloads, in the split's order. */
+  workloadIds(split: Split): Promise<string[]>;
 }
 
 /** A model call as a learner needs it: from the ledger as stored, or live (with its error). */
@@ -70,6 +78,9 @@ const FAILURES_IN_PROMPT = 3;
  */
 export class Engine {
   private readonly rng: Rng;
+  /** Never advanced: the root that per-candidate streams (a screen's) are forked from, so they replay. */
+  private readonly root: Rng;
+  private trainWorkloads: Promise<string[]> | null = null;
   private readonly clock: () => number;
   private readonly programs = new Map<string, Program>();
   private writing: Promise<void> = Promise.resolve();
@@ -87,6 +98,7 @@ export class Engine {
 
   constructor(private readonly parts: EngineParts) {
     this.rng = new Rng(parts.config.seed);
+    this.root = new Rng(parts.config.seed);
     this.clock = parts.clock ?? Date.now;
     const own = (parts.proposer as { ledger?: unknown }).ledger;
     this.ledger =
@@ -112,7 +124,7 @@ export class Engine {
         id: candidateId(0),
         iteration: 0,
         parentId: "",
-        island: 0,
+        tag: "",
         code: task.initialCode,
         diff: "",
         model: "initial",
@@ -124,7 +136,7 @@ export class Engine {
           candidateId: seed.id,
           iteration: 0,
           parentId: null,
-          island: 0,
+          tag: "",
           code: seed.code,
           diff: "",
           prompt: "",
@@ -138,8 +150,14 @@ export class Engine {
       this.unsettled.add(0);
       nextIteration = 1;
     } else {
-      // Rebuild the strategy exactly: ingest is deterministic, and the stored order is the ingest order.
-      for (const program of await store.programs()) this.remember(program, true);
+      // Rebuild the strategy exactly: what settled and the strategy's own events, in stored order.
+      for (const entry of await store.history()) {
+        if ("settled" in entry) this.remember(entry.settled, true);
+        else if (entry.strategyEvent.strategy === strategy.name) {
+          const { kind, data } = entry.strategyEvent;
+          strategy.replay?.({ kind, data });
+        }
+      }
       const rng = await store.lastRngState();
       if (rng) this.rng.restore(rng);
       const pending = await store.pendingCandidates();
@@ -161,7 +179,7 @@ export class Engine {
       await this.write([{ type: "run_resumed", pending: pending.length }]);
     }
 
-    const activeBefore = await store.activeSeconds();
+    const activeBefore = await store.activeSeconds(this.clock());
     const sessionStart = this.clock();
     const timeLimit = config.budget.timeLimit;
     let timer: NodeJS.Timeout | undefined;
@@ -268,18 +286,21 @@ export class Engine {
     // The stream state right after this selection: a resumed run continues from the last stored one.
     const rngState = this.rng.state();
     const proposalRng = this.rng.fork(`proposal:${iteration}`);
-    const failures = await store.recentFailures(selection.parent.id, FAILURES_IN_PROMPT);
+    const directive = selection.directive;
     const id = candidateId(iteration);
     let proposal: Proposal;
     try {
-      proposal = await proposer.propose({
-        iteration,
-        parent: selection.parent,
-        inspirations: selection.inspirations,
-        failures,
-        spec: task.spec,
-        rng: proposalRng,
-      });
+      proposal = directive?.child
+        ? readyChild(selection.parent, directive.child)
+        : await proposer.propose({
+            iteration,
+            parent: selection.parent,
+            inspirations: selection.inspirations,
+            failures: await store.recentFailures(selection.parent.id, FAILURES_IN_PROMPT),
+            spec: task.spec,
+            rng: proposalRng,
+            ...(directive ? { directive } : {}),
+          });
     } catch (e) {
       if (e instanceof LlmError && (e.kind === "budget" || e.kind === "replay_missing")) {
         // Nothing of this proposal is stored: a resumed run (with more budget) selects it again.
@@ -300,13 +321,22 @@ export class Engine {
       };
     }
     const code = proposal.code;
+    const candidate = {
+      id,
+      iteration,
+      parentId: selection.parent.id,
+      tag: selection.tag,
+      diff: proposal.diff,
+      model: proposal.model,
+    };
     const events: RunEvent[] = [
       {
         type: "candidate_proposed",
         candidateId: id,
         iteration,
         parentId: selection.parent.id,
-        island: selection.island,
+        tag: selection.tag,
+        ...operationOf(directive),
         code,
         diff: proposal.diff,
         prompt: proposal.prompt,
@@ -315,33 +345,45 @@ export class Engine {
         usage: proposal.usage,
         rng: rngState,
       },
+      ...this.own(selection.events ?? []),
       ...this.ledger.take(id).map((call): RunEvent => ({ type: "model_called", ...call })),
     ];
     if (code === null) {
-      events.push({ type: "edit_rejected", candidateId: id, reason: proposal.rejection ?? "no code" });
+      const reason = proposal.rejection ?? "no code";
+      events.push(
+        { type: "edit_rejected", candidateId: id, reason },
+        ...this.remember({ status: "rejected", candidate: { ...candidate, code: null }, reason }, false),
+      );
     }
     await this.write(events, code === null ? { candidateId: id, model: proposal.model, gain: 0 } : undefined);
     if (this.ledger.budget.exhausted) this.stop("budget_usd", this.ledger.budget.exhausted);
     if (code !== null) {
-      queue.push({
-        id,
-        iteration,
-        parentId: selection.parent.id,
-        island: selection.island,
-        code,
-        diff: proposal.diff,
-        model: proposal.model,
-      });
+      queue.push({ ...candidate, code });
     } else {
-      this.unsettled.delete(iteration);
-      this.lastEvaluatedIteration = Math.max(this.lastEvaluatedIteration, iteration);
+      this.settled(iteration);
     }
   }
 
   private async evaluate(candidate: Candidate): Promise<void> {
-    const evaluation = await this.safeEvaluate(candidate.code, "train");
-    const events: RunEvent[] = [{ type: "evaluation_finished", candidateId: candidate.id, evaluation }];
     const isSeed = candidate.iteration === 0;
+    const { strategy } = this.parts;
+    const events: RunEvent[] = [];
+    if (!isSeed && strategy.screen) {
+      const verdict = await strategy.screen(candidate, await this.screenTools(candidate));
+      events.push(...this.own(verdict.events ?? []));
+      if (!verdict.pass) {
+        events.push(
+          { type: "candidate_screened", candidateId: candidate.id, reason: verdict.reason },
+          ...this.remember({ status: "screened", candidate, reason: verdict.reason }, false),
+        );
+        await this.write(events, { candidateId: candidate.id, model: candidate.model, gain: 0 });
+        this.settled(candidate.iteration);
+        return;
+      }
+    }
+    const evaluation = await this.safeEvaluate(candidate.code, "train");
+    events.push({ type: "evaluation_finished", candidateId: candidate.id, evaluation });
+    let settled: Settled;
     if (evaluation.status === "ok") {
       const parent = this.programs.get(candidate.parentId);
       const program: Program = {
@@ -351,15 +393,20 @@ export class Engine {
         score: evaluation.score,
         metrics: evaluation.metrics,
         feedback: evaluation.feedback,
-        island: candidate.island,
+        tag: candidate.tag,
         generation: parent ? parent.generation + 1 : 0,
         iteration: candidate.iteration,
         diff: candidate.diff,
         model: candidate.model,
         createdAt: this.clock(),
       };
-      events.push({ type: "program_inserted", program }, ...this.remember(program, false));
-    } else if (isSeed) {
+      events.push({ type: "program_inserted", program });
+      settled = { status: "ok", candidate, evaluation, program };
+    } else {
+      settled = { status: "failed", candidate, evaluation };
+    }
+    events.push(...this.remember(settled, false));
+    if (isSeed && evaluation.status !== "ok") {
       await this.write(events);
       this.unsettled.delete(0);
       this.stop(
@@ -368,7 +415,6 @@ export class Engine {
       );
       return;
     }
-    this.lastEvaluatedIteration = Math.max(this.lastEvaluatedIteration, candidate.iteration);
     const parentScore = this.programs.get(candidate.parentId)?.score;
     const gain =
       evaluation.status === "ok" && parentScore !== undefined
@@ -378,19 +424,44 @@ export class Engine {
       events,
       isSeed ? undefined : { candidateId: candidate.id, model: candidate.model, gain },
     );
-    this.unsettled.delete(candidate.iteration);
+    this.settled(candidate.iteration);
     this.testBest().catch((e: unknown) => this.stop("error", `test evaluation failed: ${String(e)}`));
   }
 
-  /** Adds a program to the strategy and the engine's index; returns the strategy's events. */
-  private remember(program: Program, replay: boolean): RunEvent[] {
-    this.programs.set(program.id, program);
-    const events = this.parts.strategy.ingest(program);
-    if (program.score > this.bestScore) {
-      this.bestScore = program.score;
-      this.bestIteration = program.iteration;
+  /** An iteration is done: it frees its place in the selection window and counts for patience. */
+  private settled(iteration: number): void {
+    this.unsettled.delete(iteration);
+    this.lastEvaluatedIteration = Math.max(this.lastEvaluatedIteration, iteration);
+  }
+
+  /** What a strategy's screen may use for this candidate. */
+  private async screenTools(candidate: Candidate): Promise<ScreenTools> {
+    this.trainWorkloads ??= this.parts.evaluator.workloadIds("train");
+    return {
+      trainWorkloads: await this.trainWorkloads,
+      evaluate: (code, workloads) => this.safeEvaluate(code, "train", workloads),
+      rng: this.root.fork(`screen:${candidate.id}`),
+    };
+  }
+
+  /** Tells the strategy how a candidate settled; returns its events (none when rebuilding on resume). */
+  private remember(settled: Settled, replay: boolean): RunEvent[] {
+    if (settled.status === "ok") {
+      const program = settled.program;
+      this.programs.set(program.id, program);
+      if (program.score > this.bestScore) {
+        this.bestScore = program.score;
+        this.bestIteration = program.iteration;
+      }
     }
-    return replay ? [] : events;
+    const events = this.parts.strategy.ingest(settled);
+    return replay ? [] : this.own(events);
+  }
+
+  /** A strategy's events as stored. */
+  private own(events: readonly StrategyEvent[]): RunEvent[] {
+    const strategy = this.parts.strategy.name;
+    return events.map((e) => ({ type: "strategy_event", strategy, kind: e.kind, data: e.data }));
   }
 
   /**
@@ -412,9 +483,9 @@ export class Engine {
     return running.then(() => this.testBest());
   }
 
-  private async safeEvaluate(code: string, split: Split): Promise<Evaluation> {
+  private async safeEvaluate(code: string, split: Split, workloads?: readonly string[]): Promise<Evaluation> {
     try {
-      return await this.parts.evaluator.evaluate(code, split);
+      return await this.parts.evaluator.evaluate(code, split, workloads);
     } catch (e) {
       return {
         status: "error",
@@ -457,6 +528,26 @@ export class Engine {
     this.writing = next.catch(() => {});
     return next;
   }
+}
+
+/** A child the strategy made itself (a merge): proposed as is, with no model call. */
+function readyChild(parent: Program, child: NonNullable<Directive["child"]>): Proposal {
+  return {
+    code: child.code,
+    diff: unifiedDiff(parent.code, child.code),
+    model: "none",
+    prompt: "",
+    reply: child.note,
+    usage: { inputTokens: 0, outputTokens: 0, costUsd: 0 },
+  };
+}
+
+/** The directive's operation and second parent, as candidate_proposed records them. */
+function operationOf(directive: Directive | undefined): { operation?: string; secondParentId?: string } {
+  return {
+    ...(directive?.operation ? { operation: directive.operation } : {}),
+    ...(directive?.secondParent ? { secondParentId: directive.secondParent.id } : {}),
+  };
 }
 
 function isObserver(value: unknown): value is ProposalObserver {

@@ -13,6 +13,12 @@ const ANSWERS = new Set(["ok", "empty", "truncated"]);
 export interface LlmProposerOptions {
   /** The run's cost ledger, through which every call goes. Default: one of its own, with no budget. */
   ledger?: Ledger;
+  /**
+   * Ensembles for model roles other than mutation (a strategy's directive may
+   * ask for one, e.g. a stronger model for full rewrites). A role without
+   * one is answered by the mutation ensemble, recorded under its role.
+   */
+  roles?: Readonly<Record<string, Ensemble>>;
 }
 
 /**
@@ -24,6 +30,7 @@ export interface LlmProposerOptions {
  */
 export class LlmProposer implements Proposer, ProposalObserver {
   readonly ledger: Ledger;
+  private readonly roles: Readonly<Record<string, Ensemble>>;
 
   constructor(
     private readonly ensemble: Ensemble,
@@ -32,6 +39,7 @@ export class LlmProposer implements Proposer, ProposalObserver {
     options: LlmProposerOptions = {},
   ) {
     this.ledger = options.ledger ?? new Ledger();
+    this.roles = options.roles ?? {};
   }
 
   /**
@@ -40,15 +48,21 @@ export class LlmProposer implements Proposer, ProposalObserver {
    * dropped and the run stops), or a replay has no recorded reply.
    */
   async propose(context: ProposalContext): Promise<Proposal> {
-    const member = this.ensemble.pick(context.rng, context.iteration);
+    const directive = context.directive ?? {};
+    const role = directive.role ?? "mutation";
+    const editMode = directive.editMode ?? this.editMode;
+    const member = (this.roles[role] ?? this.ensemble).pick(context.rng, context.iteration);
+    const temperature = directive.temperature ?? member.temperature;
     const purpose = { candidateId: candidateId(context.iteration), iteration: context.iteration };
     const messages = buildPrompt({
       spec: context.spec,
       parent: context.parent,
       inspirations: context.inspirations,
       failures: context.failures,
-      editMode: this.editMode,
+      editMode,
       templates: this.templates,
+      ...(directive.secondParent ? { secondParent: directive.secondParent } : {}),
+      ...(directive.sections ? { sections: directive.sections } : {}),
     });
     const usage: Usage = { inputTokens: 0, outputTokens: 0, costUsd: 0 };
     const charge = (u: Usage) => {
@@ -62,7 +76,7 @@ export class LlmProposer implements Proposer, ProposalObserver {
           member.client,
           {
             messages: msgs,
-            temperature: member.temperature,
+            temperature,
             maxTokens: member.maxTokens,
             signal: context.signal,
           },
@@ -80,7 +94,7 @@ export class LlmProposer implements Proposer, ProposalObserver {
 
     let completion: Completion;
     try {
-      completion = await ask(messages, "mutation");
+      completion = await ask(messages, role);
     } catch (e) {
       if (
         e instanceof LlmError &&
@@ -90,7 +104,7 @@ export class LlmProposer implements Proposer, ProposalObserver {
       }
       return { ...base, code: null, diff: "", reply: "", rejection: `model call failed: ${message(e)}` };
     }
-    const first = applyEdit(context.parent.code, completion.text, this.editMode);
+    const first = applyEdit(context.parent.code, completion.text, editMode);
     if (first.ok) return { ...base, code: first.code, diff: first.diff, reply: completion.text };
 
     const repair = buildRepairPrompt(messages, completion.text, first.error, this.templates);
@@ -108,7 +122,7 @@ export class LlmProposer implements Proposer, ProposalObserver {
       };
     }
     const replies = `${completion.text}\n\n--- repair reply ---\n\n${second.text}`;
-    const retry = applyEdit(context.parent.code, second.text, this.editMode);
+    const retry = applyEdit(context.parent.code, second.text, editMode);
     if (retry.ok) return { ...base, code: retry.code, diff: retry.diff, reply: replies };
     return {
       ...base,
@@ -120,20 +134,23 @@ export class LlmProposer implements Proposer, ProposalObserver {
   }
 
   onModelCall(call: StoredCall, live: boolean): void {
-    this.ensemble.observeCall(
-      {
-        model: call.model,
-        iteration: call.iteration,
-        costUsd: call.costUsd,
-        failed: !ANSWERS.has(call.outcome) && !NOT_MODEL_FAULTS.has(call.outcome),
-        ...(call.error ? { error: call.error } : {}),
-      },
-      live,
-    );
+    const seen = {
+      model: call.model,
+      iteration: call.iteration,
+      costUsd: call.costUsd,
+      failed: !ANSWERS.has(call.outcome) && !NOT_MODEL_FAULTS.has(call.outcome),
+      ...(call.error ? { error: call.error } : {}),
+    };
+    // Each ensemble learns only about its own members.
+    for (const ensemble of this.ensembles()) ensemble.observeCall(seen, live);
   }
 
   onOutcome(outcome: { model: string; gain: number }): void {
-    this.ensemble.observeOutcome(outcome);
+    for (const ensemble of this.ensembles()) ensemble.observeOutcome(outcome);
+  }
+
+  private ensembles(): Ensemble[] {
+    return [this.ensemble, ...Object.values(this.roles).filter((e) => e !== this.ensemble)];
   }
 }
 

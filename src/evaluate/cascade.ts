@@ -129,6 +129,7 @@ export async function runCascade(c: CascadeRun): Promise<Scored> {
     stages.push({ name: step.name, score, metrics, passed });
     if (passed && step.threshold !== undefined) continue;
 
+    scoreEach(task, split, sofar(), ran());
     const evaluation = success({
       task,
       score,
@@ -146,4 +147,22 @@ export async function runCascade(c: CascadeRun): Promise<Scored> {
     return { evaluation, cacheable: true };
   }
   throw new Error("the cascade has no final stage");
+}
+
+/**
+ * Gives each result of an ok evaluation its own 0–100 score: the task's
+ * aggregate over that one workload, what a strategy compares workload by
+ * workload. A throw from it is a TaskBug.
+ */
+export function scoreEach(task: Task, split: Split, results: WorkloadResult[], workloads: Workload[]): void {
+  const byId = new Map(workloads.map((w) => [w.id, w]));
+  for (const r of results) {
+    const w = byId.get(r.workload);
+    if (!w) throw new TaskBug(`no workload "${r.workload}" in the ${split} split`);
+    try {
+      r.score = validateAggregate(task.aggregate(split, [r], [w])).score;
+    } catch (err) {
+      throw new TaskBug(`task.aggregate failed on workload "${w.id}" alone: ${errorMessage(err)}`);
+    }
+  }
 }

@@ -4,7 +4,7 @@ import type { Sandbox } from "../sandbox/sandbox.ts";
 import type { Task, Workload } from "../task/contract.ts";
 import { type EvaluationCache, EvaluationMemo } from "./cache.ts";
 import { candidateRunner, type Limits } from "./candidate.ts";
-import { cascadeSteps, runCascade } from "./cascade.ts";
+import { cascadeSteps, runCascade, scoreEach } from "./cascade.ts";
 import { type EvaluationWithArtifacts, failure, type Scored } from "./result.ts";
 import { errorMessage, TaskBug, validateWorkloads } from "./validate.ts";
 
@@ -77,14 +77,38 @@ export class Evaluator {
    * The cache key: the task and its version, the split, the settings that can
    * change a cached outcome (the memory limit; the cascade), the code's hash.
    */
-  cacheKey(code: string, split: Split): string {
+  cacheKey(code: string, split: Split, subset?: readonly string[]): string {
     const hash = createHash("sha256").update(code).digest("hex");
     const cascade = this.task.stages?.length && !this.cascade ? "/nocascade" : "";
-    return `${this.task.id}@${this.task.version}/${split}/m${this.limits.memoryMb}${cascade}/${hash}`;
+    const part = subset
+      ? `/w${createHash("sha256").update(subset.join("\n")).digest("hex").slice(0, 16)}`
+      : "";
+    return `${this.task.id}@${this.task.version}/${split}${part}/m${this.limits.memoryMb}${cascade}/${hash}`;
   }
 
-  evaluate(code: string, split: Split): Promise<EvaluationWithArtifacts> {
-    return this.memo.get(this.cacheKey(code, split), () => this.run(code, split));
+  /**
+   * Scores `code` on a split, or on the listed workloads of it only (no
+   * cascade; the score is the task's aggregate over those workloads). Each
+   * workload of an ok evaluation carries its own score.
+   */
+  async evaluate(code: string, split: Split, subset?: readonly string[]): Promise<EvaluationWithArtifacts> {
+    const evaluation = await this.memo.get(this.cacheKey(code, split, subset), () =>
+      this.run(code, split, subset),
+    );
+    // Cached by a version that did not score workloads one by one.
+    if (evaluation.status === "ok" && evaluation.workloads.some((w) => w.score === undefined)) {
+      try {
+        scoreEach(this.task, split, evaluation.workloads, await this.workloads(split));
+      } catch {
+        return (await this.run(code, split, subset)).evaluation;
+      }
+    }
+    return evaluation;
+  }
+
+  /** The ids of a split's workloads, in the split's order. */
+  async workloadIds(split: Split): Promise<string[]> {
+    return (await this.workloads(split)).map((w) => w.id);
   }
 
   private workloads(split: Split): Promise<Workload[]> {
@@ -98,11 +122,11 @@ export class Evaluator {
   }
 
   /** One evaluation, a task bug reported as an error evaluation that is not cached. */
-  private async run(code: string, split: Split): Promise<Scored> {
+  private async run(code: string, split: Split, subset?: readonly string[]): Promise<Scored> {
     const start = this.now();
     const elapsed = () => this.now() - start;
     try {
-      return await this.runOrThrowTaskBug(code, split, elapsed);
+      return await this.runOrThrowTaskBug(code, split, elapsed, subset);
     } catch (err) {
       if (!(err instanceof TaskBug)) throw err;
       const evaluation = failure({
@@ -116,14 +140,22 @@ export class Evaluator {
     }
   }
 
-  private async runOrThrowTaskBug(code: string, split: Split, elapsed: () => number): Promise<Scored> {
+  private async runOrThrowTaskBug(
+    code: string,
+    split: Split,
+    elapsed: () => number,
+    subset?: readonly string[],
+  ): Promise<Scored> {
     let workloads: Workload[];
     try {
       workloads = await this.workloads(split);
     } catch (err) {
       throw new TaskBug(`task.workloads("${split}") failed: ${errorMessage(err)}`);
     }
-    const steps = cascadeSteps(this.task, split, workloads, this.cascade);
+    if (subset) workloads = pickWorkloads(workloads, subset, split);
+    const steps = subset
+      ? [{ name: "full", workloads }]
+      : cascadeSteps(this.task, split, workloads, this.cascade);
     const runner = await candidateRunner(this.task, this.sandbox, this.limits, code, split, this.sourcefile);
     if (typeof runner === "string") {
       const evaluation = failure({
@@ -137,4 +169,14 @@ export class Evaluator {
     }
     return runCascade({ task: this.task, split, workloads, steps, runner, elapsed });
   }
+}
+
+/** The listed workloads of a split, in the split's order; an id the split lacks is the caller's mistake. */
+function pickWorkloads(workloads: Workload[], ids: readonly string[], split: Split): Workload[] {
+  const known = new Set(workloads.map((w) => w.id));
+  const unknown = ids.find((id) => !known.has(id));
+  if (unknown !== undefined) throw new Error(`the ${split} split has no workload "${unknown}"`);
+  if (ids.length === 0) throw new Error("an evaluation on part of a split needs at least one workload");
+  const wanted = new Set(ids);
+  return workloads.filter((w) => wanted.has(w.id));
 }

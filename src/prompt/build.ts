@@ -1,8 +1,21 @@
 /** The messages sent to a model for one proposal, and for its one repair. */
 import type { FailedAttempt, Program } from "../core/types.ts";
 import type { ChatMessage } from "../core/types.ts";
-import { failuresSection, inspirationsSection, parentSection, specSection } from "./sections.ts";
-import { renderTemplate, type Templates } from "./templates.ts";
+import {
+  customSections,
+  failuresSection,
+  inspirationsSection,
+  parentSection,
+  secondParentSection,
+  specSection,
+} from "./sections.ts";
+import { placeholdersIn, renderTemplate, type Templates } from "./templates.ts";
+
+/** A section a strategy adds to the prompt (feedback on a minibatch, a hint, a note): a heading and Markdown. */
+export interface PromptSection {
+  title: string;
+  body: string;
+}
 
 export interface PromptInput {
   /** The task's spec.md. */
@@ -14,16 +27,29 @@ export interface PromptInput {
   failures: FailedAttempt[];
   editMode: "diff" | "full";
   templates: Templates;
+  /** A second parent shown after the first (crossover). */
+  secondParent?: Program;
+  /** Added after the standard sections, in order. */
+  sections?: readonly PromptSection[];
 }
 
 /** System message, then the user message: task, current program, other programs, failures, instructions. */
 export function buildPrompt(input: PromptInput): ChatMessage[] {
-  const user = renderTemplate(input.editMode === "diff" ? input.templates.diff : input.templates.full, {
+  const template = input.editMode === "diff" ? input.templates.diff : input.templates.full;
+  const values = {
     spec: specSection(input.spec),
     parent: parentSection(input.parent),
+    secondParent: input.secondParent ? secondParentSection(input.secondParent) : "",
     inspirations: inspirationsSection(input.inspirations),
     failures: failuresSection(input.failures),
-  });
+    sections: customSections(input.sections ?? []),
+  };
+  let user = renderTemplate(template, values);
+  // A user's template from before these placeholders still gets what the strategy asked to show.
+  const used = placeholdersIn(template);
+  for (const name of ["secondParent", "sections"] as const) {
+    if (!used.includes(name) && values[name] !== "") user += `\n\n${values[name]}`;
+  }
   return [
     { role: "system", content: renderTemplate(input.templates.system, {}) },
     { role: "user", content: user },

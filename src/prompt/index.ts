@@ -1,4 +1,4 @@
-export { buildPrompt, buildRepairPrompt, type PromptInput } from "./build.ts";
+export { buildPrompt, buildRepairPrompt, type PromptInput, type PromptSection } from "./build.ts";
 export { formatMetrics, formatNumber, truncateProgram } from "./sections.ts";
 export {
   checkTemplate,

@@ -5,6 +5,7 @@
  */
 import type { FailedAttempt, Metrics, Program } from "../core/types.ts";
 import { type EvolveBlock, findEvolveBlocks } from "../edit/index.ts";
+import type { PromptSection } from "./build.ts";
 
 /** Past this, an inspiration is cut down to its EVOLVE-BLOCKs. */
 export const PROGRAM_CHARS = 6000;
@@ -134,4 +135,24 @@ export function failuresSection(failures: readonly FailedAttempt[]): string {
     if (f.diff.trim() !== "") parts.push(fenced(clip(f.diff, FAILURE_DIFF_CHARS), "diff"));
   }
   return parts.join("\n\n");
+}
+
+export function secondParentSection(other: Program): string {
+  const parts = [
+    `# Second parent (${other.id})`,
+    `Score: ${formatNumber(other.score)}. Another good program: combine what works in it with the current ` +
+      "program. Your edit still applies to the current program above.",
+  ];
+  const metrics = formatMetrics(other.metrics);
+  if (metrics !== "") parts[1] += `\nMetrics: ${metrics}`;
+  parts.push(fenced(truncateProgram(other.code), "ts"));
+  return parts.join("\n\n");
+}
+
+/** The strategy's own sections, each under its heading. */
+export function customSections(sections: readonly PromptSection[]): string {
+  return sections
+    .filter((s) => s.body.trim() !== "")
+    .map((s) => `# ${s.title}\n\n${s.body.trim()}`)
+    .join("\n\n");
 }

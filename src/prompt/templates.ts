@@ -19,7 +19,7 @@ export interface Templates {
 
 export type TemplateName = keyof Templates;
 
-const SECTIONS = ["spec", "parent", "inspirations", "failures"] as const;
+const SECTIONS = ["spec", "parent", "secondParent", "inspirations", "failures", "sections"] as const;
 
 /** The placeholders each template may use. */
 export const PLACEHOLDERS: Readonly<Record<TemplateName, readonly string[]>> = {

@@ -1,14 +1,29 @@
-import { type IslandsOptions, IslandsStrategy } from "./islands.ts";
+import { BestOfNStrategy, HillClimbStrategy } from "./baselines.ts";
+import { type StrategyConfig, strategyConfig } from "./config.ts";
+import { IslandsStrategy } from "./islands.ts";
+import { optionsError } from "./options.ts";
 import type { Strategy } from "./strategy.ts";
 
+export { BestOfNStrategy, HillClimbStrategy } from "./baselines.ts";
+export { type StrategyConfig, type StrategyKind, strategyConfig } from "./config.ts";
 export {
   ISLANDS_DEFAULTS,
   type IslandsDescription,
   type IslandsOptions,
   IslandsStrategy,
+  islandsConfig,
 } from "./islands.ts";
 export type { FailedAttempt, Proposal, ProposalContext, Proposer } from "./proposer.ts";
-export type { Selection, Strategy, StrategyEvent } from "./strategy.ts";
+export type {
+  Directive,
+  PromptSection,
+  ScreenTools,
+  ScreenVerdict,
+  Selection,
+  Settled,
+  Strategy,
+  StrategyEvent,
+} from "./strategy.ts";
 export {
   findNumericLiterals,
   type NumericLiteral,
@@ -18,10 +33,19 @@ export {
 } from "./tuner.ts";
 
 /**
- * The strategy a run's config asks for, from its `strategy` section (keys as in
- * IslandsOptions; missing ones take the defaults). Islands + MAP-Elites is the
- * only strategy so far, so the section has no name to choose by.
+ * The strategy a run's `strategy:` section asks for (raw or already parsed;
+ * no `kind` means islands; missing keys take the kind's defaults).
  */
-export function createStrategy(section: Partial<IslandsOptions> = {}): Strategy {
-  return new IslandsStrategy(section);
+export function createStrategy(section: unknown = {}): Strategy {
+  const parsed = strategyConfig.safeParse(section);
+  if (!parsed.success) throw optionsError(parsed.error);
+  const { kind, ...options } = parsed.data as StrategyConfig;
+  switch (kind) {
+    case "islands":
+      return new IslandsStrategy(options);
+    case "best-of-n":
+      return new BestOfNStrategy(options);
+    case "hill-climb":
+      return new HillClimbStrategy(options);
+  }
 }

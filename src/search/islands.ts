@@ -1,44 +1,56 @@
+import { z } from "zod";
 import { codeHash } from "../core/ids.ts";
 import type { Rng } from "../core/rng.ts";
-import type { Program } from "../core/types.ts";
+import type { Program, Settled } from "../core/types.ts";
+import { defaultsOf, parseOptions } from "./options.ts";
 import type { Selection, Strategy, StrategyEvent } from "./strategy.ts";
 
-/** Options of the OpenEvolve-style island model; config keys under `strategy` carry the same names. */
-export interface IslandsOptions {
-  /** Number of islands, arranged in a ring. */
-  islands: number;
-  /** Cap on distinct programs over all islands. */
-  populationSize: number;
-  /** Island generations (children ingested into that island) between two migrations out of it. */
-  migrationInterval: number;
-  /** Share of an island's population (its top programs, at least one) copied to both ring neighbours. */
-  migrationRate: number;
-  /** Probability of picking the parent uniformly from the island. */
-  explorationRatio: number;
-  /** Probability of picking the parent uniformly from the island's archive of elites. */
-  exploitationRatio: number;
-  /** Share of each island's population (at least one program) that forms its archive of elites. */
-  eliteRatio: number;
-  /** Number of inspiration programs handed to the proposer: about half top programs, half diverse ones. */
-  inspirations: number;
-  /** MAP-Elites axes: `score`, `codeLength`, or the name of a metric in `program.metrics`. */
-  featureDimensions: string[];
-  /** Bins per feature dimension. */
-  featureBins: number;
-}
+/**
+ * The `strategy:` section of `kind: islands`: the one source of its keys,
+ * bounds and defaults (the config and the constructor both parse with it).
+ */
+export const islandsConfig = z
+  .strictObject({
+    kind: z.literal("islands"),
+    /** Number of islands, arranged in a ring. */
+    islands: z.number().int().min(1).default(3),
+    /** Cap on distinct programs over all islands (elites and the best are kept even past it). */
+    populationSize: z.number().int().min(1).default(1000),
+    /** Island generations (children ingested into that island) between two migrations out of it. */
+    migrationInterval: z.number().int().min(1).default(20),
+    /** Share of an island's population (its top programs, at least one) copied to both ring neighbours. */
+    migrationRate: z.number().min(0).max(1).default(0.1),
+    /** Probability of picking the parent uniformly from the island. */
+    explorationRatio: z.number().min(0).max(1).default(0.2),
+    /** Probability of picking the parent uniformly from the island's archive of elites. */
+    exploitationRatio: z.number().min(0).max(1).default(0.7),
+    /** Share of each island's population (at least one program) that forms its archive of elites. */
+    eliteRatio: z.number().min(0).max(1).default(0.1),
+    /** Number of inspiration programs handed to the proposer: about half top programs, half diverse ones. */
+    inspirations: z.number().int().min(0).default(4),
+    /** MAP-Elites axes: `score`, `codeLength`, or the name of a metric in `program.metrics`. */
+    featureDimensions: z
+      .array(z.string().min(1))
+      .min(1)
+      .refine((d) => new Set(d).size === d.length, "expected a list without repeats")
+      .default(["score", "codeLength"]),
+    /** Bins per feature dimension. */
+    featureBins: z.number().int().min(1).default(10),
+  })
+  .refine((o) => o.explorationRatio + o.exploitationRatio <= 1 + 1e-9, {
+    path: ["exploitationRatio"],
+    message: "explorationRatio + exploitationRatio must be at most 1",
+  });
 
-export const ISLANDS_DEFAULTS: Readonly<IslandsOptions> = Object.freeze({
-  islands: 3,
-  populationSize: 1000,
-  migrationInterval: 20,
-  migrationRate: 0.1,
-  explorationRatio: 0.2,
-  exploitationRatio: 0.7,
-  eliteRatio: 0.1,
-  inspirations: 4,
-  featureDimensions: ["score", "codeLength"],
-  featureBins: 10,
-});
+/** Options of the OpenEvolve-style island model; config keys under `strategy` carry the same names. */
+export type IslandsOptions = Omit<z.output<typeof islandsConfig>, "kind">;
+
+export const ISLANDS_DEFAULTS: Readonly<IslandsOptions> = Object.freeze(defaultsOf(islandsConfig, "islands"));
+
+/** The island a tag names: islands tag each selection with its island's number; the seed's "" is island 0. */
+function islandOf(tag: string): number {
+  return tag === "" ? 0 : Number(tag);
+}
 
 interface Entry {
   program: Program;
@@ -97,9 +109,7 @@ export class IslandsStrategy implements Strategy {
   private readonly cellsHeld = new Map<string, number>();
 
   constructor(options: Partial<IslandsOptions> = {}) {
-    const o: IslandsOptions = { ...ISLANDS_DEFAULTS, ...stripUndefined(options) };
-    validate(o);
-    o.featureDimensions = [...o.featureDimensions];
+    const o = parseOptions(islandsConfig, "islands", options);
     this.options = Object.freeze(o);
     this.islandStates = Array.from({ length: o.islands }, () => ({
       members: [],
@@ -115,12 +125,16 @@ export class IslandsStrategy implements Strategy {
     );
   }
 
-  ingest(program: Program): StrategyEvent[] {
+  /** Only programs join the population; failed, rejected and screened candidates change nothing. */
+  ingest(settled: Settled): StrategyEvent[] {
+    if (settled.status !== "ok") return [];
+    const program = settled.program;
     if (this.seen.has(program.id)) return [];
     const n = this.options.islands;
-    if (!Number.isInteger(program.island) || program.island < 0 || program.island >= n) {
+    const islandIndex = islandOf(program.tag);
+    if (!Number.isInteger(islandIndex) || islandIndex < 0 || islandIndex >= n) {
       throw new Error(
-        `IslandsStrategy.ingest: program ${program.id} has island ${program.island}, but the strategy has ${n} islands (0–${n - 1})`,
+        `IslandsStrategy.ingest: program ${program.id} has tag "${program.tag}", but the strategy has ${n} islands (0–${n - 1})`,
       );
     }
     this.seen.add(program.id);
@@ -131,20 +145,20 @@ export class IslandsStrategy implements Strategy {
     if (!this.bestId || program.score > this.entry(this.bestId).program.score) this.bestId = program.id;
 
     const events: StrategyEvent[] = [];
-    this.place(program.island, entry);
+    this.place(islandIndex, entry);
     if (!program.parentId) {
       // The seed starts every island; it counts as migrated so it is never copied again.
       this.migrated.add(program.id);
       for (let to = 0; to < n; to++) {
-        if (to === program.island) continue;
+        if (to === islandIndex) continue;
         this.place(to, entry);
-        events.push({ type: "program_migrated", programId: program.id, from: program.island, to });
+        events.push(migrated(program.id, islandIndex, to));
       }
     } else {
-      const island = this.island(program.island);
+      const island = this.island(islandIndex);
       island.generation++;
       if (island.generation % this.options.migrationInterval === 0) {
-        events.push(...this.migrate(program.island));
+        events.push(...this.migrate(islandIndex));
       }
     }
     this.enforceCap();
@@ -175,7 +189,7 @@ export class IslandsStrategy implements Strategy {
     return {
       parent: parent.program,
       inspirations: this.inspirationsFor(islandIndex, parent, rng).map((e) => e.program),
-      island: islandIndex,
+      tag: String(islandIndex),
     };
   }
 
@@ -270,7 +284,7 @@ export class IslandsStrategy implements Strategy {
         const target = this.island(to);
         if (target.memberSet.has(id) || (target.codes.get(entry.hash) ?? 0) > 0) continue;
         this.place(to, entry);
-        events.push({ type: "program_migrated", programId: id, from, to });
+        events.push(migrated(id, from, to));
       }
     }
     return events;
@@ -469,33 +483,9 @@ export interface IslandsDescription {
   }[];
 }
 
-function validate(o: IslandsOptions): void {
-  const fail = (field: string, rule: string, value: unknown) => {
-    throw new Error(`strategy.${field} must be ${rule} (got ${JSON.stringify(value)})`);
-  };
-  const positiveInt = ["islands", "populationSize", "migrationInterval", "featureBins"] as const;
-  for (const field of positiveInt) {
-    if (!Number.isInteger(o[field]) || o[field] < 1) fail(field, "an integer ≥ 1", o[field]);
-  }
-  if (!Number.isInteger(o.inspirations) || o.inspirations < 0)
-    fail("inspirations", "an integer ≥ 0", o.inspirations);
-  const ratios = ["migrationRate", "explorationRatio", "exploitationRatio", "eliteRatio"] as const;
-  for (const field of ratios) {
-    if (typeof o[field] !== "number" || !(o[field] >= 0 && o[field] <= 1))
-      fail(field, "a number in [0, 1]", o[field]);
-  }
-  if (o.explorationRatio + o.exploitationRatio > 1 + 1e-9) {
-    fail("explorationRatio", "such that explorationRatio + exploitationRatio ≤ 1", o.explorationRatio);
-  }
-  if (
-    !Array.isArray(o.featureDimensions) ||
-    o.featureDimensions.some((d) => typeof d !== "string" || d === "")
-  ) {
-    fail("featureDimensions", "a list of dimension names", o.featureDimensions);
-  }
-  if (new Set(o.featureDimensions).size !== o.featureDimensions.length) {
-    fail("featureDimensions", "a list without repeats", o.featureDimensions);
-  }
+/** A copy of a program to another island: informational, since ingest rebuilds it. */
+function migrated(programId: string, from: number, to: number): StrategyEvent {
+  return { kind: "program_migrated", data: { programId, from, to } };
 }
 
 /** Whether `a` ranks above `b`: higher score, then earlier ingest (the incumbent wins ties). */
@@ -513,10 +503,6 @@ function insertionPoint(ranked: Entry[], entry: Entry): number {
     else hi = mid;
   }
   return lo;
-}
-
-function stripUndefined<T extends object>(o: T): Partial<T> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
 function chebyshev(a: number[], b: number[]): number {

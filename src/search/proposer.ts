@@ -1,5 +1,6 @@
 import type { Rng } from "../core/rng.ts";
 import type { FailedAttempt, Program, Usage } from "../core/types.ts";
+import type { Directive } from "./strategy.ts";
 
 export type { FailedAttempt };
 
@@ -11,6 +12,13 @@ export interface ProposalContext {
   failures: FailedAttempt[];
   /** The task's spec.md. */
   spec: string;
+  /**
+   * The strategy's say in how this child is made (prompt sections, a second
+   * parent, edit mode, temperature, model role). A proposer honours what it
+   * can: the LLM proposer all of it, the tuner none (it writes no prompt). A
+   * ready-made child never reaches a proposer: the engine proposes it as is.
+   */
+  directive?: Directive;
   rng: Rng;
   signal?: AbortSignal;
 }

@@ -1,7 +1,7 @@
 import { statSync } from "node:fs";
 import { join } from "node:path";
 import type { StoredEvent } from "../core/events.ts";
-import type { Evaluation, Program } from "../core/types.ts";
+import type { Evaluation } from "../core/types.ts";
 import { livePid, runFiles } from "../engine/run-dir.ts";
 import { openSqliteStore } from "../store/sqlite.ts";
 import type { RunSummary, Store } from "../store/store.ts";
@@ -27,7 +27,7 @@ import { StrategyPicture, strategyName } from "./strategy-picture.ts";
  */
 export type RunReader = Pick<
   Store,
-  "events" | "programs" | "program" | "summary" | "activeSeconds" | "startConfig" | "close"
+  "events" | "programs" | "program" | "history" | "summary" | "activeSeconds" | "startConfig" | "close"
 >;
 
 /** Events read per query while catching up, so a long run is read in slices. */
@@ -203,7 +203,7 @@ export class LiveRun {
   async strategy(): Promise<StrategyDescription> {
     await this.load();
     this.picture ??= new StrategyPicture(this.view.config);
-    await this.picture.catchUp(this.view.programOrder, (ids) => this.programsById(ids));
+    await this.picture.catchUp((afterSeq) => this.store.history(afterSeq));
     return this.picture.describe();
   }
 
@@ -311,14 +311,7 @@ export class LiveRun {
   }
 
   /** A few programs one by one; many (the first picture of a long run) in one read of them all. */
-  private async programsById(ids: string[]): Promise<Program[]> {
-    if (ids.length <= 50) {
-      const programs = await Promise.all(ids.map((id) => this.store.program(id)));
-      return programs.filter((p) => p !== undefined);
-    }
-    const wanted = new Set(ids);
-    return (await this.store.programs()).filter((p) => wanted.has(p.id));
-  }
+
 }
 
 const emptyEntry: Omit<RunEntry, "id" | "name"> = {

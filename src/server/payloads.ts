@@ -34,10 +34,10 @@ export interface CandidateRow {
   iteration: number;
   parentId: string | null;
   /** The strategy's tag for it (an island, a front, a beam), stored without being read. */
-  tag: number;
+  tag: string;
   model: string;
-  /** proposed (in flight) | rejected (edit failed) | evaluated */
-  state: "proposed" | "rejected" | "evaluated";
+  /** proposed (in flight) | rejected (edit failed) | screened (turned away by the strategy) | evaluated */
+  state: "proposed" | "rejected" | "screened" | "evaluated";
   status: EvaluationStatus | null;
   /** Train score when it became a program; null otherwise. */
   score: number | null;

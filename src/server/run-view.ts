@@ -27,8 +27,6 @@ export class RunView {
   readonly calls: (CallRow & { seq: number })[] = [];
   readonly sessions: (SessionRow & { changedAt: number })[] = [];
   readonly children = new Map<string, string[]>();
-  /** Program ids in the order they were inserted: the order a strategy ingests them. */
-  readonly programOrder: string[] = [];
   readonly hints = new Map<string, HintRow & { changedAt: number }>();
   paused = false;
   /** The seq at which `paused` last changed. */
@@ -65,7 +63,7 @@ export class RunView {
           id: e.candidateId,
           iteration: e.iteration,
           parentId: e.parentId,
-          tag: e.island,
+          tag: e.tag,
           model: e.model,
           state: "proposed",
           status: null,
@@ -114,6 +112,9 @@ export class RunView {
       case "edit_rejected":
         this.update(e.candidateId, e.seq, { state: "rejected", reason: e.reason, settledAt: e.at });
         return;
+      case "candidate_screened":
+        this.update(e.candidateId, e.seq, { state: "screened", reason: e.reason, settledAt: e.at });
+        return;
       case "evaluation_finished": {
         const ev = e.evaluation;
         const failed = ev.status !== "ok";
@@ -128,10 +129,7 @@ export class RunView {
         return;
       }
       case "program_inserted":
-        this.programOrder.push(e.program.id);
         this.update(e.program.id, e.seq, { score: e.program.score, generation: e.program.generation });
-        return;
-      case "program_migrated":
         return;
       case "test_evaluated": {
         this.update(e.programId, e.seq, { testScore: e.evaluation.score });

@@ -1,16 +1,17 @@
-import type { Program } from "../core/types.ts";
 import { createStrategy, type Strategy } from "../search/index.ts";
+import type { HistoryEntry } from "../store/store.ts";
 import type { StrategyDescription } from "./payloads.ts";
 
 /**
- * The run's strategy rebuilt the way resume rebuilds it (ingest is
- * deterministic, and the stored order is the ingest order), so the dashboard
- * shows the strategy's own picture without the engine's process.
+ * The run's strategy rebuilt the way resume rebuilds it (from the store's
+ * history: settled candidates and the strategy's events, in stored order), so
+ * the dashboard shows the strategy's own picture without the engine's process.
  */
 export class StrategyPicture {
   private readonly strategy: Strategy | null = null;
-  private readonly error: string | null = null;
-  private ingested = 0;
+  private error: string | null = null;
+  /** The last stored seq the strategy has seen. */
+  private seq = 0;
   private work: Promise<void> = Promise.resolve();
   private readonly name: string;
 
@@ -24,17 +25,27 @@ export class StrategyPicture {
     }
   }
 
-  /** Ingests the programs of `order` not ingested yet (one catch-up at a time). */
-  catchUp(order: readonly string[], fetch: (ids: string[]) => Promise<Program[]>): Promise<void> {
+  /**
+   * Brings the strategy up to date the way resume does: every candidate
+   * settled since the last catch-up is ingested and the strategy's own events
+   * are replayed, in stored order (one catch-up at a time).
+   */
+  catchUp(history: (afterSeq: number) => Promise<HistoryEntry[]>): Promise<void> {
     const next = this.work.then(async () => {
-      if (!this.strategy || order.length <= this.ingested) return;
-      const ids = order.slice(this.ingested);
-      const byId = new Map((await fetch(ids)).map((p) => [p.id, p]));
-      for (const id of ids) {
-        const program = byId.get(id);
-        if (program) this.strategy.ingest(program);
+      const strategy = this.strategy;
+      if (!strategy || this.error) return;
+      try {
+        for (const entry of await history(this.seq)) {
+          if ("settled" in entry) strategy.ingest(entry.settled);
+          else if (entry.strategyEvent.strategy === strategy.name) {
+            const { kind, data } = entry.strategyEvent;
+            strategy.replay?.({ kind, data });
+          }
+          this.seq = entry.seq;
+        }
+      } catch (e) {
+        this.error = `cannot rebuild the ${this.name} strategy: ${e instanceof Error ? e.message : String(e)}`;
       }
-      this.ingested += ids.length;
     });
     this.work = next.catch(() => {});
     return next;

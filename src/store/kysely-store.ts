@@ -3,7 +3,17 @@ import type { RunEvent, StoredEvent } from "../core/events.ts";
 import type { RngState } from "../core/rng.ts";
 import type { Candidate, Evaluation, FailedAttempt, ModelCall, Program, Usage } from "../core/types.ts";
 import type { Database } from "./schema.ts";
-import type { LedgerEntry, ModelSpend, ProposalOutcome, RoleSpend, RunSummary, Store } from "./store.ts";
+import type {
+  HistoryEntry,
+  LedgerEntry,
+  ModelSpend,
+  ProposalOutcome,
+  RoleSpend,
+  RunSummary,
+  Store,
+} from "./store.ts";
+import { activeSecondsOf, failureReason, mergeBySeq, settledOf } from "./projection.ts";
+import { readEvent, readProgram, tagOf } from "./upgrade.ts";
 
 type Tx = Kysely<Database>;
 
@@ -12,17 +22,23 @@ type Tx = Kysely<Database>;
  * differs per database (see sqlite.ts).
  */
 export class KyselyStore implements Store {
-  constructor(private readonly db: Kysely<Database>) {}
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly clock: () => number = Date.now,
+  ) {}
 
   async append(events: RunEvent[]): Promise<void> {
     if (events.length === 0) return;
-    const at = Date.now();
+    const at = this.clock();
     await this.db.transaction().execute(async (tx) => {
-      await tx
+      const rows = await tx
         .insertInto("events")
         .values(events.map((e) => ({ at, type: e.type, data: JSON.stringify(e) })))
+        .returning("seq")
         .execute();
-      for (const e of events) await project(tx, e, at);
+      // Rows take increasing seqs in the order given, whatever order RETURNING lists them in.
+      const seqs = rows.map((r) => r.seq).sort((x, y) => x - y);
+      for (let i = 0; i < events.length; i++) await project(tx, events[i] as RunEvent, at, seqs[i] as number);
     });
   }
 
@@ -34,17 +50,68 @@ export class KyselyStore implements Store {
       .orderBy("seq")
       .limit(limit)
       .execute();
-    return rows.map((r) => ({ ...(JSON.parse(r.data) as RunEvent), seq: r.seq, at: r.at }));
+    return rows.map((r) => ({ ...readEvent(r.data), seq: r.seq, at: r.at }));
   }
 
   async programs(): Promise<Program[]> {
     const rows = await this.db.selectFrom("programs").select("data").orderBy("seq").execute();
-    return rows.map((r) => JSON.parse(r.data) as Program);
+    return rows.map((r) => readProgram(r.data));
+  }
+
+  async history(afterSeq = 0): Promise<HistoryEntry[]> {
+    const rows = await this.db
+      .selectFrom("candidates as c")
+      .leftJoin("programs as p", "p.id", "c.id")
+      .select([
+        "c.id",
+        "c.iteration",
+        "c.parent_id",
+        "c.tag",
+        "c.state",
+        "c.model",
+        "c.code",
+        "c.diff",
+        "c.reason",
+        "c.evaluation",
+        "c.settled_seq",
+        "p.data as program",
+      ])
+      .where("c.settled_seq", ">", afterSeq)
+      .orderBy("c.settled_seq")
+      .execute();
+    const settled = rows.map((r): HistoryEntry => {
+      const candidate = {
+        id: r.id,
+        iteration: r.iteration,
+        parentId: r.parent_id ?? "",
+        tag: tagOf(r.tag),
+        code: r.code,
+        diff: r.diff,
+        model: r.model,
+      };
+      return {
+        seq: r.settled_seq as number,
+        settled: settledOf(candidate, r.state, r.reason, r.evaluation, r.program),
+      };
+    });
+    const events = await this.db
+      .selectFrom("events")
+      .select(["seq", "data"])
+      .where("type", "in", ["strategy_event", "program_migrated"])
+      .where("seq", ">", afterSeq)
+      .orderBy("seq")
+      .execute();
+    const own = events.flatMap((r): HistoryEntry[] => {
+      const e = readEvent(r.data);
+      if (e.type !== "strategy_event") return [];
+      return [{ seq: r.seq, strategyEvent: { strategy: e.strategy, kind: e.kind, data: e.data } }];
+    });
+    return mergeBySeq(settled, own);
   }
 
   async program(id: string): Promise<Program | undefined> {
     const row = await this.db.selectFrom("programs").select("data").where("id", "=", id).executeTakeFirst();
-    return row ? (JSON.parse(row.data) as Program) : undefined;
+    return row ? readProgram(row.data) : undefined;
   }
 
   async best() {
@@ -58,7 +125,7 @@ export class KyselyStore implements Store {
       .executeTakeFirst();
     if (!row) return undefined;
     return {
-      program: JSON.parse(row.data) as Program,
+      program: readProgram(row.data),
       evaluation: JSON.parse(row.evaluation ?? "null") as Evaluation,
       test: row.test_evaluation ? (JSON.parse(row.test_evaluation) as Evaluation) : null,
     };
@@ -76,7 +143,7 @@ export class KyselyStore implements Store {
       id: r.id,
       iteration: r.iteration,
       parentId: r.parent_id ?? "",
-      island: r.island,
+      tag: tagOf(r.tag),
       code: r.code ?? "",
       diff: r.diff,
       model: r.model,
@@ -90,7 +157,7 @@ export class KyselyStore implements Store {
       .where("parent_id", "=", parentId)
       .where((eb) =>
         eb.or([
-          eb("state", "=", "rejected"),
+          eb("state", "in", ["rejected", "screened"]),
           eb.and([eb("state", "=", "evaluated"), eb("eval_status", "!=", "ok")]),
         ]),
       )
@@ -99,9 +166,7 @@ export class KyselyStore implements Store {
       .execute();
     return rows.map((r) => {
       const evaluation = r.evaluation ? (JSON.parse(r.evaluation) as Evaluation) : undefined;
-      const reason =
-        r.reason ?? evaluation?.error ?? evaluation?.feedback.split("\n")[0] ?? "evaluation failed";
-      return { candidateId: r.id, reason, diff: r.diff };
+      return { candidateId: r.id, reason: failureReason(r.reason, evaluation), diff: r.diff };
     });
   }
 
@@ -176,7 +241,7 @@ export class KyselyStore implements Store {
       .leftJoin("programs as parent", "parent.id", "c.parent_id")
       .select(["c.id", "c.model", "child.score as score", "parent.score as parentScore"])
       .where("c.iteration", ">", 0)
-      .where("c.state", "in", ["rejected", "evaluated"])
+      .where("c.state", "in", ["rejected", "screened", "evaluated"])
       .orderBy("c.iteration")
       .execute();
     return rows.map((r) => ({
@@ -200,6 +265,7 @@ export class KyselyStore implements Store {
         sql<number>`coalesce(max(iteration), 0)`.as("iterations"),
         sql<number>`sum(case when state = 'evaluated' then 1 else 0 end)`.as("evaluations"),
         sql<number>`sum(case when state = 'rejected' then 1 else 0 end)`.as("rejected"),
+        sql<number>`sum(case when state = 'screened' then 1 else 0 end)`.as("screened"),
         sql<number>`sum(case when state = 'evaluated' and eval_status != 'ok' then 1 else 0 end)`.as(
           "failed",
         ),
@@ -231,6 +297,7 @@ export class KyselyStore implements Store {
       evaluations: Number(counts.evaluations ?? 0),
       programs: Number(programs.n),
       rejectedEdits: Number(counts.rejected ?? 0),
+      screened: Number(counts.screened ?? 0),
       failedEvaluations: Number(counts.failed ?? 0),
       costUsd: spend.reduce((a, s) => a + s.costUsd, 0),
       spend,
@@ -240,26 +307,14 @@ export class KyselyStore implements Store {
   }
 
   /** Seconds the run was active across all its sessions (start/resume to stop or last event). */
-  async activeSeconds(now = Date.now()): Promise<number> {
+  async activeSeconds(now = this.clock()): Promise<number> {
     const rows = await this.db
       .selectFrom("events")
       .select(["type", "at"])
       .where("type", "in", ["run_started", "run_resumed", "run_stopped"])
       .orderBy("seq")
       .execute();
-    let total = 0;
-    let open: number | null = null;
-    for (const r of rows) {
-      if (r.type === "run_stopped") {
-        if (open !== null) total += r.at - open;
-        open = null;
-      } else {
-        // A resume after a crash (no stop event) closes the crashed session at its last event: unknown, so count none.
-        open = r.at;
-      }
-    }
-    if (open !== null) total += now - open;
-    return total / 1000;
+    return activeSecondsOf(rows, now);
   }
 
   private async spendByModel(): Promise<ModelSpend[]> {
@@ -320,7 +375,7 @@ export class KyselyStore implements Store {
 }
 
 /** Keeps the projection tables in step with one event, inside the append's transaction. */
-async function project(tx: Tx, e: RunEvent, at: number): Promise<void> {
+async function project(tx: Tx, e: RunEvent, at: number, seq: number): Promise<void> {
   switch (e.type) {
     case "model_called":
       await tx
@@ -346,7 +401,7 @@ async function project(tx: Tx, e: RunEvent, at: number): Promise<void> {
           id: e.candidateId,
           iteration: e.iteration,
           parent_id: e.parentId,
-          island: e.island,
+          tag: e.tag,
           state: "proposed",
           model: e.model,
           code: e.code,
@@ -359,13 +414,21 @@ async function project(tx: Tx, e: RunEvent, at: number): Promise<void> {
           score: null,
           evaluation: null,
           rng: JSON.stringify(e.rng),
+          settled_seq: null,
         })
         .execute();
       return;
     case "edit_rejected":
       await tx
         .updateTable("candidates")
-        .set({ state: "rejected", reason: e.reason })
+        .set({ state: "rejected", reason: e.reason, settled_seq: seq })
+        .where("id", "=", e.candidateId)
+        .execute();
+      return;
+    case "candidate_screened":
+      await tx
+        .updateTable("candidates")
+        .set({ state: "screened", reason: e.reason, settled_seq: seq })
         .where("id", "=", e.candidateId)
         .execute();
       return;
@@ -377,6 +440,7 @@ async function project(tx: Tx, e: RunEvent, at: number): Promise<void> {
           eval_status: e.evaluation.status,
           score: e.evaluation.score,
           evaluation: JSON.stringify(e.evaluation),
+          settled_seq: seq,
         })
         .where("id", "=", e.candidateId)
         .execute();
@@ -388,7 +452,7 @@ async function project(tx: Tx, e: RunEvent, at: number): Promise<void> {
         .values({
           id: p.id,
           parent_id: p.parentId,
-          island: p.island,
+          tag: p.tag,
           generation: p.generation,
           iteration: p.iteration,
           score: p.score,

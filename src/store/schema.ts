@@ -13,8 +13,9 @@ export interface Database {
     id: string;
     iteration: number;
     parent_id: string | null;
-    island: number;
-    /** proposed | rejected | evaluated */
+    /** The strategy's opaque tag (SQLite may hand back a number for runs stored before tags). */
+    tag: string;
+    /** proposed | rejected | screened | evaluated */
     state: string;
     model: string;
     code: string | null;
@@ -27,6 +28,8 @@ export interface Database {
     score: number | null;
     evaluation: string | null;
     rng: string | null;
+    /** The seq of the event that settled it (rejected, screened or evaluated): the order strategies ingest in. */
+    settled_seq: number | null;
   };
   /** The cost ledger: one row per model call of any role (model_called events). */
   model_calls: {
@@ -47,7 +50,7 @@ export interface Database {
     seq: Generated<number>;
     id: string;
     parent_id: string | null;
-    island: number;
+    tag: string;
     generation: number;
     iteration: number;
     score: number;

@@ -10,10 +10,10 @@ const ddl = [
   `create table if not exists events (
      seq integer primary key autoincrement, at integer not null, type text not null, data text not null)`,
   `create table if not exists candidates (
-     id text primary key, iteration integer not null, parent_id text, island integer not null,
+     id text primary key, iteration integer not null, parent_id text, tag text not null,
      state text not null, model text not null, code text, diff text not null, reason text,
      input_tokens integer not null, output_tokens integer not null, cost_usd real not null,
-     eval_status text, score real, evaluation text, rng text)`,
+     eval_status text, score real, evaluation text, rng text, settled_seq integer)`,
   "create index if not exists candidates_parent on candidates (parent_id, iteration)",
   `create table if not exists model_calls (
      seq integer primary key autoincrement, at integer not null, candidate_id text, iteration integer,
@@ -22,7 +22,7 @@ const ddl = [
   "create index if not exists model_calls_candidate on model_calls (candidate_id)",
   `create table if not exists programs (
      seq integer primary key autoincrement, id text not null unique, parent_id text,
-     island integer not null, generation integer not null, iteration integer not null,
+     tag text not null, generation integer not null, iteration integer not null,
      score real not null, test_score real, test_evaluation text, data text not null)`,
   "create index if not exists programs_score on programs (score desc, seq)",
 ];
@@ -33,6 +33,32 @@ export interface SqliteStoreOptions {
    * every write on this connection, and nothing is created or migrated.
    */
   readonly?: boolean;
+  /** Stamps the events appended (tests inject one); default Date.now. */
+  clock?: () => number;
+}
+
+/**
+ * Brings a run database written by an older version up to date, in one
+ * transaction: the `island` columns become the strategy's `tag`, and each
+ * candidate learns the seq of the event that settled it.
+ */
+function upgrade(raw: BetterSqlite3.Database): void {
+  const columns = (table: string) =>
+    (raw.prepare(`pragma table_info(${table})`).all() as { name: string }[]).map((c) => c.name);
+  const candidates = columns("candidates");
+  if (candidates.length === 0) return;
+  raw.transaction(() => {
+    if (candidates.includes("island")) {
+      raw.exec("alter table candidates rename column island to tag");
+      raw.exec("alter table programs rename column island to tag");
+    }
+    if (!candidates.includes("settled_seq")) {
+      raw.exec("alter table candidates add column settled_seq integer");
+      raw.exec(`update candidates set settled_seq = (
+        select min(seq) from events
+        where type in ('edit_rejected', 'evaluation_finished') and json_extract(data, '$.candidateId') = candidates.id)`);
+    }
+  })();
 }
 
 /** Opens (creating if needed) the run database at `file`, in WAL mode. */
@@ -45,9 +71,10 @@ export async function openSqliteStore(file: string, options: SqliteStoreOptions 
   raw.pragma("journal_mode = WAL");
   raw.pragma("synchronous = NORMAL");
   raw.pragma("busy_timeout = 5000");
+  upgrade(raw);
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: raw }) });
   for (const statement of ddl) await sql.raw(statement).execute(db);
-  return new KyselyStore(db);
+  return new KyselyStore(db, options.clock);
 }
 
 /**

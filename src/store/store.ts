@@ -1,5 +1,13 @@
 import type { RunEvent, StoredEvent } from "../core/events.ts";
-import type { Candidate, Evaluation, FailedAttempt, ModelCall, Program, Usage } from "../core/types.ts";
+import type {
+  Candidate,
+  Evaluation,
+  FailedAttempt,
+  ModelCall,
+  Program,
+  Settled,
+  Usage,
+} from "../core/types.ts";
 
 /** Spend of one model, as the ledger projection sums it. */
 export interface ModelSpend {
@@ -59,6 +67,8 @@ export interface RunSummary {
   evaluations: number;
   programs: number;
   rejectedEdits: number;
+  /** Candidates the strategy's screen turned away before their evaluation. */
+  screened: number;
   failedEvaluations: number;
   /** Dollars spent on model calls (the ledger's total). */
   costUsd: number;
@@ -69,18 +79,34 @@ export interface RunSummary {
 }
 
 /**
+ * What a strategy is rebuilt from on resume, in stored order: every settled
+ * candidate, and the strategy events between them.
+ */
+export type HistoryEntry =
+  | { settled: Settled; seq: number }
+  | { strategyEvent: { strategy: string; kind: string; data: unknown }; seq: number };
+
+/**
  * The event log of one run and its projections. Implementations: SQLite
- * (embedded default) and, later, PostgreSQL. Every `append` is one transaction.
+ * (embedded default), in memory (tests, throwaway runs) and, later,
+ * PostgreSQL; test/store-contract.test.ts holds each to the same behaviour.
+ * Every `append` is one transaction: all of its events are stored, or none.
  */
 export interface Store {
   append(events: RunEvent[]): Promise<void>;
   events(afterSeq?: number, limit?: number): Promise<StoredEvent[]>;
-  /** All programs in the order they were inserted (the order strategies ingest them). */
+  /** All programs in the order they were inserted. */
   programs(): Promise<Program[]>;
+  /**
+   * Settled candidates and strategy events in stored order: what a strategy
+   * ingests and replays on resume. `afterSeq`: only what was stored after it.
+   */
+  history(afterSeq?: number): Promise<HistoryEntry[]>;
   program(id: string): Promise<Program | undefined>;
   best(): Promise<{ program: Program; evaluation: Evaluation; test: Evaluation | null } | undefined>;
   /** Candidates proposed with code but never evaluated (in flight when the run stopped). */
   pendingCandidates(): Promise<Candidate[]>;
+  /** The parent's children that were rejected, screened out or failed their evaluation, newest first. */
   recentFailures(parentId: string, limit: number): Promise<FailedAttempt[]>;
   /** The config the run started with (as stored in run_started). */
   startConfig(): Promise<unknown | undefined>;

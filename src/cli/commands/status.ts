@@ -14,6 +14,7 @@ export async function statusCommand(dir: string, options: { json?: boolean }): P
       evaluations: summary.evaluations,
       programs: summary.programs,
       rejectedEdits: summary.rejectedEdits,
+      screened: summary.screened,
       failedEvaluations: summary.failedEvaluations,
       best: summary.best,
       costUsd: summary.costUsd,
@@ -35,7 +36,7 @@ export async function statusCommand(dir: string, options: { json?: boolean }): P
     `run          ${report.dir}`,
     `task         ${report.task ?? "-"}`,
     `state        ${report.state}${report.stopReason ? ` (${report.stopReason})` : ""}`,
-    `iterations   ${report.iterations}   evaluations ${report.evaluations} (${report.failedEvaluations} failed)   rejected edits ${report.rejectedEdits}   programs ${report.programs}`,
+    `iterations   ${report.iterations}   evaluations ${report.evaluations} (${report.failedEvaluations} failed)   rejected edits ${report.rejectedEdits}${report.screened ? `   screened ${report.screened}` : ""}   programs ${report.programs}`,
     `best         ${b ? `${b.id}  score ${b.score.toFixed(2)}  test ${b.testScore == null ? "-" : b.testScore.toFixed(2)}` : "-"}`,
     `cost         $${report.costUsd.toFixed(4)}   ($${report.rate.usdPerHour.toFixed(2)}/hour, ${report.rate.evaluationsPerMinute.toFixed(1)} evaluations/minute over ${formatSeconds(report.activeSeconds)})`,
   ];

@@ -1,0 +1,20 @@
+import { z } from "zod";
+import { bestOfNConfig, hillClimbConfig } from "./baselines.ts";
+import { islandsConfig } from "./islands.ts";
+
+/**
+ * The `strategy:` section of a run config: `kind` picks the strategy, the
+ * other keys are its options (each kind's schema lives beside it and holds
+ * its defaults). A section without `kind` is islands, as configs and stored
+ * runs from before there was a choice are.
+ */
+export const strategyConfig = z.preprocess(
+  (v) =>
+    v !== null && typeof v === "object" && !Array.isArray(v) && !("kind" in v)
+      ? { kind: "islands", ...v }
+      : v,
+  z.discriminatedUnion("kind", [islandsConfig, bestOfNConfig, hillClimbConfig]),
+);
+
+export type StrategyConfig = z.output<typeof strategyConfig>;
+export type StrategyKind = StrategyConfig["kind"];

@@ -1,0 +1,60 @@
+/** Projection rules both stores share, so SQLite and memory cannot drift apart. */
+import type { Candidate, Evaluation, Settled } from "../core/types.ts";
+import { readProgram } from "./upgrade.ts";
+
+/** A settled candidate from its projected row: its state, its reason, its evaluation and its program (JSON). */
+export function settledOf(
+  candidate: Omit<Candidate, "code"> & { code: string | null },
+  state: string,
+  reason: string | null,
+  evaluation: string | Evaluation | null,
+  program: string | null,
+): Settled {
+  if (state === "rejected") {
+    return { status: "rejected", candidate: { ...candidate, code: null }, reason: reason ?? "" };
+  }
+  const code = candidate.code ?? "";
+  if (state === "screened")
+    return { status: "screened", candidate: { ...candidate, code }, reason: reason ?? "" };
+  const e = (typeof evaluation === "string" ? JSON.parse(evaluation) : evaluation) as Evaluation;
+  return program
+    ? { status: "ok", candidate: { ...candidate, code }, evaluation: e, program: readProgram(program) }
+    : { status: "failed", candidate: { ...candidate, code }, evaluation: e };
+}
+
+/** Why a child failed, for the next prompt: the stored reason, else the evaluation's error or first feedback line. */
+export function failureReason(reason: string | null, evaluation: Evaluation | undefined): string {
+  return reason ?? evaluation?.error ?? evaluation?.feedback.split("\n")[0] ?? "evaluation failed";
+}
+
+/** Two lists sorted by seq, as one. */
+export function mergeBySeq<T extends { seq: number }>(a: T[], b: T[]): T[] {
+  const out: T[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length || j < b.length) {
+    if (j >= b.length || (i < a.length && (a[i] as T).seq < (b[j] as T).seq)) out.push(a[i++] as T);
+    else out.push(b[j++] as T);
+  }
+  return out;
+}
+
+/**
+ * Seconds a run was active over its sessions, from its lifecycle events in
+ * order (start or resume to stop; a session still open counts up to `now`).
+ */
+export function activeSecondsOf(lifecycle: readonly { type: string; at: number }[], now: number): number {
+  let total = 0;
+  let open: number | null = null;
+  for (const r of lifecycle) {
+    if (r.type === "run_stopped") {
+      if (open !== null) total += r.at - open;
+      open = null;
+    } else {
+      // A resume after a crash (no stop event) closes the crashed session at its last event: unknown, so count none.
+      open = r.at;
+    }
+  }
+  if (open !== null) total += now - open;
+  return total / 1000;
+}

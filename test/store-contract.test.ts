@@ -1,0 +1,292 @@
+/**
+ * The behaviour every Store must have, run against each implementation (the
+ * in-memory store and SQLite), and their answers compared with each other.
+ */
+import assert from "node:assert/strict";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, test } from "node:test";
+import type { RunEvent } from "../src/core/events.ts";
+import type { Evaluation, Program } from "../src/core/types.ts";
+import { MemoryStore } from "../src/store/memory.ts";
+import { openSqliteStore } from "../src/store/sqlite.ts";
+import type { Store } from "../src/store/store.ts";
+
+const usage = { inputTokens: 10, outputTokens: 5, costUsd: 0.01 };
+const evaluation = (score: number, status: Evaluation["status"] = "ok"): Evaluation => ({
+  status,
+  score,
+  metrics: { makespan: 500 - score },
+  workloads: [],
+  stages: [],
+  feedback: status === "ok" ? "fine" : "it threw",
+  error: status === "ok" ? undefined : "TypeError: x is undefined",
+  durationMs: 3,
+});
+const program = (id: string, iteration: number, score: number, parentId: string | null): Program => ({
+  id,
+  parentId,
+  code: `// ${id}`,
+  score,
+  metrics: {},
+  feedback: "",
+  tag: "",
+  generation: iteration,
+  iteration,
+  diff: "",
+  model: "m",
+  createdAt: 0,
+});
+const proposed = (id: string, iteration: number, parentId: string | null, code: string | null): RunEvent => ({
+  type: "candidate_proposed",
+  candidateId: id,
+  iteration,
+  parentId,
+  tag: "",
+  code,
+  diff: "",
+  prompt: "p",
+  model: parentId ? "openai:mock" : "initial",
+  reply: "r",
+  usage: parentId ? usage : { inputTokens: 0, outputTokens: 0, costUsd: 0 },
+  rng: [1, 2, 3, iteration],
+});
+
+const called = (id: string, iteration: number, role: string, outcome = "ok"): RunEvent => ({
+  type: "model_called",
+  candidateId: id,
+  iteration,
+  role,
+  model: "openai:mock",
+  messages: [{ role: "user", content: `prompt of ${id} (${role})` }],
+  reply: outcome === "ok" ? "r" : null,
+  finishReason: outcome === "ok" ? "stop" : null,
+  usage: { inputTokens: 5, outputTokens: role === "repair" ? 1 : 5, costUsd: 0.005 },
+  outcome,
+  ...(outcome === "ok" ? {} : { error: "openai:mock: 500" }),
+  attempts: 1,
+  durationMs: 12,
+});
+
+/** Every query's answer, with times (which differ between stores) left out. */
+async function answers(store: Store) {
+  const summary = await store.summary();
+  return {
+    events: (await store.events()).map(({ at: _, ...e }) => e),
+    programs: await store.programs(),
+    history: await store.history(),
+    program: await store.program("c3"),
+    best: await store.best(),
+    pending: await store.pendingCandidates(),
+    failures: await store.recentFailures("c0", 10),
+    config: await store.startConfig(),
+    rng: await store.lastRngState(),
+    usage: await store.totalUsage(),
+    ledger: (await store.ledger()).map(({ at: _, ...e }) => e),
+    calls: await store.modelCalls(),
+    outcomes: await store.outcomes(),
+    summary: { ...summary, startedAt: null, lastEventAt: null },
+  };
+}
+
+const stores: Record<string, () => Promise<Store>> = {
+  memory: async () => new MemoryStore(),
+  sqlite: async () => openSqliteStore(join(mkdtempSync(join(tmpdir(), "adrs-store-")), "run.db")),
+};
+
+async function projections(store: Store): Promise<unknown> {
+  await store.append([
+    { type: "run_started", taskId: "t", taskVersion: "1", config: { task: "t" }, seed: 1 },
+    proposed("c0", 0, null, "seed"),
+  ]);
+  assert.deepEqual(
+    (await store.pendingCandidates()).map((c) => c.id),
+    ["c0"],
+  );
+  await store.append([
+    { type: "evaluation_finished", candidateId: "c0", evaluation: evaluation(10) },
+    { type: "program_inserted", program: program("c0", 0, 10, null) },
+  ]);
+  await store.append([
+    proposed("c1", 1, "c0", null),
+    called("c1", 1, "mutation"),
+    called("c1", 1, "repair", "server"),
+    { type: "edit_rejected", candidateId: "c1", reason: "SEARCH block 1 not found" },
+  ]);
+  await store.append([proposed("c2", 2, "c0", "bad"), called("c2", 2, "mutation")]);
+  await store.append([
+    { type: "evaluation_finished", candidateId: "c2", evaluation: evaluation(0, "error") },
+  ]);
+  await store.append([proposed("c3", 3, "c0", "good"), called("c3", 3, "mutation")]);
+  assert.deepEqual(
+    (await store.pendingCandidates()).map((c) => c.id),
+    ["c3"],
+  );
+  await store.append([
+    { type: "evaluation_finished", candidateId: "c3", evaluation: evaluation(40) },
+    { type: "program_inserted", program: program("c3", 3, 40, "c0") },
+    { type: "test_evaluated", programId: "c3", evaluation: evaluation(35) },
+  ]);
+
+  assert.deepEqual(
+    (await store.programs()).map((p) => p.id),
+    ["c0", "c3"],
+  );
+  const failures = await store.recentFailures("c0", 5);
+  assert.deepEqual(
+    failures.map((f) => [f.candidateId, f.reason]),
+    [
+      ["c2", "TypeError: x is undefined"],
+      ["c1", "SEARCH block 1 not found"],
+    ],
+  );
+  const best = await store.best();
+  assert.equal(best?.program.id, "c3");
+  assert.equal(best?.test?.score, 35);
+  assert.deepEqual(await store.lastRngState(), [1, 2, 3, 3]);
+  const summary = await store.summary();
+  assert.equal(summary.state, "running");
+  assert.equal(summary.iterations, 3);
+  assert.equal(summary.evaluations, 3);
+  assert.equal(summary.rejectedEdits, 1);
+  assert.equal(summary.failedEvaluations, 1);
+  assert.deepEqual(summary.best, { id: "c3", score: 40, testScore: 35 });
+  // The ledger: every model call, by model and by role, failures counted.
+  assert.equal(summary.spend.length, 1);
+  assert.deepEqual(summary.spend[0], {
+    model: "openai:mock",
+    calls: 4,
+    inputTokens: 20,
+    outputTokens: 16,
+    costUsd: summary.spend[0]?.costUsd,
+    failed: 1,
+    empty: 0,
+    truncated: 0,
+  });
+  assert.ok(Math.abs(summary.costUsd - 0.02) < 1e-9);
+  assert.deepEqual(
+    summary.spendByRole.map((r) => [r.role, r.calls, r.outputTokens]),
+    [
+      ["mutation", 3, 15],
+      ["repair", 1, 1],
+    ],
+  );
+  assert.ok(Math.abs((await store.totalUsage()).costUsd - 0.02) < 1e-9);
+  assert.deepEqual(
+    (await store.ledger()).map((e) => [e.candidateId, e.role, e.outcome]),
+    [
+      ["c1", "mutation", "ok"],
+      ["c1", "repair", "server"],
+      ["c2", "mutation", "ok"],
+      ["c3", "mutation", "ok"],
+    ],
+  );
+  // The recording keeps each call's exact messages and reply.
+  const calls = await store.modelCalls();
+  assert.equal(calls.length, 4);
+  assert.deepEqual(calls[1]?.messages, [{ role: "user", content: "prompt of c1 (repair)" }]);
+  assert.equal(calls[0]?.reply, "r");
+  assert.equal(calls[1]?.reply, null);
+  // Settled proposals and what each gained over its parent.
+  assert.deepEqual(
+    (await store.outcomes()).map((o) => [o.candidateId, o.model, o.gain]),
+    [
+      ["c1", "openai:mock", 0],
+      ["c2", "openai:mock", 0],
+      ["c3", "openai:mock", 30],
+    ],
+  );
+  await store.append([{ type: "run_stopped", reason: "iterations" }]);
+  assert.equal((await store.summary()).state, "stopped");
+  return answers(store);
+}
+
+/** A strategy's history: settled candidates of every kind and its events, in stored order. */
+async function history(store: Store) {
+  await store.append([proposed("c0", 0, null, "seed")]);
+  await store.append([
+    { type: "evaluation_finished", candidateId: "c0", evaluation: evaluation(10) },
+    { type: "program_inserted", program: program("c0", 0, 10, null) },
+    { type: "strategy_event", strategy: "s", kind: "learnt", data: { id: "c0" } },
+  ]);
+  await store.append([
+    { ...(proposed("c1", 1, "c0", "x") as RunEvent & { type: "candidate_proposed" }), tag: "front" },
+    { type: "strategy_event", strategy: "s", kind: "chose", data: { pair: ["c0", "c0"] } },
+  ]);
+  await store.append([
+    proposed("c2", 2, "c0", null),
+    { type: "edit_rejected", candidateId: "c2", reason: "no edit" },
+  ]);
+  await store.append([
+    { type: "strategy_event", strategy: "s", kind: "gate", data: { passed: false } },
+    { type: "candidate_screened", candidateId: "c1", reason: "worse on w1" },
+  ]);
+  await store.append([proposed("c3", 3, "c0", "bad")]);
+  await store.append([
+    { type: "evaluation_finished", candidateId: "c3", evaluation: evaluation(0, "error") },
+  ]);
+  const h = await store.history();
+  assert.deepEqual(
+    h.map((e) => ("settled" in e ? [e.settled.status, e.settled.candidate.id] : [e.strategyEvent.kind])),
+    [["ok", "c0"], ["learnt"], ["chose"], ["rejected", "c2"], ["gate"], ["screened", "c1"], ["failed", "c3"]],
+  );
+  const screened = h[5];
+  assert.ok(screened && "settled" in screened && screened.settled.status === "screened", "c1 was screened");
+  assert.equal(screened.settled.candidate.tag, "front");
+  assert.equal(screened.settled.reason, "worse on w1");
+  assert.equal(screened.settled.candidate.code, "x");
+  const summary = await store.summary();
+  assert.equal(summary.screened, 1);
+  assert.equal(summary.rejectedEdits, 1);
+  assert.deepEqual(
+    (await store.recentFailures("c0", 5)).map((f) => [f.candidateId, f.reason]),
+    [
+      ["c3", "TypeError: x is undefined"],
+      ["c2", "no edit"],
+      ["c1", "worse on w1"],
+    ],
+  );
+  return answers(store);
+}
+
+async function atomicity(store: Store): Promise<void> {
+  await store.append([proposed("c0", 0, null, "seed")]);
+  // The second candidate_proposed reuses c0's id: the primary key fails, so the whole batch must roll back.
+  await assert.rejects(store.append([proposed("c1", 1, "c0", "x"), proposed("c0", 2, "c0", "y")]));
+  const events = await store.events();
+  assert.equal(events.length, 1);
+  assert.deepEqual(
+    (await store.pendingCandidates()).map((c) => c.id),
+    ["c0"],
+  );
+}
+
+describe("every store", () => {
+  for (const [name, open] of Object.entries(stores)) {
+    test(`${name}: projections follow the events`, async () => {
+      const store = await open();
+      await projections(store);
+      await store.close();
+    });
+    test(`${name}: history holds every settled candidate and the strategy's events in stored order`, async () => {
+      const store = await open();
+      await history(store);
+      await store.close();
+    });
+    test(`${name}: an append is one transaction; a failing event leaves nothing of its batch`, async () => {
+      const store = await open();
+      await atomicity(store);
+      await store.close();
+    });
+  }
+
+  test("the in-memory store answers every query exactly as SQLite does", async () => {
+    for (const scenario of [projections, history]) {
+      const [memory, sqlite] = [await stores.memory!(), await stores.sqlite!()];
+      assert.deepEqual(await scenario(memory), await scenario(sqlite));
+      await memory.close();
+      await sqlite.close();
+    }
+  });
+});
