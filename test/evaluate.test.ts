@@ -335,6 +335,48 @@ export function solve() {
   });
 });
 
+describe("workload by workload", () => {
+  test("each workload of an ok evaluation has its own score: the task's aggregate over it alone", async () => {
+    const { ev } = evaluator();
+    const e = await ev.evaluate(task.initialCode, "train");
+    assert.equal(e.status, "ok");
+    for (const w of e.workloads) {
+      const alone = task.aggregate("train", [w], []).score;
+      assert.equal(w.score, alone, w.workload);
+    }
+    assert.ok(new Set(e.workloads.map((w) => w.score)).size > 1, "the workloads score differently");
+  });
+
+  test("an evaluation on part of a split runs only those workloads, skips the cascade and is cached apart", async () => {
+    const { ev, counting } = evaluator(
+      { cacheSize: 10 },
+      { ...task, stages: [{ name: "quick", workloads: ["small"], threshold: 50 }] },
+    );
+    assert.deepEqual(await ev.workloadIds("train"), ["small", "mixed", "large"]);
+    const part = await ev.evaluate(task.initialCode, "train", ["large", "mixed"]);
+    assert.equal(part.status, "ok");
+    assert.deepEqual(
+      part.workloads.map((w) => w.workload),
+      ["mixed", "large"],
+    );
+    assert.deepEqual(
+      part.stages.map((s) => s.name),
+      ["full"],
+    );
+    assert.equal(counting.runs, 1);
+    const whole = await ev.evaluate(task.initialCode, "train");
+    assert.equal(whole.workloads.length, 3);
+    assert.notEqual(
+      ev.cacheKey(task.initialCode, "train", ["mixed"]),
+      ev.cacheKey(task.initialCode, "train"),
+    );
+    await assert.rejects(
+      ev.evaluate(task.initialCode, "train", ["nope"]),
+      /the train split has no workload "nope"/,
+    );
+  });
+});
+
 describe("cascade stages (train split)", () => {
   const staged = (stages: Task["stages"]): Task => ({ ...task, stages });
   const quick = [{ name: "quick", workloads: ["small"], threshold: 50 }];
