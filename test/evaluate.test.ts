@@ -20,13 +20,16 @@ export function solve(numbers: readonly number[]): Answer {
 }
 `;
 
-/** Counts jobs, so tests can tell a cache hit from a fresh run. */
+/** Counts jobs and keeps their results, so tests can tell a cache hit from a fresh run. */
 class CountingSandbox implements Sandbox {
   runs = 0;
+  readonly results: SandboxResult[] = [];
   constructor(private readonly inner: Sandbox) {}
-  run(job: SandboxJob): Promise<SandboxResult> {
+  async run(job: SandboxJob): Promise<SandboxResult> {
     this.runs++;
-    return this.inner.run(job);
+    const result = await this.inner.run(job);
+    this.results.push(result);
+    return result;
   }
   close(): Promise<void> {
     return Promise.resolve();
@@ -48,7 +51,10 @@ function evaluator(options: ConstructorParameters<typeof Evaluator>[2] = {}, t: 
 
 describe("Evaluator", () => {
   test("a correct candidate scores 100 on every workload", async () => {
-    const { ev } = evaluator();
+    // A clock that reads 1000 at the start and 1250 ever after: the evaluation took 250 ms by it.
+    let reads = 0;
+    const now = () => (reads++ === 0 ? 1000 : 1250);
+    const { ev, counting } = evaluator({ now });
     const e = await ev.evaluate(GOOD, "train");
     assert.equal(e.status, "ok");
     assert.equal(e.score, 100);
@@ -61,11 +67,16 @@ describe("Evaluator", () => {
         ["large", true],
       ],
     );
-    for (const w of e.workloads) assert.equal(typeof w.durationMs, "number");
+    // Each workload's duration is the sandbox's measure of its call.
+    assert.equal(counting.results.length, 1);
+    assert.deepEqual(
+      e.workloads.map((w) => w.durationMs),
+      counting.results[0]?.outputs.map((o) => o.durationMs),
+    );
     assert.deepEqual(e.stages, [{ name: "full", score: 100, metrics: { relError: 0 }, passed: true }]);
     assert.match(e.feedback, /^Score 100\/100 over 3 workloads; relError = 0/);
     assert.equal(e.error, undefined);
-    assert.equal(typeof e.durationMs, "number");
+    assert.equal(e.durationMs, 250);
   });
 
   test("the initial program scores between the anchors, and the test split is separate", async () => {

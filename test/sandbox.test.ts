@@ -96,7 +96,11 @@ describe("ProcessSandbox", () => {
       r.outputs.map((o) => (o.ok ? o.value : o.error)),
       [{ doubled: 2 }, { doubled: 4 }, { doubled: 6 }],
     );
-    for (const o of r.outputs) assert.ok(typeof o.durationMs === "number" && o.durationMs >= 0);
+    // Each call's own duration, not a timestamp or the job's: together they fit inside the job's.
+    for (const o of r.outputs)
+      assert.ok(Number.isFinite(o.durationMs) && o.durationMs >= 0, String(o.durationMs));
+    const calls = r.outputs.reduce((sum, o) => sum + o.durationMs, 0);
+    assert.ok(calls <= r.durationMs, `${calls} ms of calls in a job of ${r.durationMs} ms`);
   });
 
   test("awaits promises returned by the driver", async () => {
@@ -253,26 +257,42 @@ describe("ProcessSandbox", () => {
   });
 
   test("jobs beyond the concurrency limit wait their turn", async () => {
-    const one = new ProcessSandbox({ concurrency: 1 });
+    // Jobs handed to a process and not yet over, as the sandbox reports them.
+    let running = 0;
+    let most = 0;
+    const two = new ProcessSandbox({
+      concurrency: 2,
+      log: () => undefined,
+      onJob: (event) => {
+        running += event === "start" ? 1 : -1;
+        most = Math.max(most, running);
+      },
+    });
     try {
-      const results = await Promise.all(
-        [1, 2, 3].map((i) => one.run(job(script("return input * 10;"), [i]))),
-      );
+      // Each job keeps its process busy for a while, so jobs let through together would overlap.
+      const busy = script("const until = Date.now() + 200; while (Date.now() < until) {} return input * 10;");
+      const results = await Promise.all([1, 2, 3, 4, 5].map((i) => two.run(job(busy, [i]))));
       assert.deepEqual(
         results.map((r) => r.outputs[0]?.ok && r.outputs[0].value),
-        [10, 20, 30],
+        [10, 20, 30, 40, 50],
       );
+      assert.ok(most <= 2, `${most} jobs ran at once with a limit of 2`);
+      assert.equal(running, 0);
     } finally {
-      await one.close();
+      await two.close();
     }
   });
 
   test("close() kills a running child and rejects its job", async () => {
-    const s = new ProcessSandbox();
-    await s.ready();
+    let started!: () => void;
+    const handedOver = new Promise<void>((resolve) => {
+      started = resolve;
+    });
+    const s = new ProcessSandbox({ log: () => undefined, onJob: (event) => event === "start" && started() });
     const running = s.run(job(script("while (true) {}"), [1], { timeoutMs: 60_000 }));
-    const rejected = assert.rejects(running, /closed/);
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    const rejected = assert.rejects(running, /closed while the job was running/);
+    // The job is in its child process (not waiting in line) when the sandbox closes.
+    await handedOver;
     await s.close();
     await rejected;
     await assert.rejects(s.run(job(script("return 1;"))), /closed/);

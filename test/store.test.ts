@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { gunzipSync } from "node:zlib";
+import BetterSqlite3 from "better-sqlite3";
 import { openSqliteStore } from "../src/store/sqlite.ts";
 
 async function fresh() {
@@ -23,14 +24,38 @@ function oldRun(): string {
   return file;
 }
 
-test("a second connection reads while the writer holds the database (WAL)", async () => {
+test("readers and the writer do not block each other (WAL)", async () => {
   const { dir, store } = await fresh();
+  const file = join(dir, "run.db");
   await store.append([
     { type: "run_started", taskId: "t", taskVersion: "1", config: { task: "t", seed: 3 }, seed: 3 },
   ]);
-  const reader = await openSqliteStore(join(dir, "run.db"));
+
+  // A writer holds a transaction open, with a row not yet committed: a second store reads the
+  // committed state without waiting for it.
+  const writer = new BetterSqlite3(file);
+  writer.exec("begin immediate");
+  writer.prepare("insert into events (at, type, data) values (0, 'uncommitted', '{}')").run();
+  const reader = await openSqliteStore(file);
   assert.deepEqual(await reader.startConfig(), { task: "t", seed: 3 });
   assert.equal((await reader.summary()).taskId, "t");
+  assert.equal((await reader.events()).length, 1);
+  writer.exec("rollback");
+  writer.close();
+
+  // A reader holds its snapshot open (as `adrs status` does mid-query): the run's writes commit
+  // at once, and the reader sees them only once its snapshot ends. Without WAL the commit would
+  // wait for the reader, and fail when the busy timeout ran out.
+  const snapshot = new BetterSqlite3(file, { readonly: true });
+  const count = snapshot.prepare("select count(*) as n from events");
+  snapshot.exec("begin");
+  assert.deepEqual(count.get(), { n: 1 });
+  await store.append([{ type: "run_stopped", reason: "iterations" }]);
+  assert.deepEqual(count.get(), { n: 1 }, "the open snapshot does not change");
+  snapshot.exec("commit");
+  assert.deepEqual(count.get(), { n: 2 });
+  snapshot.close();
+
   await reader.close();
   await store.close();
 });

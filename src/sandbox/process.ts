@@ -34,6 +34,12 @@ export interface ProcessSandboxOptions {
   log?: (line: string) => void;
   /** A tag on each child's command line (`--label=…`), to find them in `ps`. */
   label?: string;
+  /**
+   * Told when a job is handed to its process (`start`: its clock starts) and
+   * when that job is over (`end`): for progress displays, and for tests that
+   * must know a job is running rather than guess it from the time.
+   */
+  onJob?: (event: "start" | "end") => void;
 }
 
 const MB = 1024 * 1024;
@@ -57,6 +63,7 @@ export class ProcessSandbox implements Sandbox {
   private readonly choice: ProtectionChoice;
   private readonly log: (line: string) => void;
   private readonly label: string | undefined;
+  private readonly onJob: (event: "start" | "end") => void;
   private readonly waiting: Array<() => void> = [];
   private readonly live = new Set<{ abort(error: Error): void; result: Promise<unknown> }>();
   /** Waiting children by profile, most recently used profile last. */
@@ -75,6 +82,7 @@ export class ProcessSandbox implements Sandbox {
     this.choice = options.protection ?? "auto";
     this.log = options.log ?? ((line) => process.stderr.write(`${line}\n`));
     this.label = options.label;
+    this.onJob = options.onJob ?? (() => undefined);
   }
 
   /** The protection in force, once known (after `ready()` or the first job). */
@@ -112,7 +120,12 @@ export class ProcessSandbox implements Sandbox {
           });
         }
         if (this.closed) throw closedError();
-        return await child.start(job);
+        this.onJob("start");
+        try {
+          return await child.start(job);
+        } finally {
+          this.onJob("end");
+        }
       } finally {
         this.live.delete(child);
         // The replacement starts once this job's answer is on its way: starting a process
@@ -141,12 +154,14 @@ export class ProcessSandbox implements Sandbox {
         onExit: untrackGroup,
         aborted,
       });
+      this.onJob("start");
       const entry = { abort, result };
       this.live.add(entry);
       try {
         return await result;
       } finally {
         this.live.delete(entry);
+        this.onJob("end");
       }
     });
   }
