@@ -11,6 +11,7 @@ import { expandArgv, ProcessSandbox } from "../src/sandbox/index.ts";
 import type { Task, Workload } from "../src/task/index.ts";
 import { loadTask } from "../src/task/index.ts";
 import { REPOSITORY_DATA_DIR } from "../tasks/_shared/data.ts";
+import { assertBwrap } from "./support/bwrap.ts";
 
 const example = join(import.meta.dirname, "..", "examples", "cache-eviction");
 const echo = join(import.meta.dirname, "fixtures", "external", "echo-evaluator");
@@ -174,12 +175,8 @@ for target in ("/proc/%d/fd/1" % os.getppid(), "/proc/%d/fd/1" % (os.getppid() +
     assert.match(e.error ?? "", /no answer within 5 s|timed out/);
   });
 
-  test("under bubblewrap, the candidate can neither read the held-out data nor reach the network", async (t) => {
-    await sandbox.ready();
-    if (sandbox.protection?.kind !== "bwrap") {
-      t.skip(`protection here: ${sandbox.protection?.kind}`);
-      return;
-    }
+  test("under bubblewrap, the candidate can neither read the held-out data nor reach the network", async () => {
+    await assertBwrap(sandbox);
     assert.ok(existsSync(dataDir), `${dataDir} exists outside the sandbox`);
     const read = await ev.evaluate(lruWith(`import os\nos.listdir(${JSON.stringify(dataDir)})\n`), "train");
     assert.equal(read.status, "error");
@@ -190,6 +187,7 @@ for target in ("/proc/%d/fd/1" % os.getppid(), "/proc/%d/fd/1" % (os.getppid() +
     );
     assert.equal(net.status, "error");
     assert.match(net.error ?? "", /OSError|Network is unreachable/);
+    // The task folder itself is visible (the evaluator needs it), read-only.
     const write = await ev.evaluate(lruWith(`open("written-by-candidate.txt", "w")\n`), "train");
     assert.match(write.error ?? "", /Read-only file system|Permission denied/);
     assert.equal(existsSync(join(example, "written-by-candidate.txt")), false);

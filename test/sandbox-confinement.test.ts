@@ -10,18 +10,17 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { type CommandJob, ProcessSandbox } from "../src/sandbox/index.ts";
+import { assertBwrap } from "./support/bwrap.ts";
 
 const sandbox = new ProcessSandbox({ concurrency: 2, log: () => undefined });
 const taskDir = join(import.meta.dirname, "fixtures", "external", "echo-evaluator");
 /** The held-out data beside the repository (it may not exist on this machine: then it is not there either). */
 const dataDir = resolve(import.meta.dirname, "..", "..", "shared", "data");
 let secretDir: string;
-let bwrap = false;
 
 before(async () => {
   secretDir = mkdtempSync(join(tmpdir(), "adrs-secret-"));
   writeFileSync(join(secretDir, "held-out.json"), '{"answer": 42}');
-  bwrap = (await sandbox.ready()).kind === "bwrap";
 });
 after(async () => {
   await sandbox.close();
@@ -92,8 +91,8 @@ describe("external commands", () => {
     assert.equal(r.error, "memory limit of 256 MB exceeded");
   });
 
-  test("under bubblewrap: files outside the task, the job folder and the system are not there", async (t) => {
-    if (!bwrap) return t.skip("bubblewrap is not in force here");
+  test("under bubblewrap: files outside the task, the job folder and the system are not there", async () => {
+    await assertBwrap(sandbox);
     const secret = join(secretDir, "held-out.json");
     const r = await python(
       `import os\nfor p in [${JSON.stringify(secret)}, ${JSON.stringify(secretDir)}, ${JSON.stringify(dataDir)}, "/home", "/etc/passwd"]:\n    print(p, os.path.exists(p))`,
@@ -102,8 +101,8 @@ describe("external commands", () => {
     for (const line of r.stdout.trim().split("\n")) assert.match(line, / False$/);
   });
 
-  test("under bubblewrap: the task folder is read-only and /tmp is private", async (t) => {
-    if (!bwrap) return t.skip("bubblewrap is not in force here");
+  test("under bubblewrap: the task folder is read-only and /tmp is private", async () => {
+    await assertBwrap(sandbox);
     const marker = `adrs-private-${process.pid}`;
     const r = await python(
       `import os\ntry:\n    open("new-file.txt", "w")\n    print("wrote")\nexcept OSError as e:\n    print(type(e).__name__, e.errno)\nopen("/tmp/${marker}", "w").write("x")\nprint(os.listdir("/tmp"))`,
@@ -114,8 +113,8 @@ describe("external commands", () => {
     assert.throws(() => readTmp(marker));
   });
 
-  test("under bubblewrap: no network, not even loopback", async (t) => {
-    if (!bwrap) return t.skip("bubblewrap is not in force here");
+  test("under bubblewrap: no network, not even loopback", async () => {
+    await assertBwrap(sandbox);
     const r = await python(
       `import socket\nfor host in [("1.1.1.1", 80), ("127.0.0.1", 9)]:\n    try:\n        socket.create_connection(host, timeout=2)\n        print("connected")\n    except OSError as e:\n        print(type(e).__name__)`,
     );
