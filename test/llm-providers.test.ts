@@ -41,11 +41,6 @@ beforeEach(() => {
 
 const providers: Provider[] = ["openai", "anthropic", "gemini"];
 
-async function until(condition: () => boolean): Promise<void> {
-  for (let i = 0; i < 500 && !condition(); i++) await new Promise((resolve) => setTimeout(resolve, 10));
-  assert.ok(condition(), "timed out waiting");
-}
-
 /** A client aimed at the mock only: no env, so no real key or base URL can leak in. */
 function client(provider: Provider, options: Partial<ClientConfig> = {}): LlmClient {
   return createClient({
@@ -161,15 +156,24 @@ for (const provider of providers) {
       assert.equal(llm.requests.length, 3);
     });
 
-    test("429 asking for a wait is honoured before the retry", async () => {
-      // Retry-After of 1 s: the retry does not go out at once. (Order only, never a duration.)
+    test("429 asking for a wait is honoured before the retry", async (t) => {
+      // Retry-After: 1 s. Between the first request and the retry the client must set a timer for
+      // that second (what it asks the clock for, never a measured duration).
+      const realSetTimeout = globalThis.setTimeout;
+      const timers: Array<{ ms: number; sent: number }> = [];
+      t.mock.method(globalThis, "setTimeout", ((...args: Parameters<typeof setTimeout>) => {
+        timers.push({ ms: args[1] ?? 0, sent: llm.requests.length });
+        return realSetTimeout(...args);
+      }) as typeof setTimeout);
       llm.enqueue({ fault: "429", retryAfterSeconds: 1 }, { text: "ok" });
-      const pending = client(provider).complete({ messages });
-      await until(() => llm.requests.length === 1);
-      await new Promise((resolve) => setTimeout(resolve, 300));
-      assert.equal(llm.requests.length, 1, "still waiting as the server asked");
-      assert.equal((await pending).text, "ok");
+      const c = await client(provider).complete({ messages });
+      assert.equal(c.text, "ok");
       assert.equal(llm.requests.length, 2);
+      const between = timers.filter((w) => w.sent === 1);
+      assert.ok(
+        between.some((w) => w.ms >= 1000 && w.ms < 2000),
+        `timers set between the two requests: ${JSON.stringify(between.map((w) => w.ms))}`,
+      );
     });
 
     test("500s are retried, then succeed", async () => {
@@ -225,11 +229,15 @@ for (const provider of providers) {
       assert.equal(llm.requests.length, 1);
     });
 
-    test("the caller's signal aborts a hanging request as LlmError aborted", async () => {
+    // The client's own timeout (10 min) is far beyond the test's: only the signal can end the request in time.
+    test("the caller's signal aborts a hanging request as LlmError aborted", {
+      timeout: 60_000,
+    }, async () => {
       llm.enqueue({ fault: "timeout" });
       const controller = new AbortController();
       const pending = client(provider).complete({ messages, signal: controller.signal });
-      await until(() => llm.requests.length === 1);
+      // Abort once the request is at the server and hanging there.
+      await llm.received(1);
       controller.abort();
       await assert.rejects(pending, (e: unknown) => e instanceof LlmError && e.kind === "aborted");
       assert.equal(llm.requests.length, 1);
