@@ -91,7 +91,9 @@ export class Evaluator {
    * cascade; the score is the task's aggregate over those workloads). Each
    * workload of an ok evaluation carries its own score.
    */
-  async evaluate(code: string, split: Split, subset?: readonly string[]): Promise<EvaluationWithArtifacts> {
+  async evaluate(code: string, split: Split, part?: readonly string[]): Promise<EvaluationWithArtifacts> {
+    // A part that is the whole split is the whole split (and shares its cache entry).
+    const subset = part && !(await this.workloadIds(split)).every((id) => part.includes(id)) ? part : undefined;
     const evaluation = await this.memo.get(this.cacheKey(code, split, subset), () =>
       this.run(code, split, subset),
     );

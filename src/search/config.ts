@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { bestOfNConfig, hillClimbConfig } from "./baselines.ts";
+import { gepaConfig } from "./gepa.ts";
 import { islandsConfig } from "./islands.ts";
 
 /**
@@ -13,7 +14,7 @@ export const strategyConfig = z.preprocess(
     v !== null && typeof v === "object" && !Array.isArray(v) && !("kind" in v)
       ? { kind: "islands", ...v }
       : v,
-  z.discriminatedUnion("kind", [islandsConfig, bestOfNConfig, hillClimbConfig]),
+  z.discriminatedUnion("kind", [islandsConfig, gepaConfig, bestOfNConfig, hillClimbConfig]),
 );
 
 export type StrategyConfig = z.output<typeof strategyConfig>;

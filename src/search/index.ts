@@ -1,11 +1,13 @@
 import { BestOfNStrategy, HillClimbStrategy } from "./baselines.ts";
 import { type StrategyConfig, strategyConfig } from "./config.ts";
+import { GepaStrategy } from "./gepa.ts";
 import { IslandsStrategy } from "./islands.ts";
 import { optionsError } from "./options.ts";
 import type { Strategy } from "./strategy.ts";
 
 export { BestOfNStrategy, HillClimbStrategy } from "./baselines.ts";
 export { type StrategyConfig, type StrategyKind, strategyConfig } from "./config.ts";
+export { dominates, GepaStrategy, type GepaOptions, gepaConfig } from "./gepa.ts";
 export {
   ISLANDS_DEFAULTS,
   type IslandsDescription,
@@ -39,13 +41,15 @@ export {
 export function createStrategy(section: unknown = {}): Strategy {
   const parsed = strategyConfig.safeParse(section);
   if (!parsed.success) throw optionsError(parsed.error);
-  const { kind, ...options } = parsed.data as StrategyConfig;
-  switch (kind) {
+  const config = parsed.data as StrategyConfig;
+  switch (config.kind) {
     case "islands":
-      return new IslandsStrategy(options);
+      return new IslandsStrategy(config);
+    case "gepa":
+      return new GepaStrategy(config);
     case "best-of-n":
-      return new BestOfNStrategy(options);
+      return new BestOfNStrategy(config);
     case "hill-climb":
-      return new HillClimbStrategy(options);
+      return new HillClimbStrategy(config);
   }
 }
