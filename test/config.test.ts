@@ -7,6 +7,7 @@ const parse = (strategy: unknown) => parseRunConfig({ task: "t", strategy }, "ru
 
 test("strategy: a kind and its options; no kind is islands, as in configs and runs from before kinds", () => {
   assert.deepEqual(parse({ kind: "hill-climb" }).strategy, { kind: "hill-climb", inspirations: 0 });
+  assert.deepEqual(parse({ kind: "gepa" }).strategy, { kind: "gepa", minibatch: 3, maxMerges: 5 });
   assert.deepEqual(parse({ kind: "best-of-n", inspirations: 2 }).strategy, {
     kind: "best-of-n",
     inspirations: 2,
@@ -30,7 +31,8 @@ test("strategy errors name the key path", () => {
       () => parse(strategy),
       (e: unknown) => e instanceof ConfigError && message.test(e.message),
     );
-  fails({ kind: "annealing" }, /^run\.yaml: strategy\.kind: expected one of islands, best-of-n, hill-climb$/);
+  fails({ kind: "annealing" }, /^run\.yaml: strategy\.kind: expected one of islands, gepa, best-of-n, hill-climb$/);
+  fails({ kind: "gepa", minibatch: 0 }, /^run\.yaml: strategy\.minibatch: Too small/);
   fails({ kind: "hill-climb", islands: 3 }, /^run\.yaml: strategy: unknown key "islands"$/);
   fails({ islands: 0 }, /^run\.yaml: strategy\.islands: Too small/);
   fails(

@@ -464,7 +464,7 @@ describe("createStrategy", () => {
       () => createStrategy({ featureDimensions: ["score", "score"] }),
       /strategy\.featureDimensions: expected a list without repeats/,
     );
-    assert.throws(() => createStrategy({ kind: "annealing" }), /strategy\.kind: .*islands.*hill-climb/);
+    assert.throws(() => createStrategy({ kind: "annealing" }), /strategy\.kind: .*islands.*gepa.*hill-climb/);
     assert.throws(() => createStrategy({ kind: "hill-climb", islands: 2 }), /strategy: .*"islands"/);
   });
 
