@@ -11,12 +11,11 @@ import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import BetterSqlite3 from "better-sqlite3";
 import type { Page } from "playwright-core";
-import type { RunEvent } from "../src/core/events.ts";
 import { candidateId } from "../src/core/ids.ts";
 import { serveDashboard } from "../src/server/serve.ts";
 import { openSqliteStore } from "../src/store/sqlite.ts";
 import { ensureWebBuilt, launchChromium } from "../test/support/browser.ts";
-import { evaluationOf, SEED_CODE, writeSyntheticRun } from "../test/support/synthetic-run.ts";
+import { oneCandidate, writeSyntheticRun } from "../test/support/synthetic-run.ts";
 import type { BenchResult } from "./run.ts";
 
 /** Candidates written so that about 10,000 of them are programs (the rest fail or are rejected). */
@@ -67,7 +66,7 @@ export default async function dashboardBench(): Promise<BenchResult[]> {
     const cid = candidateId(iteration);
     const seen = page.evaluate<number>(appears(cid));
     const storedAt = Date.now();
-    await big.append(liveCandidate(iteration));
+    await big.append(oneCandidate(iteration));
     lags.push((await seen) - storedAt);
   }
   await browser.close();
@@ -145,25 +144,4 @@ function appears(cid: string): string {
     });
     observer.observe(document.body, { childList: true, subtree: true });
   })`;
-}
-
-function liveCandidate(iteration: number): RunEvent[] {
-  const id = candidateId(iteration);
-  return [
-    {
-      type: "candidate_proposed",
-      candidateId: id,
-      iteration,
-      parentId: candidateId(0),
-      tag: "0",
-      code: SEED_CODE,
-      diff: "",
-      prompt: "p",
-      model: "openai:mock-coder",
-      reply: "r",
-      usage: { inputTokens: 10, outputTokens: 5, costUsd: 0.001 },
-      rng: [1, 2, 3, 4],
-    },
-    { type: "evaluation_finished", candidateId: id, evaluation: evaluationOf(0, "timeout") },
-  ];
 }

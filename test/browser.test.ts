@@ -8,7 +8,6 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import type { Browser, Page } from "playwright-core";
-import type { RunEvent } from "../src/core/events.ts";
 import { candidateId } from "../src/core/ids.ts";
 import { type Session, startRun } from "../src/engine/session.ts";
 import { type DashboardServer, serveDashboard } from "../src/server/serve.ts";
@@ -16,7 +15,7 @@ import { openSqliteStore } from "../src/store/sqlite.ts";
 import { ensureWebBuilt, launchChromium, screenshotDir } from "./support/browser.ts";
 import { type MockLlm, startMockLlm } from "./support/mock-llm.ts";
 import { mockRunConfig, tempDir, widenSample } from "./support/run-helpers.ts";
-import { evaluationOf, SEED_CODE, writeSyntheticRun } from "./support/synthetic-run.ts";
+import { oneCandidate, SEED_CODE, writeSyntheticRun } from "./support/synthetic-run.ts";
 
 const ITERATIONS = 4;
 
@@ -57,23 +56,12 @@ before(async () => {
   // A finished run beside the live one, for the compare page; one of its programs holds markup in its code.
   const finished = await openSqliteStore(join(root, "finished", "run.db"));
   await writeSyntheticRun(finished, { candidates: 30, seed: 5 });
-  const hostile: RunEvent[] = [
-    {
-      type: "candidate_proposed",
-      candidateId: candidateId(31),
-      iteration: 31,
-      parentId: candidateId(0),
-      tag: "0",
-      code: `${SEED_CODE}\n// <img id="pwned" src="x" onerror="window.pwned = 1">\n`,
-      diff: '--- a/program.ts\n+++ b/program.ts\n@@ -1,1 +1,2 @@\n import x;\n+// <img id="pwned" src="x" onerror="window.pwned = 1">\n',
-      prompt: "Improve the program.",
-      model: "openai:mock-coder",
-      reply: "<script>window.pwned = 2</script>",
-      usage: { inputTokens: 1, outputTokens: 1, costUsd: 0 },
-      rng: [1, 2, 3, 4],
-    },
-    { type: "evaluation_finished", candidateId: candidateId(31), evaluation: evaluationOf(0, "invalid") },
-  ];
+  const hostile = oneCandidate(31, {
+    status: "invalid",
+    code: `${SEED_CODE}\n// <img id="pwned" src="x" onerror="window.pwned = 1">\n`,
+    diff: '--- a/program.ts\n+++ b/program.ts\n@@ -1,1 +1,2 @@\n import x;\n+// <img id="pwned" src="x" onerror="window.pwned = 1">\n',
+    reply: "<script>window.pwned = 2</script>",
+  });
   await finished.append(hostile);
   await finished.close();
 

@@ -4,7 +4,6 @@ import { createHash } from "node:crypto";
 import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import type { RunEvent } from "../src/core/events.ts";
 import { candidateId } from "../src/core/ids.ts";
 import type { ProgramPayload, RunEntry, RunPayload, StrategyDescription } from "../src/server/payloads.ts";
 import { fromRows } from "../src/server/rows.ts";
@@ -13,7 +12,7 @@ import { openSqliteStore } from "../src/store/sqlite.ts";
 import type { Store } from "../src/store/store.ts";
 import { openStream, rawGet } from "./support/dashboard.ts";
 import { tempDir } from "./support/run-helpers.ts";
-import { evaluationOf, SEED_CODE, writeSyntheticRun } from "./support/synthetic-run.ts";
+import { oneCandidate, writeSyntheticRun } from "./support/synthetic-run.ts";
 
 /** A stand-in for the built page: the API tests need no Vite build. */
 function pageDir(): string {
@@ -263,24 +262,7 @@ describe("a live run", () => {
       await list.next((m) => m.event === "runs");
 
       const id = candidateId(4);
-      const events: RunEvent[] = [
-        {
-          type: "candidate_proposed",
-          candidateId: id,
-          iteration: 4,
-          parentId: candidateId(0),
-          tag: "1",
-          code: SEED_CODE,
-          diff: "",
-          prompt: "p",
-          model: "openai:mock-coder",
-          reply: "r",
-          usage: { inputTokens: 10, outputTokens: 5, costUsd: 0.001 },
-          rng: [1, 2, 3, 4],
-        },
-        { type: "evaluation_finished", candidateId: id, evaluation: evaluationOf(0, "timeout") },
-      ];
-      await store.append(events);
+      await store.append(oneCandidate(4));
       const rowsOf = (m: { data: unknown }) => fromRows((m.data as RunPayload).candidates);
       const delta = rowsOf(await stream.next((m) => rowsOf(m).some((c) => c.id === id)));
       assert.equal(delta.find((c) => c.id === id)!.status, "timeout");

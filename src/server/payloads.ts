@@ -3,6 +3,7 @@
  * so nothing here may pull in Node modules.
  */
 import type { ChatMessage, EvaluationStatus, Metrics, Usage, WorkloadResult } from "../core/types.ts";
+import type { LedgerEntry } from "../store/store.ts";
 import type { Rows } from "./rows.ts";
 
 /** "interrupted": the store says running, but no live process holds the run (it was killed). */
@@ -52,17 +53,11 @@ export interface CandidateRow {
   vetoed: boolean;
 }
 
-/** One model call of the cost ledger, without its messages. */
-export interface CallRow {
-  at: number;
-  iteration: number | null;
-  role: string;
-  model: string;
-  inputTokens: number;
-  outputTokens: number;
-  costUsd: number;
-  outcome: string;
-}
+/** One model call of the cost ledger, as the run page draws it. */
+export type CallRow = Pick<
+  LedgerEntry,
+  "at" | "iteration" | "role" | "model" | "inputTokens" | "outputTokens" | "costUsd" | "outcome"
+>;
 
 /** A start or resume of the run, and how that session ended. */
 export interface SessionRow {

@@ -179,3 +179,41 @@ export async function writeSyntheticRun(store: Store, options: SyntheticRun): Pr
   result.bestId = best!.id;
   return result;
 }
+
+/**
+ * One more candidate of a seeded run, stored as the engine stores one:
+ * proposed from the seed, then evaluated with `status` (a failure by default).
+ */
+export function oneCandidate(
+  iteration: number,
+  options: {
+    status?: Evaluation["status"];
+    code?: string;
+    diff?: string;
+    prompt?: string;
+    reply?: string;
+  } = {},
+): RunEvent[] {
+  const id = candidateId(iteration);
+  return [
+    {
+      type: "candidate_proposed",
+      candidateId: id,
+      iteration,
+      parentId: candidateId(0),
+      tag: "0",
+      code: options.code ?? SEED_CODE,
+      diff: options.diff ?? "",
+      prompt: options.prompt ?? "Improve the program.",
+      model: "openai:mock-coder",
+      reply: options.reply ?? "r",
+      usage: { inputTokens: 10, outputTokens: 5, costUsd: 0.001 },
+      rng: [1, 2, 3, 4],
+    },
+    {
+      type: "evaluation_finished",
+      candidateId: id,
+      evaluation: evaluationOf(0, options.status ?? "timeout"),
+    },
+  ];
+}

@@ -3,8 +3,9 @@ import uPlot from "uplot";
 import type { RunPayload } from "../../../src/server/payloads.ts";
 import { fromRows } from "../../../src/server/rows.ts";
 import { getJson } from "../api.ts";
-import { PALETTE, runHref, score, usd } from "../format.ts";
+import { PALETTE } from "../format.ts";
 import { Chart, type Line } from "../parts/chart.tsx";
+import { RunsTable } from "../parts/runs-table.tsx";
 import { bestByDollars, bestByIteration, type Table } from "../series.ts";
 
 /** Runs side by side: their best-score curves overlaid, train solid and test dashed. */
@@ -32,40 +33,7 @@ export function ComparePage({ ids }: { ids: string[] }) {
         <a href="#/">runs</a> / compare
       </p>
       <h1>Compare {runs.length} runs</h1>
-      <table class="runs">
-        <thead>
-          <tr>
-            <th>run</th>
-            <th>task</th>
-            <th>strategy</th>
-            <th>state</th>
-            <th class="num">iterations</th>
-            <th class="num">best train</th>
-            <th class="num">best test</th>
-            <th class="num">dollars</th>
-            <th class="num">evaluations / hour</th>
-          </tr>
-        </thead>
-        <tbody>
-          {runs.map(({ run: r }) => (
-            <tr key={r.id} data-run={r.id}>
-              <td>
-                <a href={runHref(r.id)}>{r.name}</a>
-              </td>
-              <td>{r.task ?? "–"}</td>
-              <td>{r.strategy}</td>
-              <td>
-                <span class={`state ${r.state}`}>{r.state}</span>
-              </td>
-              <td class="num">{r.iterations}</td>
-              <td class="num">{score(r.best?.score)}</td>
-              <td class="num">{score(r.best?.testScore)}</td>
-              <td class="num">{usd(r.costUsd)}</td>
-              <td class="num">{r.evaluationsPerHour.toFixed(0)}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+      <RunsTable runs={runs.map((r) => r.run)} />
       <div class="pair">
         <Chart
           title="best score against iterations"

@@ -2,10 +2,16 @@ import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import type { CallRow, StrategyDescription } from "../../../src/server/payloads.ts";
 import { getJson, type RunData, useRun, useThrottled } from "../api.ts";
 import { ago, duration, PALETTE, programHref, score, tokens, usd } from "../format.ts";
-import { Chart } from "../parts/chart.tsx";
+import { Chart, type Line } from "../parts/chart.tsx";
 import { Lineage } from "../parts/lineage.tsx";
 import { StrategyView } from "../parts/strategy.tsx";
 import { bestByDollars, bestByIteration, costOverTime, throughput } from "../series.ts";
+
+/** The best-so-far curves: train solid, held-out test dashed. */
+const BEST_LINES: Line[] = [
+  { label: "train", color: PALETTE[0]!, stepped: true },
+  { label: "test", color: PALETTE[1]!, dash: true, stepped: true },
+];
 
 /** Candidates listed at the foot of the page, newest first. */
 const LISTED = 60;
@@ -81,20 +87,14 @@ function Run({ id, data }: { id: string; data: RunData }) {
           title="best score against iterations"
           x="iteration"
           y="score (0–100)"
-          lines={[
-            { label: "train", color: PALETTE[0]!, stepped: true },
-            { label: "test", color: PALETTE[1]!, dash: true, stepped: true },
-          ]}
+          lines={BEST_LINES}
           table={byIteration}
         />
         <Chart
           title="best score against dollars"
           x="dollars"
           y="score (0–100)"
-          lines={[
-            { label: "train", color: PALETTE[0]!, stepped: true },
-            { label: "test", color: PALETTE[1]!, dash: true, stepped: true },
-          ]}
+          lines={BEST_LINES}
           table={byDollars}
         />
       </div>
