@@ -285,3 +285,86 @@ describe("a live run", () => {
     }
   });
 });
+
+describe("steering", () => {
+  let root: string;
+  let dir: string;
+  let store: Store;
+  let server: DashboardServer;
+  let id: string;
+  let written: Awaited<ReturnType<typeof writeSyntheticRun>>;
+
+  before(async () => {
+    root = tempDir("serve-steer");
+    dir = join(root, "live");
+    store = await storeAt(dir);
+    writeFileSync(join(dir, "run.lock"), String(process.pid));
+    written = await writeSyntheticRun(store, { candidates: 6, stop: false });
+    const stopped = await storeAt(join(root, "stopped"));
+    await writeSyntheticRun(stopped, { candidates: 2 });
+    await stopped.close();
+    server = await serveDashboard({ folders: [root], port: 0, webDir: pageDir() });
+    id = server.dashboard.list().find((r) => r.name === "live")!.id;
+  });
+  after(async () => {
+    await server.close();
+    await store.close();
+  });
+
+  const post = (runId: string, body: unknown, headers: Record<string, string> = {}) =>
+    fetch(`${server.origin}/api/runs/${runId}/steer`, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...headers },
+      body: typeof body === "string" ? body : JSON.stringify(body),
+    });
+  const steering = async () =>
+    (await store.events()).filter((e) =>
+      ["run_paused", "run_continued", "hint_added", "hint_withdrawn", "program_vetoed"].includes(e.type),
+    );
+
+  test("each action of a live run is one event in its store, seen by the page", async () => {
+    const stream = await openStream(`${server.origin}/api/runs/${id}/stream`);
+    assert.equal((await post(id, { action: "hint", text: "  Try a larger sample.  " })).status, 200);
+    const withHint = await stream.next((m) => (m.data as RunPayload).steering.hints.length === 1);
+    const hint = (withHint.data as RunPayload).steering.hints[0]!;
+    assert.equal(hint.text, "Try a larger sample.");
+    assert.equal((await post(id, { action: "pause" })).status, 200);
+    assert.equal((await post(id, { action: "pause" })).status, 200, "pausing a paused run is no new event");
+    await stream.next((m) => (m.data as RunPayload).steering.paused);
+    assert.equal((await post(id, { action: "continue" })).status, 200);
+    assert.equal((await post(id, { action: "withdraw", hintId: hint.id })).status, 200);
+    assert.equal((await post(id, { action: "veto", programId: written.bestId })).status, 200);
+    const vetoed = await stream.next((m) =>
+      fromRows((m.data as RunPayload).candidates).some((c) => c.id === written.bestId && c.vetoed),
+    );
+    assert.equal((vetoed.data as RunPayload).steering.hints[0]!.withdrawnAt !== null, true);
+    stream.close();
+    assert.deepEqual(
+      (await steering()).map((e) => e.type),
+      ["hint_added", "run_paused", "run_continued", "hint_withdrawn", "program_vetoed"],
+    );
+  });
+
+  test("bad, foreign or impossible requests are refused and write nothing", async () => {
+    const before = (await steering()).length;
+    const stoppedId = server.dashboard.list().find((r) => r.name === "stopped")!.id;
+    const stoppedFile = join(root, "stopped", "run.db");
+    const hash = hashOf(stoppedFile);
+    const refused = await post(stoppedId, { action: "hint", text: "x" });
+    assert.equal(refused.status, 409);
+    assert.match(((await refused.json()) as { error: string }).error, /stopped: steering is offered only/);
+    assert.equal(hashOf(stoppedFile), hash);
+    assert.equal((await post(id, { action: "veto", programId: "c999999" })).status, 409);
+    const failed = (await (await fetch(`${server.origin}/api/runs/${id}`)).json()) as RunPayload;
+    const failedChild = fromRows(failed.candidates).find(
+      (c) => c.state !== "evaluated" || c.status !== "ok",
+    )!;
+    assert.equal((await post(id, { action: "veto", programId: failedChild.id })).status, 409);
+    assert.equal((await post(id, { action: "hint", text: "   " })).status, 400);
+    assert.equal((await post(id, { action: "explode" })).status, 400);
+    assert.equal((await post(id, "not json")).status, 400);
+    assert.equal((await post(id, { action: "pause" }, { "content-type": "text/plain" })).status, 415);
+    assert.equal((await post(id, { action: "pause" }, { origin: "http://attacker.example" })).status, 403);
+    assert.equal((await steering()).length, before);
+  });
+});

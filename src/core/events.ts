@@ -57,7 +57,31 @@ export type RunEvent =
    * gate), stored with what caused it and handed back to the strategy on
    * resume. `strategy` is the strategy's name, `kind` what happened.
    */
-  | { type: "strategy_event"; strategy: string; kind: string; data: unknown };
+  | { type: "strategy_event"; strategy: string; kind: string; data: unknown }
+  | SteeringEvent;
+
+/**
+ * A researcher steering a live run from the dashboard. The dashboard appends
+ * one of these to the store; the running engine reads them before each
+ * selection and applies them from then on.
+ */
+export type SteeringEvent =
+  /** Launch no new proposals (work in flight finishes) until `run_continued`. */
+  | { type: "run_paused" }
+  | { type: "run_continued" }
+  /** Text added to every prompt from now until the hint is withdrawn. */
+  | { type: "hint_added"; hintId: string; text: string }
+  | { type: "hint_withdrawn"; hintId: string }
+  /** A program never selected again, as parent or as inspiration. */
+  | { type: "program_vetoed"; programId: string };
+
+export const STEERING_EVENTS = [
+  "run_paused",
+  "run_continued",
+  "hint_added",
+  "hint_withdrawn",
+  "program_vetoed",
+] as const satisfies readonly SteeringEvent["type"][];
 
 export type StopReason =
   | "iterations"

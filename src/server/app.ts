@@ -1,9 +1,11 @@
 import { type Context, Hono } from "hono";
 import { compress } from "hono/compress";
 import { type SSEStreamingApi, streamSSE } from "hono/streaming";
+import { z } from "zod";
 import { type AccessOptions, accessControl } from "./access.ts";
 import type { Dashboard } from "./dashboard.ts";
 import type { StaticFile } from "./static-files.ts";
+import { SteerRefused, steerRequest } from "./steer.ts";
 
 /** A comment line on idle event streams, so proxies and browsers keep them open. */
 const KEEPALIVE_MS = 15_000;
@@ -40,6 +42,21 @@ export function createApp(dashboard: Dashboard, files: Map<string, StaticFile>, 
     const program = await run.program(c.req.param("program"));
     if (!program) return notFound(c, "program");
     return c.json(program);
+  });
+
+  // The one write: a steering event for a live run.
+  app.post("/api/runs/:id/steer", async (c) => {
+    const run = dashboard.get(c.req.param("id"));
+    if (!run) return notFound(c, "run");
+    const parsed = steerRequest.safeParse(await c.req.json().catch(() => undefined));
+    if (!parsed.success)
+      return c.json({ error: `bad steering request: ${z.prettifyError(parsed.error)}` }, 400);
+    try {
+      return c.json(await run.steer(parsed.data));
+    } catch (e) {
+      if (e instanceof SteerRefused) return c.json({ error: e.message }, 409);
+      throw e;
+    }
   });
 
   // The runs page: the whole list again whenever any run changed.

@@ -14,9 +14,11 @@ import type {
   RunEntry,
   RunPayload,
   RunState,
+  SteerRequest,
   StrategyDescription,
 } from "./payloads.ts";
 import { toRows } from "./rows.ts";
+import { SteerRefused, steeringEvent } from "./steer.ts";
 import { RunView } from "./run-view.ts";
 import { StrategyPicture, strategyName } from "./strategy-picture.ts";
 
@@ -80,17 +82,15 @@ export class LiveRun {
   private constructor(
     readonly catalog: CatalogRun,
     private readonly store: RunReader,
+    /** The one way the dashboard writes: a steering event, on a connection of its own. */
+    private readonly openWriter: () => Promise<Pick<Store, "append" | "close">>,
   ) {
     this.listed = { ...emptyEntry, id: catalog.id, name: catalog.name };
   }
 
   static async open(entry: CatalogRun): Promise<LiveRun> {
-    return LiveRun.over(entry, await openSqliteStore(join(entry.dir, runFiles.database), { readonly: true }));
-  }
-
-  /** Follows any reader (another store, or one a test holds). */
-  static over(entry: CatalogRun, store: RunReader): LiveRun {
-    return new LiveRun(entry, store);
+    const file = join(entry.dir, runFiles.database);
+    return new LiveRun(entry, await openSqliteStore(file, { readonly: true }), () => openSqliteStore(file));
   }
 
   /** Loaded (opened, or live): its event log is read at every poll. */
@@ -196,6 +196,7 @@ export class LiveRun {
       evaluation: evaluation?.type === "evaluation_finished" ? detail(evaluation.evaluation) : null,
       test: test?.type === "test_evaluated" ? detail(test.evaluation) : null,
       children: this.view.children.get(id) ?? [],
+      steerable: this.listed.state === "running",
     };
   }
 
@@ -205,6 +206,32 @@ export class LiveRun {
     this.picture ??= new StrategyPicture(this.view.config);
     await this.picture.catchUp((afterSeq) => this.store.history(afterSeq));
     return this.picture.describe();
+  }
+
+  /**
+   * Appends the one steering event a request becomes, through a store
+   * connection opened for this write alone; the live engine reads it before
+   * its next selection. Refused unless the run is live.
+   */
+  async steer(request: SteerRequest): Promise<{ seq: number }> {
+    await this.load();
+    await this.advance();
+    if (this.listed.state !== "running") {
+      throw new SteerRefused(
+        `the run is ${this.listed.state}: steering is offered only while its process runs`,
+      );
+    }
+    const event = steeringEvent(request, this.view);
+    if (event) {
+      const writer = await this.openWriter();
+      try {
+        await writer.append([event]);
+      } finally {
+        await writer.close();
+      }
+      await this.advance();
+    }
+    return { seq: this.view.seq };
   }
 
   async close(): Promise<void> {

@@ -75,6 +75,14 @@ export interface HintRow {
   withdrawnAt: number | null;
 }
 
+/** What the page may ask of a live run. */
+export type SteerRequest =
+  | { action: "pause" }
+  | { action: "continue" }
+  | { action: "hint"; text: string }
+  | { action: "withdraw"; hintId: string }
+  | { action: "veto"; programId: string };
+
 export interface SteeringState {
   /** Steering is offered only while a live process holds the run. */
   available: boolean;
@@ -136,6 +144,8 @@ export interface ProgramPayload {
   evaluation: EvaluationDetail | null;
   test: EvaluationDetail | null;
   children: string[];
+  /** The run is live, so the page may offer to veto this program. */
+  steerable: boolean;
 }
 
 /** What the run page draws for the strategy: its name and its own `describe()`. */

@@ -27,10 +27,9 @@ export class RunView {
   readonly calls: (CallRow & { seq: number })[] = [];
   readonly sessions: (SessionRow & { changedAt: number })[] = [];
   readonly children = new Map<string, string[]>();
-  readonly hints = new Map<string, HintRow & { changedAt: number }>();
+  /** Every hint ever added, withdrawn ones included. */
+  readonly hints = new Map<string, HintRow>();
   paused = false;
-  /** The seq at which `paused` last changed. */
-  pausedAt = 0;
   /** Candidates whose cost so far came from their proposal, not yet from their model calls. */
   private readonly costFromProposal = new Set<string>();
 
@@ -45,6 +44,8 @@ export class RunView {
         return;
       case "run_resumed":
         this.openSession(e.at, e.seq);
+        // A pause lasts as long as the session that was paused.
+        this.paused = false;
         return;
       case "run_stopped": {
         const open = this.sessions.at(-1);
@@ -137,6 +138,21 @@ export class RunView {
         if (seqs) seqs.test = e.seq;
         return;
       }
+      case "run_paused":
+      case "run_continued":
+        this.paused = e.type === "run_paused";
+        return;
+      case "hint_added":
+        this.hints.set(e.hintId, { id: e.hintId, text: e.text, addedAt: e.at, withdrawnAt: null });
+        return;
+      case "hint_withdrawn": {
+        const hint = this.hints.get(e.hintId);
+        if (hint && hint.withdrawnAt === null) hint.withdrawnAt = e.at;
+        return;
+      }
+      case "program_vetoed":
+        this.update(e.programId, e.seq, { vetoed: true });
+        return;
       default:
         // Events this view does not show (strategy events of later strategies) only move the seq.
         return;
@@ -162,7 +178,7 @@ export class RunView {
   }
 
   hintRows(): HintRow[] {
-    return [...this.hints.values()].map(({ changedAt: _, ...h }) => h);
+    return [...this.hints.values()].map((h) => ({ ...h }));
   }
 
   /** The best program by train score (earliest on ties, as the store orders them). */

@@ -1,11 +1,22 @@
 import { useEffect, useRef, useState } from "preact/hooks";
-import type { CallRow, CandidateRow, RunEntry, RunPayload } from "../../src/server/payloads.ts";
+import type { CallRow, CandidateRow, RunEntry, RunPayload, SteerRequest } from "../../src/server/payloads.ts";
 import { fromRows } from "../../src/server/rows.ts";
 
 export async function getJson<T>(path: string): Promise<T> {
   const res = await fetch(path, { headers: { accept: "application/json" } });
   if (!res.ok) throw new Error(`${path}: ${res.status} ${(await res.text()).trim()}`);
   return (await res.json()) as T;
+}
+
+/** Sends one steering request for a live run; rejects with the server's reason. */
+export async function steer(runId: string, request: SteerRequest): Promise<void> {
+  const res = await fetch(`/api/runs/${encodeURIComponent(runId)}/steer`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(request),
+  });
+  if (!res.ok)
+    throw new Error(((await res.json().catch(() => ({}))) as { error?: string }).error ?? res.statusText);
 }
 
 /**

@@ -1,6 +1,6 @@
 import { useEffect, useState } from "preact/hooks";
 import type { EvaluationDetail, ProgramPayload } from "../../../src/server/payloads.ts";
-import { getJson } from "../api.ts";
+import { getJson, steer } from "../api.ts";
 import { programHref, runHref, score, tokens, usd } from "../format.ts";
 import { Diff } from "../parts/diff.tsx";
 
@@ -56,6 +56,22 @@ export function ProgramPage({ runId, programId }: { runId: string; programId: st
         <dd>
           {usd(c.costUsd)} ({tokens(p.usage.inputTokens)} input, {tokens(p.usage.outputTokens)} output tokens)
         </dd>
+        <dt>selection</dt>
+        <dd>
+          {c.vetoed ? (
+            <span class="state bad">vetoed: never selected again</span>
+          ) : c.score === null ? (
+            "– (not a program)"
+          ) : p.steerable ? (
+            <Veto
+              runId={runId}
+              programId={c.id}
+              onVetoed={() => setP({ ...p, candidate: { ...c, vetoed: true } })}
+            />
+          ) : (
+            "may be selected"
+          )}
+        </dd>
         {c.reason && (
           <>
             <dt>why it failed</dt>
@@ -92,6 +108,26 @@ export function ProgramPage({ runId, programId }: { runId: string; programId: st
       <h2>Code</h2>
       <pre class="code">{p.code ?? "(no code: the edit was rejected)"}</pre>
     </section>
+  );
+}
+
+function Veto({ runId, programId, onVetoed }: { runId: string; programId: string; onVetoed: () => void }) {
+  const [error, setError] = useState<string | null>(null);
+  return (
+    <>
+      <button
+        type="button"
+        class="button secondary"
+        onClick={() =>
+          steer(runId, { action: "veto", programId }).then(onVetoed, (e: unknown) =>
+            setError(e instanceof Error ? e.message : String(e)),
+          )
+        }
+      >
+        Veto: never select it again
+      </button>
+      {error && <span class="error"> {error}</span>}
+    </>
   );
 }
 

@@ -4,6 +4,7 @@ import { getJson, type RunData, useRun, useThrottled } from "../api.ts";
 import { ago, duration, PALETTE, programHref, score, tokens, usd } from "../format.ts";
 import { Chart, type Line } from "../parts/chart.tsx";
 import { Lineage } from "../parts/lineage.tsx";
+import { Steering } from "../parts/steering.tsx";
 import { StrategyView } from "../parts/strategy.tsx";
 import { bestByDollars, bestByIteration, costOverTime, throughput } from "../series.ts";
 
@@ -80,6 +81,9 @@ function Run({ id, data }: { id: string; data: RunData }) {
         <dt>last event</dt>
         <dd>{ago(run.lastEventAt)}</dd>
       </dl>
+
+      <h2>Steering</h2>
+      <Steering runId={id} state={data.steering} />
 
       <h2>Best score</h2>
       <div class="pair">
