@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -227,6 +227,36 @@ describe("access", () => {
     } finally {
       await server.close();
     }
+  });
+
+  test("adrs serve prints the address with its token, answers it, and stops on SIGINT", async () => {
+    const child = spawn(
+      process.execPath,
+      [join(import.meta.dirname, "..", "bin", "adrs.js"), "serve", root, "--port", "0", "--host", "0.0.0.0"],
+      {
+        env: { ...process.env, ADRS_SERVE_TOKEN: "a-token-from-the-environment" },
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
+    const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+    let out = "";
+    child.stdout.setEncoding("utf8");
+    const line = await new Promise<string>((resolve, reject) => {
+      child.stdout.on("data", (chunk: string) => {
+        out += chunk;
+        if (out.includes("\n")) resolve(out.split("\n")[0]!);
+      });
+      void exited.then((code) => reject(new Error(`adrs serve exited ${code} before printing its address`)));
+    });
+    const url = new URL(/^adrs dashboard: (\S+)$/.exec(line)?.[1] ?? "");
+    assert.equal(url.searchParams.get("token"), "a-token-from-the-environment");
+    const local = `http://127.0.0.1:${url.port}`;
+    assert.equal((await rawGet(local, "/api/runs")).status, 401);
+    const runs = await rawGet(local, "/api/runs", { authorization: "Bearer a-token-from-the-environment" });
+    assert.equal(runs.status, 200);
+    assert.match(runs.body, /txn-scheduling/);
+    child.kill("SIGINT");
+    assert.equal(await exited, 0);
   });
 
   test("adrs serve names a folder that does not exist and exits 2", () => {

@@ -1,5 +1,6 @@
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { hostname } from "node:os";
 import { createAdaptorServer } from "@hono/node-server";
 import { isLoopback, newToken } from "./access.ts";
 import { createApp } from "./app.ts";
@@ -22,9 +23,9 @@ export interface ServeOptions {
 }
 
 export interface DashboardServer {
-  /** The address to open, with `?token=` when a token is required. */
+  /** The address to open (this machine's name when bound to every address), with `?token=` when a token is required. */
   url: string;
-  /** The address without the token. */
+  /** The address it is bound to, without the token. */
   origin: string;
   token: string | null;
   dashboard: Dashboard;
@@ -63,8 +64,10 @@ export async function serveDashboard(options: ServeOptions): Promise<DashboardSe
   }
   const { port } = server.address() as AddressInfo;
   const origin = `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
+  // Bound to every address: other machines reach it by this machine's name.
+  const shown = host === "0.0.0.0" || host === "::" ? `http://${hostname()}:${port}` : origin;
   return {
-    url: token ? `${origin}/?token=${token}` : `${origin}/`,
+    url: token ? `${shown}/?token=${token}` : `${shown}/`,
     origin,
     token,
     dashboard,
