@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { candidateId } from "../src/core/ids.ts";
@@ -274,7 +274,7 @@ describe("access", () => {
 });
 
 describe("a live run", () => {
-  test("a stored candidate reaches an open event stream, and a run started later joins the list", async () => {
+  test("a stored candidate reaches an open event stream; a run started later joins the list, and leaves it when deleted", async () => {
     const root = tempDir("serve-live");
     const dir = join(root, "live");
     const store = await storeAt(dir);
@@ -302,6 +302,8 @@ describe("a live run", () => {
       await writeSyntheticRun(other, { candidates: 1 });
       await other.close();
       await list.next((m) => (m.data as { runs: RunEntry[] }).runs.some((r) => r.name === "later"));
+      rmSync(join(root, "later"), { recursive: true });
+      await list.next((m) => !(m.data as { runs: RunEntry[] }).runs.some((r) => r.name === "later"));
 
       // The run stops: the page hears it, and steering is no longer offered.
       await store.append([{ type: "run_stopped", reason: "interrupted" }]);

@@ -15,8 +15,17 @@ const KEEPALIVE_MS = 15_000;
  * event streams that push each change, and the built page. Every GET only
  * reads; runs and programs are named by catalog id, files by exact URL.
  */
-export function createApp(dashboard: Dashboard, files: Map<string, StaticFile>, access: AccessOptions): Hono {
+export function createApp(
+  dashboard: Dashboard,
+  files: Map<string, StaticFile>,
+  access: AccessOptions,
+  log: (line: string) => void = () => {},
+): Hono {
   const app = new Hono();
+  app.onError((e, c) => {
+    log(`${c.req.method} ${c.req.path}: ${e.message}`);
+    return c.json({ error: e.message }, 500);
+  });
   app.use(accessControl(access));
   app.use("/api/runs", compress());
   app.use("/api/runs/*", compress());

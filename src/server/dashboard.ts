@@ -108,17 +108,26 @@ export class Dashboard {
   }
 
   private async scan(): Promise<boolean> {
-    let added = false;
-    for (const entry of this.catalog.scan()) {
+    let changed = false;
+    const found = this.catalog.scan();
+    const present = new Set(found.map((e) => e.id));
+    // A run folder that was deleted leaves the list.
+    for (const [id, run] of this.runs) {
+      if (present.has(id)) continue;
+      this.runs.delete(id);
+      await run.close().catch(() => {});
+      changed = true;
+    }
+    for (const entry of found) {
       if (this.runs.has(entry.id)) continue;
       try {
         this.runs.set(entry.id, await LiveRun.open(entry));
-        added = true;
+        changed = true;
       } catch (e) {
         this.fail(entry.id, entry.name, e);
       }
     }
-    return added;
+    return changed;
   }
 
   private fail(id: string, name: string, e: unknown): void {

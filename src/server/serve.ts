@@ -44,7 +44,7 @@ export async function serveDashboard(options: ServeOptions): Promise<DashboardSe
     { folders: options.folders, ...(options.pollMs ? { pollMs: options.pollMs } : {}) },
     options.log,
   );
-  const app = createApp(dashboard, files, { token, loopback });
+  const app = createApp(dashboard, files, { token, loopback }, options.log);
   const server = createAdaptorServer({ fetch: app.fetch, hostname: host }) as Server;
   try {
     await new Promise<void>((resolve, reject) => {
