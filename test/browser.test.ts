@@ -13,11 +13,11 @@ import { type Session, startRun } from "../src/engine/session.ts";
 import { type DashboardServer, serveDashboard } from "../src/server/serve.ts";
 import { openSqliteStore } from "../src/store/sqlite.ts";
 import { ensureWebBuilt, launchChromium, screenshotDir } from "./support/browser.ts";
-import { type MockLlm, startMockLlm } from "./support/mock-llm.ts";
+import { type MockLlm, promptOf, startMockLlm } from "./support/mock-llm.ts";
 import { mockRunConfig, tempDir, widenSample } from "./support/run-helpers.ts";
 import { oneCandidate, SEED_CODE, writeSyntheticRun } from "./support/synthetic-run.ts";
 
-const ITERATIONS = 4;
+const ITERATIONS = 5;
 
 let browser: Browser;
 let page: Page;
@@ -41,12 +41,26 @@ function allowReply(): void {
   wake();
 }
 
+/** The prompts the mock model server received, in order, and a way to wait for the next one. */
+const prompts: string[] = [];
+let prompted: () => void = () => {};
+function nextPrompt(): Promise<string> {
+  const seen = prompts.length;
+  return new Promise<string>((resolve) => {
+    prompted = () => {
+      if (prompts.length > seen) resolve(prompts[seen]!);
+    };
+  });
+}
+
 before(async () => {
   await ensureWebBuilt();
   browser = await launchChromium();
   let served = 0;
   mock = await startMockLlm({
     responder: async (body) => {
+      prompts.push(promptOf(body));
+      prompted();
       while (served >= allowed) await new Promise<void>((resolve) => (wake = resolve));
       served++;
       return widenSample(body);
@@ -114,6 +128,30 @@ test("a live run's new candidate appears on its page without a reload", async ()
   const marker = await page.evaluate(() => (globalThis as unknown as { marker?: number }).marker);
   assert.equal(marker, 42, "the page was not reloaded");
   await shoot("run-live");
+});
+
+test("a hint typed into the live run's page reaches the next prompt the model server receives", async () => {
+  const hint = "Sample 33 transactions at each step.";
+  await page.goto(`${server.origin}/#/run/${liveId()}`);
+  await page.getByLabel(/A hint for the model/).fill(hint);
+  await page.getByRole("button", { name: "Add hint" }).click();
+  // Shown once the server stored it and the page heard the event back.
+  await page.locator("[data-hint]", { hasText: hint }).waitFor();
+  await shoot("run-steering");
+  // A request already waiting at the mock was built before the hint; the one after it must carry it.
+  const sent = prompts.length;
+  let prompt = "";
+  for (let i = 0; i < 2 && !prompt.includes(hint); i++) {
+    const next = nextPrompt();
+    allowReply();
+    prompt = await next;
+  }
+  assert.match(prompt, /# Hints from the researcher/);
+  assert.ok(prompt.includes(`- ${hint}`), "the hint is in the prompt");
+  assert.ok(
+    prompts.slice(0, sent).every((p) => !p.includes(hint)),
+    "no prompt before it had the hint",
+  );
 });
 
 test("a program's diff renders, and markup in its code stays text", async () => {

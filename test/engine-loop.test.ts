@@ -21,6 +21,7 @@ import { loadTemplates } from "../src/prompt/index.ts";
 import {
   createStrategy,
   type Directive,
+  type ProposalContext,
   type ScreenTools,
   type ScreenVerdict,
   type Selection,
@@ -675,5 +676,117 @@ describe("strategy events and directives", () => {
     assert.equal(proposed.operation, "rewrite");
     assert.equal(proposed.secondParentId, "c000000");
     assert.equal(knobOf(proposed.code ?? ""), 31);
+  });
+});
+
+describe("steering from the dashboard", () => {
+  const proposedAt = (events: RunEvent[], iteration: number) =>
+    events.findIndex((ev) => ev.type === "candidate_proposed" && ev.iteration === iteration);
+
+  test("a hint is in every prompt from the next selection until it is withdrawn", async () => {
+    const { client, proposer } = llm();
+    const { engine: e, store } = engine({
+      proposer,
+      config: config({ budget: { iterations: 5 } }),
+      onEvent: (ev) => {
+        if (ev.type !== "candidate_proposed") return;
+        if (ev.iteration === 1) void store.append([{ type: "hint_added", hintId: "h1", text: "Try 40." }]);
+        if (ev.iteration === 3) void store.append([{ type: "hint_withdrawn", hintId: "h1" }]);
+      },
+    });
+    await e.run();
+    const hinted = client.requests.map((r) =>
+      /# Hints from the researcher\n\n- Try 40\./.test(r.messages.at(-1)!.content),
+    );
+    assert.deepEqual(hinted, [false, true, true, false, false]);
+  });
+
+  test("paused, the run proposes nothing until it is continued", async () => {
+    const store = new MemoryStore();
+    // Steering reads after the pause: once the engine has read twice, it has looped paused at least once.
+    let readsWhilePaused = 0;
+    let pausedSeen: () => void = () => {};
+    const looped = new Promise<void>((resolve) => (pausedSeen = resolve));
+    const events = store.events.bind(store);
+    let paused = false;
+    store.events = async (after, limit, types) => {
+      const read = await events(after, limit, types);
+      if (paused && types && ++readsWhilePaused === 2) pausedSeen();
+      return read;
+    };
+    const { engine: e } = engine({
+      store,
+      config: config({ budget: { iterations: 3 } }),
+      onEvent: (ev) => {
+        if (ev.type === "program_inserted" && ev.program.iteration === 0) {
+          paused = true;
+          void store.append([{ type: "run_paused" }]);
+        }
+      },
+    });
+    const running = e.run();
+    await looped;
+    assert.equal(proposedAt(await store.events(), 1), -1, "nothing proposed while paused");
+    await store.append([{ type: "run_continued" }]);
+    assert.equal((await running).reason, "iterations");
+    const log = await store.events();
+    const continued = log.findIndex((ev) => ev.type === "run_continued");
+    for (const i of [1, 2, 3]) assert.ok(proposedAt(log, i) > continued, `iteration ${i} after the continue`);
+  });
+
+  test("a vetoed program is never selected again, as parent or inspiration, even by a strategy that keeps choosing it", async () => {
+    const contexts: ProposalContext[] = [];
+    const { proposer } = llm();
+    const recording: EngineParts["proposer"] = {
+      propose: (context) => {
+        contexts.push(context);
+        return proposer.propose(context);
+      },
+    };
+    let vetoed: string | null = null;
+    const { engine: e, store } = engine({
+      proposer: recording,
+      strategy: createStrategy({ kind: "hill-climb", inspirations: 3 }),
+      config: config({ budget: { iterations: 8 } }),
+      onEvent: (ev) => {
+        // Hill-climb always picks the best, and every nudge beats its parent: veto the first child.
+        if (vetoed || ev.type !== "program_inserted" || ev.program.iteration === 0) return;
+        vetoed = ev.program.id;
+        void store.append([{ type: "program_vetoed", programId: vetoed }]);
+      },
+    });
+    assert.equal((await e.run()).reason, "iterations");
+    assert.ok(vetoed, "a program was vetoed");
+    const after = contexts.slice(contexts.findIndex((c) => c.iteration > Number(vetoed!.slice(1))));
+    assert.ok(after.length > 0);
+    for (const c of after) {
+      assert.notEqual(c.parent.id, vetoed, `iteration ${c.iteration} chose the vetoed parent`);
+      assert.ok(!c.inspirations.some((p) => p.id === vetoed), `iteration ${c.iteration} shows it`);
+    }
+  });
+
+  test("a run whose every program is vetoed stops with the reason", async () => {
+    const { engine: e, store } = engine({
+      onEvent: (ev) => {
+        if (ev.type === "program_inserted" && ev.program.iteration === 0) {
+          void store.append([{ type: "program_vetoed", programId: ev.program.id }]);
+        }
+      },
+    });
+    const outcome = await e.run();
+    assert.equal(outcome.reason, "error");
+    assert.match(outcome.detail ?? "", /every program of the run is vetoed/);
+  });
+
+  test("a resumed run keeps its hints and vetoes, and is not paused", async () => {
+    const store = new MemoryStore();
+    const first = engine({ store, config: config({ budget: { iterations: 2 } }) });
+    await first.engine.run();
+    await store.append([{ type: "hint_added", hintId: "h1", text: "Try 40." }, { type: "run_paused" }]);
+    const { client, proposer } = llm();
+    const second = engine({ store, proposer, config: config({ budget: { iterations: 4 } }) });
+    assert.equal((await second.engine.run()).reason, "iterations");
+    assert.equal(client.requests.length, 2);
+    assert.ok(client.requests.every((r) => r.messages.at(-1)!.content.includes("- Try 40.")));
   });
 });

@@ -274,6 +274,32 @@ describe("every store", () => {
       await history(store);
       await store.close();
     });
+    test(`${name}: events of the given types only, after a seq (the engine's read of steering)`, async () => {
+      const store = await open();
+      await store.append([proposed("c0", 0, null, "seed"), { type: "hint_added", hintId: "h1", text: "t" }]);
+      await store.append([
+        { type: "run_paused" },
+        proposed("c1", 1, "c0", "x"),
+        { type: "hint_withdrawn", hintId: "h1" },
+      ]);
+      const steering = ["run_paused", "hint_added", "hint_withdrawn"] as const;
+      const all = await store.events(0, 100, steering);
+      assert.deepEqual(
+        all.map((e) => [e.type, e.seq]),
+        [
+          ["hint_added", 2],
+          ["run_paused", 3],
+          ["hint_withdrawn", 5],
+        ],
+      );
+      assert.deepEqual(
+        (await store.events(3, 100, steering)).map((e) => e.type),
+        ["hint_withdrawn"],
+      );
+      assert.deepEqual(await store.events(0, 100, []), []);
+      assert.equal((await store.events(0, 1, steering)).length, 1);
+      await store.close();
+    });
     test(`${name}: an append is one transaction; a failing event leaves nothing of its batch`, async () => {
       const store = await open();
       await atomicity(store);

@@ -7,10 +7,11 @@ import { LlmError } from "../llm/errors.ts";
 // Not llm/index.ts: the engine has no need of the providers' SDKs.
 import { Budget, Ledger } from "../llm/ledger.ts";
 import type { Proposal, Proposer } from "../search/proposer.ts";
-import type { Directive, ScreenTools, Strategy, StrategyEvent } from "../search/strategy.ts";
+import type { Directive, ScreenTools, Selection, Strategy, StrategyEvent } from "../search/strategy.ts";
 import type { LedgerEntry, ProposalOutcome, Store } from "../store/store.ts";
 import type { Task } from "../task/contract.ts";
 import type { RunConfig } from "./config.ts";
+import { Steering } from "./steering.ts";
 
 /** What the engine needs from evaluation: trusted, sandboxed scoring of code on a split. */
 export interface CandidateEvaluator {
@@ -70,6 +71,12 @@ export interface RunOutcome {
 /** How many failed children of a parent the next prompt shows. */
 const FAILURES_IN_PROMPT = 3;
 
+/** How often a paused run looks for the dashboard's continue. */
+const STEERING_POLL_MS = 250;
+
+/** Selections drawn again when the strategy picks a vetoed parent, before the best allowed program stands in. */
+const VETO_REDRAWS = 8;
+
 /**
  * The run loop: up to `concurrency.proposals` proposals waiting on models and
  * up to `concurrency.evaluations` evaluations in flight, one ordered writer to
@@ -95,6 +102,8 @@ export class Engine {
   private testRunning: Promise<void> | null = null;
   /** Iterations proposed but not yet evaluated or rejected. */
   private readonly unsettled = new Set<number>();
+  /** Pause, hints and vetoes from the dashboard, read from the store before each selection. */
+  private readonly steering: Steering;
 
   constructor(private readonly parts: EngineParts) {
     this.rng = new Rng(parts.config.seed);
@@ -105,6 +114,7 @@ export class Engine {
       parts.ledger ??
       (own instanceof Ledger ? own : new Ledger(new Budget(parts.config.budget.usd), this.clock));
     this.observer = parts.observer ?? (isObserver(parts.proposer) ? parts.proposer : undefined);
+    this.steering = new Steering(parts.store);
   }
 
   /** Asks the run to stop launching work and drain what is in flight. */
@@ -179,6 +189,8 @@ export class Engine {
       await this.write([{ type: "run_resumed", pending: pending.length }]);
     }
 
+    await this.steering.refresh();
+    this.steering.startSession();
     const activeBefore = await store.activeSeconds(this.clock());
     const sessionStart = this.clock();
     const timeLimit = config.budget.timeLimit;
@@ -204,12 +216,14 @@ export class Engine {
     const { proposals: maxProposals, evaluations: maxEvaluations } = config.concurrency;
     for (;;) {
       if (!this.stopRequest) this.checkBudgets(activeBefore, sessionStart);
+      await this.steering.refresh();
       while (evaluations.size < maxEvaluations && queue.length > 0) {
         track(evaluations, this.evaluate(queue.shift()!));
       }
       const seeded = strategy.size() > 0;
       while (
         !this.stopRequest &&
+        !this.steering.paused &&
         seeded &&
         proposals.size < maxProposals &&
         nextIteration <= config.budget.iterations &&
@@ -224,8 +238,15 @@ export class Engine {
         if (this.stopRequest || nextIteration > config.budget.iterations) break;
       }
       await new Promise<void>((resolve) => {
-        this.wake = resolve;
-        for (const p of [...proposals, ...evaluations]) p.then(resolve, resolve);
+        let poll: NodeJS.Timeout | undefined;
+        const wake = () => {
+          clearTimeout(poll);
+          resolve();
+        };
+        this.wake = wake;
+        for (const p of [...proposals, ...evaluations]) p.then(wake, wake);
+        // Paused, the run has nothing else to wake it: look for the dashboard's continue now and then.
+        if (this.steering.paused) poll = setTimeout(wake, STEERING_POLL_MS);
       });
     }
     if (timer) clearTimeout(timer);
@@ -281,8 +302,13 @@ export class Engine {
   }
 
   private async propose(iteration: number, queue: Candidate[]): Promise<void> {
-    const { strategy, store, proposer, task } = this.parts;
-    const selection = strategy.select(this.rng);
+    const { store, proposer, task } = this.parts;
+    const selection = this.select();
+    if (!selection) {
+      this.unsettled.delete(iteration);
+      this.stop("error", "every program of the run is vetoed: there is no parent left to select");
+      return;
+    }
     // The stream state right after this selection: a resumed run continues from the last stored one.
     const rngState = this.rng.state();
     const proposalRng = this.rng.fork(`proposal:${iteration}`);
@@ -426,6 +452,22 @@ export class Engine {
     );
     this.settled(candidate.iteration);
     this.testBest().catch((e: unknown) => this.stop("error", `test evaluation failed: ${String(e)}`));
+  }
+
+  /**
+   * The strategy's selection, as steering wants it: a vetoed parent is drawn
+   * again (a few times, then the best program not vetoed stands in), vetoed
+   * inspirations are left out, and the active hints join the prompt.
+   */
+  private select(): Selection | undefined {
+    let selection = this.parts.strategy.select(this.rng);
+    for (let redraw = 0; redraw < VETO_REDRAWS && this.steering.rejects(selection); redraw++) {
+      selection = this.parts.strategy.select(this.rng);
+    }
+    const allowed = this.steering.rejects(selection)
+      ? this.steering.fallback(selection, this.programs.values())
+      : selection;
+    return allowed && this.steering.steer(allowed);
   }
 
   /** An iteration is done: it frees its place in the selection window and counts for patience. */

@@ -338,7 +338,6 @@ export class LiveRun {
   }
 
   /** A few programs one by one; many (the first picture of a long run) in one read of them all. */
-
 }
 
 const emptyEntry: Omit<RunEntry, "id" | "name"> = {

@@ -1,5 +1,5 @@
 import { type Kysely, sql } from "kysely";
-import type { RunEvent, StoredEvent } from "../core/events.ts";
+import type { RunEvent, RunEventType, StoredEvent } from "../core/events.ts";
 import type { RngState } from "../core/rng.ts";
 import type { Candidate, Evaluation, FailedAttempt, ModelCall, Program, Usage } from "../core/types.ts";
 import type { Database } from "./schema.ts";
@@ -42,14 +42,10 @@ export class KyselyStore implements Store {
     });
   }
 
-  async events(afterSeq = 0, limit = 10_000): Promise<StoredEvent[]> {
-    const rows = await this.db
-      .selectFrom("events")
-      .selectAll()
-      .where("seq", ">", afterSeq)
-      .orderBy("seq")
-      .limit(limit)
-      .execute();
+  async events(afterSeq = 0, limit = 10_000, types?: readonly RunEventType[]): Promise<StoredEvent[]> {
+    let query = this.db.selectFrom("events").selectAll().where("seq", ">", afterSeq);
+    if (types) query = query.where("type", "in", types.length > 0 ? [...types] : [""]);
+    const rows = await query.orderBy("seq").limit(limit).execute();
     return rows.map((r) => ({ ...readEvent(r.data), seq: r.seq, at: r.at }));
   }
 

@@ -1,4 +1,4 @@
-import type { RunEvent, StoredEvent } from "../core/events.ts";
+import type { RunEvent, RunEventType, StoredEvent } from "../core/events.ts";
 import type { RngState } from "../core/rng.ts";
 import type { Candidate, Evaluation, FailedAttempt, ModelCall, Program, Usage } from "../core/types.ts";
 import { activeSecondsOf, failureReason, mergeBySeq, settledOf } from "./projection.ts";
@@ -80,10 +80,10 @@ export class MemoryStore implements Store {
     }
   }
 
-  async events(afterSeq = 0, limit = 10_000): Promise<StoredEvent[]> {
+  async events(afterSeq = 0, limit = 10_000, types?: readonly RunEventType[]): Promise<StoredEvent[]> {
     this.check();
     return this.log
-      .filter((r) => r.seq > afterSeq)
+      .filter((r) => r.seq > afterSeq && (!types || types.includes(r.type as RunEventType)))
       .slice(0, limit)
       .map((r) => ({ ...readEvent(r.data), seq: r.seq, at: r.at }));
   }

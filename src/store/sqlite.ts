@@ -9,6 +9,8 @@ import type { Database } from "./schema.ts";
 const ddl = [
   `create table if not exists events (
      seq integer primary key autoincrement, at integer not null, type text not null, data text not null)`,
+  // Reads by type (steering before each selection, the summary's lifecycle) seek instead of scanning the log.
+  "create index if not exists events_type on events (type, seq)",
   `create table if not exists candidates (
      id text primary key, iteration integer not null, parent_id text, tag text not null,
      state text not null, model text not null, code text, diff text not null, reason text,

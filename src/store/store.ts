@@ -1,4 +1,4 @@
-import type { RunEvent, StoredEvent } from "../core/events.ts";
+import type { RunEvent, RunEventType, StoredEvent } from "../core/events.ts";
 import type {
   Candidate,
   Evaluation,
@@ -94,7 +94,8 @@ export type HistoryEntry =
  */
 export interface Store {
   append(events: RunEvent[]): Promise<void>;
-  events(afterSeq?: number, limit?: number): Promise<StoredEvent[]>;
+  /** Events after `afterSeq` in seq order; only those of `types` when given (the engine's read of steering). */
+  events(afterSeq?: number, limit?: number, types?: readonly RunEventType[]): Promise<StoredEvent[]>;
   /** All programs in the order they were inserted. */
   programs(): Promise<Program[]>;
   /**

@@ -37,7 +37,8 @@ const EXTENSIONS: Record<string, string> = {
 export function candidateFileName(external: ExternalEvaluator): string {
   if (external.candidateFile) return external.candidateFile;
   const ext = EXTENSIONS[external.language.toLowerCase()];
-  if (!ext) throw new InputError(`no file extension known for language "${external.language}": set candidateFile`);
+  if (!ext)
+    throw new InputError(`no file extension known for language "${external.language}": set candidateFile`);
   return `program.${ext}`;
 }
 
