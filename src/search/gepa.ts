@@ -180,10 +180,13 @@ export class GepaStrategy implements Strategy {
     return this.members.size;
   }
 
-  /** The front, with how many workloads each program leads. */
-  frontier(): { id: string; score: number; leads: number }[] {
+  /** The front, with how many workloads each program leads and its score on each (in `workloads` order). */
+  frontier(): { id: string; score: number; leads: number; scores: number[] }[] {
     const leads = this.leads();
-    return this.front.map((id) => ({ id, score: this.member(id).program.score, leads: leads.get(id) ?? 0 }));
+    return this.front.map((id) => {
+      const m = this.member(id);
+      return { id, score: m.program.score, leads: leads.get(id) ?? 0, scores: [...m.scores] };
+    });
   }
 
   describe() {

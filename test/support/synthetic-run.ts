@@ -26,6 +26,8 @@ export interface SyntheticRun {
   /** Append run_stopped at the end (default true). */
   stop?: boolean;
   models?: string[];
+  /** The run's `strategy:` section (default: islands with 3 islands). */
+  strategy?: Record<string, unknown>;
 }
 
 export interface SyntheticRunResult {
@@ -36,19 +38,28 @@ export interface SyntheticRunResult {
   costUsd: number;
 }
 
-export function syntheticConfig(models: string[]) {
+export function syntheticConfig(models: string[], strategy: Record<string, unknown> = { islands: 3 }) {
   return parseRunConfig(
     {
       task: "txn-scheduling",
       models: models.map((model) => ({ model, baseUrl: "http://127.0.0.1:9/v1" })),
-      strategy: { islands: 3 },
+      strategy,
     },
     "synthetic run",
   );
 }
 
-export function evaluationOf(score: number, status: Evaluation["status"] = "ok"): Evaluation {
+/**
+ * `spread` moves each workload's score away from the overall one (its mean
+ * stays `score`), so that programs trade workloads as they would on a Pareto front.
+ */
+export function evaluationOf(
+  score: number,
+  status: Evaluation["status"] = "ok",
+  spread: readonly [number, number, number] = [0, 0, 0],
+): Evaluation {
   const ok = status === "ok";
+  const mean = (spread[0] + spread[1] + spread[2]) / 3;
   return {
     status,
     score: ok ? score : 0,
@@ -57,6 +68,7 @@ export function evaluationOf(score: number, status: Evaluation["status"] = "ok")
       (workload, i): WorkloadResult => ({
         workload,
         valid: ok,
+        ...(ok ? { score: Math.max(0, Math.min(100, score + (spread[i] ?? 0) - mean)) } : {}),
         metrics: ok ? { makespan: Math.round(180 - score + i * 7), lower_bound: 16 + i } : {},
         ...(ok ? {} : { error: "schedule is missing transaction 7" }),
       }),
@@ -72,7 +84,7 @@ export function evaluationOf(score: number, status: Evaluation["status"] = "ok")
 export async function writeSyntheticRun(store: Store, options: SyntheticRun): Promise<SyntheticRunResult> {
   const rng = new Rng(options.seed ?? 7);
   const models = options.models ?? ["openai:mock-coder", "openai:mock-small"];
-  const config = syntheticConfig(models);
+  const config = syntheticConfig(models, options.strategy);
   const programs: Program[] = [];
   let batch: RunEvent[] = [
     { type: "run_started", taskId: "txn-scheduling", taskVersion: "1", config, seed: config.seed },
@@ -146,7 +158,8 @@ export async function writeSyntheticRun(store: Store, options: SyntheticRun): Pr
       result.failed++;
     } else {
       const score = Math.min(100, (parent?.score ?? 30) + (rng.next() - 0.45) * 6);
-      const evaluation = evaluationOf(score);
+      const spread = [rng.next() * 8, rng.next() * 8, rng.next() * 8] as const;
+      const evaluation = evaluationOf(score, "ok", spread);
       const program: Program = {
         id,
         parentId: parent?.id ?? null,

@@ -21,12 +21,38 @@ function isIslands(d: unknown): d is IslandsPicture {
   );
 }
 
+interface FrontPicture {
+  workloads: string[];
+  front: { id: string; score: number; leads: number; scores: number[] }[];
+  merges?: { due: number; tried: number; max: number };
+  gates?: { passed: number; failed: number };
+}
+
+function isFront(d: unknown): d is FrontPicture {
+  const v = d as Partial<FrontPicture> | null;
+  return Array.isArray(v?.workloads) && Array.isArray(v?.front);
+}
+
+interface BaselinePicture {
+  name: string;
+  size: number;
+  seed: { id: string; score: number } | null;
+  best: { id: string; score: number } | null;
+}
+
+function isBaseline(d: unknown): d is BaselinePicture {
+  const v = d as Partial<BaselinePicture> | null;
+  return typeof v?.size === "number" && v?.seed !== undefined && v?.best !== undefined && !("front" in (v ?? {}));
+}
+
 /** The strategy's own picture: a drawing for the shapes we know, its JSON for any other. */
 export function StrategyView({ runId, picture }: { runId: string; picture: StrategyDescription | null }) {
   if (!picture) return <p class="muted">Loading…</p>;
   if (picture.error) return <p class="error">{picture.error}</p>;
   const d = picture.description;
   if (isIslands(d)) return <Islands runId={runId} d={d} />;
+  if (isFront(d)) return <Front runId={runId} d={d} />;
+  if (isBaseline(d)) return <Baseline runId={runId} d={d} />;
   return (
     <details open>
       <summary>{picture.strategy}: its own description</summary>
@@ -81,5 +107,84 @@ function Islands({ runId, d }: { runId: string; d: IslandsPicture }) {
         })}
       </div>
     </div>
+  );
+}
+
+/**
+ * The Pareto front over the train workloads: one row per program on it, one
+ * column per workload. A cell's colour places its score between the lowest and
+ * the highest on the front for that workload; the leaders of a workload are bold.
+ */
+function Front({ runId, d }: { runId: string; d: FrontPicture }) {
+  const rows = [...d.front].sort((a, b) => b.leads - a.leads || b.score - a.score);
+  const lo = d.workloads.map((_, w) => Math.min(...d.front.map((f) => f.scores[w] ?? 0)));
+  const hi = d.workloads.map((_, w) => Math.max(...d.front.map((f) => f.scores[w] ?? 0)));
+  return (
+    <div class="front">
+      <p class="muted">
+        Pareto front over {d.workloads.length} train workloads: {d.front.length} programs no other beats on
+        every workload. Parents are drawn by the workloads they lead (bold).
+        {d.gates ? ` Minibatch gate: ${d.gates.passed} passed, ${d.gates.failed} failed.` : ""}
+        {d.merges ? ` Merges tried: ${d.merges.tried} of at most ${d.merges.max}.` : ""}
+      </p>
+      <table>
+        <thead>
+          <tr>
+            <th>program</th>
+            <th>score</th>
+            <th>leads</th>
+            {d.workloads.map((w) => (
+              <th key={w}>{w}</th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>
+          {rows.map((f) => (
+            <tr key={f.id} data-front={f.id}>
+              <td>
+                <a href={programHref(runId, f.id)}>{f.id}</a>
+              </td>
+              <td>{score(f.score)}</td>
+              <td>{f.leads}</td>
+              {d.workloads.map((w, i) => {
+                const v = f.scores[i] ?? 0;
+                const span = (hi[i] as number) - (lo[i] as number);
+                const t = span > 0 ? (v - (lo[i] as number)) / span : 1;
+                return (
+                  <td
+                    key={w}
+                    class={v === hi[i] ? "lead" : ""}
+                    style={{ background: scoreColor(20 + 80 * t), color: t > 0.5 ? "#111" : "#fff" }}
+                  >
+                    {score(v)}
+                  </td>
+                );
+              })}
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+/** A baseline keeps no population worth drawing: where it starts from and the best it has. */
+function Baseline({ runId, d }: { runId: string; d: BaselinePicture }) {
+  const from = d.name === "hill-climb" ? "every child from the current best" : "every child from the seed";
+  return (
+    <p class="baseline">
+      {d.name}: {from}; {d.size} programs.{" "}
+      {d.seed ? (
+        <>
+          Seed <a href={programHref(runId, d.seed.id)}>{d.seed.id}</a> {score(d.seed.score)}
+        </>
+      ) : null}
+      {d.best ? (
+        <>
+          {" "}
+          → best <a href={programHref(runId, d.best.id)}>{d.best.id}</a> {score(d.best.score)}
+        </>
+      ) : null}
+    </p>
   );
 }
