@@ -182,8 +182,10 @@ test("the run page draws its curves, strategy, lineage and cost once the run has
   await running;
   await page.goto(`${server.origin}/#/run/${liveId()}`);
   await page.locator(".stop-reason", { hasText: "iterations" }).waitFor();
+  // Charts and the strategy's picture arrive after the page's first paint: wait for them, then count.
+  await page.locator(".uplot").nth(4).waitFor();
   assert.equal(await page.locator(".uplot").count(), 5);
-  assert.ok((await page.locator(".island").count()) >= 1);
+  await page.locator(".island").first().waitFor();
   const nodes = await page.locator(".lineage canvas").getAttribute("data-nodes");
   assert.equal(Number(nodes), ITERATIONS + 1);
   await page.getByText("model openai:mock-coder").waitFor();
@@ -195,6 +197,7 @@ test("the compare page overlays the picked runs", async () => {
   for (const box of await page.locator("tr[data-run] input[type=checkbox]").all()) await box.check();
   await page.getByText("Compare 2 runs").click();
   await page.locator("h1", { hasText: "Compare 2 runs" }).waitFor();
+  await page.locator(".uplot").nth(1).waitFor();
   assert.equal(await page.locator(".uplot").count(), 2);
   assert.equal(await page.locator("tr[data-run]").count(), 2);
   await shoot("compare");
