@@ -18,6 +18,12 @@ export type RunEvent =
   /** A session continues a stored run; `pending` candidates are evaluated first. */
   | { type: "run_resumed"; pending: number }
   | { type: "run_stopped"; reason: StopReason; detail?: string }
+  /**
+   * The budget and stop rules (the config's whole resolved `budget`) from now
+   * on, replacing those of run_started: `adrs resume --iterations …` stores
+   * one, and every later resume applies the latest.
+   */
+  | { type: "budget_changed"; budget: Record<string, unknown> }
   | {
       type: "candidate_proposed";
       candidateId: string;

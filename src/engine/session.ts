@@ -67,22 +67,57 @@ export async function startRun(config: RunConfig, options: SessionOptions = {}):
   return open(dir, pinned, task, options, models);
 }
 
-/** Opens an existing run directory to continue it, with the config it was started with. */
+/**
+ * Opens an existing run directory to continue it, with the config it was
+ * started with and its latest budget. Budget flags that change the budget are
+ * stored as a `budget_changed` event, so later resumes keep them; nothing is
+ * written before the run's lock is taken, so a refused resume changes nothing.
+ */
 export async function resumeRun(
   dir: string,
   options: SessionOptions & { budget?: Partial<RunConfig["budget"]> } = {},
 ): Promise<Session> {
   const full = requireRunDir(dir);
-  const store = await openSqliteStore(join(full, runFiles.database));
-  const stored = await store.startConfig();
-  await store.close();
-  if (!stored) throw new InputError(`${full}: the run never started (no run_started event); start a new run`);
-  const config = parseRunConfig(stored, join(full, runFiles.database));
+  const config = await withStore(full, (store) => storedConfig(store, full));
+  const before = config.budget;
   if (options.budget) config.budget = { ...config.budget, ...stripUndefined(options.budget) };
+  const changed = JSON.stringify(config.budget) !== JSON.stringify(before);
   const task = await loadTask(config.task);
   const models = await buildModels(config, options);
-  if (options.budget) writeResolvedConfig(full, config);
-  return open(full, config, task, options, models);
+  const release = lockRun(full);
+  try {
+    if (changed) {
+      await withStore(full, (store) => store.append([{ type: "budget_changed", budget: config.budget }]), true);
+      writeResolvedConfig(full, config);
+    }
+  } catch (e) {
+    release();
+    throw e;
+  }
+  return open(full, config, task, options, models, release);
+}
+
+/**
+ * A stored run's config: the one it started with, under its latest budget
+ * (the last `budget_changed`, if any). `dir` names the run in errors.
+ */
+export async function storedConfig(store: Store, dir: string): Promise<RunConfig> {
+  const file = join(dir, runFiles.database);
+  const stored = await store.startConfig();
+  if (!stored) throw new InputError(`${dir}: the run never started (no run_started event); start a new run`);
+  const changes = await store.events(0, Number.MAX_SAFE_INTEGER, ["budget_changed"]);
+  const latest = changes.at(-1);
+  const raw = latest?.type === "budget_changed" ? { ...(stored as object), budget: latest.budget } : stored;
+  return parseRunConfig(raw, file);
+}
+
+async function withStore<T>(dir: string, use: (store: Store) => Promise<T>, write = false): Promise<T> {
+  const store = await openSqliteStore(join(dir, runFiles.database), { readonly: !write });
+  try {
+    return await use(store);
+  } finally {
+    await store.close();
+  }
 }
 
 async function open(
@@ -91,8 +126,8 @@ async function open(
   task: Task,
   options: SessionOptions,
   models: Models | null,
+  release = lockRun(dir),
 ): Promise<Session> {
-  const release = lockRun(dir);
   const store = await openSqliteStore(join(dir, runFiles.database));
   const sandbox = new ProcessSandbox({ log: options.onNotice });
   // Evaluations outlive the process: a candidate evaluated just before a kill is not run again on resume.
