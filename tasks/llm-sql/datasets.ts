@@ -11,6 +11,11 @@ export interface RawTable {
   rows: string[][];
 }
 
+/** A merged table: each merged field also keeps its parts, so a program may order them. */
+export interface MergedTable extends RawTable {
+  merges: { field: number; parts: string[]; rows: string[][] }[];
+}
+
 /**
  * Parses CSV text (RFC 4180: quoted fields, doubled quotes, CRLF or LF),
  * naming `source` and the line in errors. Missing trailing cells become "".
@@ -91,13 +96,14 @@ export function parseCsv(text: string, source: string): RawTable {
  * Applies the column merges as the published evaluator does: each group's
  * cells are concatenated (no separator, in the group's order) into one field
  * named by joining the column names with "_"; the merged fields follow the
- * remaining columns, which keep their order.
+ * remaining columns, which keep their order. The parts stay beside the table,
+ * for a program that orders them (the published GGR orders them by score).
  */
 export function mergeColumns(
   table: RawTable,
   merges: readonly (readonly string[])[],
   source: string,
-): RawTable {
+): MergedTable {
   const index = new Map(table.columns.map((c, i) => [c, i]));
   const merged = new Set<string>();
   const groups = merges.map((group) =>
@@ -116,37 +122,59 @@ export function mergeColumns(
     ...kept.map((i) => row[i] as string),
     ...groups.map((g) => g.map((i) => row[i] as string).join("")),
   ]);
-  return { columns, rows };
+  return {
+    columns,
+    rows,
+    merges: merges.map((group, j) => ({
+      field: kept.length + j,
+      parts: [...group],
+      rows: table.rows.map((row) => (groups[j] as number[]).map((i) => row[i] as string)),
+    })),
+  };
 }
 
-/** Dictionary-encodes a (merged) table. */
-export function encodeTable(table: RawTable): TableInput {
+/** Dictionary-encodes a (merged) table; its merges' parts share the dictionary. */
+export function encodeTable(table: RawTable | MergedTable): TableInput {
   const ids = new Map<string, number>();
   const values: string[] = [];
+  const idOf = (text: string): number => {
+    let id = ids.get(text);
+    if (id === undefined) {
+      id = values.length;
+      values.push(text);
+      ids.set(text, id);
+    }
+    return id;
+  };
   const width = table.columns.length;
   const cells = new Array<number>(table.rows.length * width);
   table.rows.forEach((row, r) => {
-    for (let c = 0; c < width; c++) {
-      const text = row[c] as string;
-      let id = ids.get(text);
-      if (id === undefined) {
-        id = values.length;
-        values.push(text);
-        ids.set(text, id);
-      }
-      cells[r * width + c] = id;
-    }
+    for (let c = 0; c < width; c++) cells[r * width + c] = idOf(row[c] as string);
   });
-  return { columns: [...table.columns], values, cells };
+  const input: TableInput = { columns: [...table.columns], values, cells };
+  const merges = "merges" in table ? table.merges : [];
+  if (merges.length > 0) {
+    input.merges = merges.map((m) => ({
+      field: m.field,
+      parts: [...m.parts],
+      cells: m.rows.flat().map(idOf),
+    }));
+  }
+  return input;
 }
 
 /** The first `rows` rows of a table, re-encoded (values of dropped rows go): for quick tests. */
 export function headOf(table: TableInput, rows: number): TableInput {
   const width = table.columns.length;
-  const raw: string[][] = [];
   const n = Math.min(rows, table.cells.length / width);
-  for (let r = 0; r < n; r++) {
-    raw.push(table.cells.slice(r * width, (r + 1) * width).map((id) => table.values[id] as string));
-  }
-  return encodeTable({ columns: table.columns, rows: raw });
+  const text = (ids: number[]) => ids.map((id) => table.values[id] as string);
+  const raw: string[][] = [];
+  for (let r = 0; r < n; r++) raw.push(text(table.cells.slice(r * width, (r + 1) * width)));
+  const merges = (table.merges ?? []).map((m) => {
+    const k = m.parts.length;
+    const parts: string[][] = [];
+    for (let r = 0; r < n; r++) parts.push(text(m.cells.slice(r * k, (r + 1) * k)));
+    return { field: m.field, parts: m.parts, rows: parts };
+  });
+  return encodeTable({ columns: table.columns, rows: raw, merges });
 }

@@ -14,10 +14,10 @@ export function run(candidate: Record<string, unknown>, input: TableInput): unkn
     throw new Error(`the program must export a function \`${ENTRY}(table)\` returning { order, fields }`);
   }
   const answer: unknown = entry(new Table(input));
-  // Only the two arrays leave the sandbox; anything else the program attaches is dropped.
+  // Only the answer's arrays leave the sandbox; anything else the program attaches is dropped.
   if (typeof answer === "object" && answer !== null && !Array.isArray(answer)) {
-    const { order, fields } = answer as { order?: unknown; fields?: unknown };
-    return { order, fields };
+    const { order, fields, parts } = answer as { order?: unknown; fields?: unknown; parts?: unknown };
+    return parts === undefined ? { order, fields } : { order, fields, parts };
   }
   return answer;
 }

@@ -13,7 +13,8 @@ import type { Ordering, Table } from "./api.ts";
  * and is sorted. Columns with more than DISTINCT_THRESHOLD · rows distinct
  * values are left out of the recursion and appended to every row. The table
  * is cut in halves of at most BASE rows first, and the result is finally
- * sorted by its fields.
+ * sorted by its fields. Before all this, each merged field's parts are put in
+ * one order for the whole table: by their column scores, then by name.
  */
 const EARLY_STOP = 100_000;
 const ROW_STOP = 4;
@@ -55,6 +56,25 @@ function positionScores(
   }
   // Stable: equal scores keep their order.
   return scores.sort((a, b) => b.score - a.score);
+}
+
+/** Column score of one column's texts: avg_len² · (rows / distinct − 1), 0 without repeats. */
+function textScore(texts: readonly string[]): number {
+  const n = texts.length;
+  const distinct = new Set(texts).size;
+  const avg = texts.reduce((s, t) => s + t.length, 0) / n;
+  return n === 0 || distinct === n ? 0 : avg * avg * (n / distinct - 1);
+}
+
+/** Each merged field's part order (published `col_merge`): parts by column score, highest first, then by name. */
+function partOrders(table: Table): number[][] {
+  return table.merges.map((m) => {
+    const scores = m.parts.map((_, p) => textScore(m.cells.map((c) => c[p] as string)));
+    const name = (p: number) => m.parts[p] as string;
+    return m.parts
+      .map((_, p) => p)
+      .sort((a, b) => (scores[b] as number) - (scores[a] as number) || (name(a) < name(b) ? -1 : 1));
+  });
 }
 
 function compareFrom(rows: readonly (readonly string[])[], off: number) {
@@ -144,7 +164,8 @@ function splitAndReorder(rows: readonly (readonly string[])[], items: Item[]): I
 }
 
 export function reorder(table: Table): Ordering {
-  const { rows } = table;
+  const parts = partOrders(table);
+  const rows = table.remerged(parts);
   const n = table.size;
   const width = table.columns.length;
   const all: Item[] = [];
@@ -164,6 +185,6 @@ export function reorder(table: Table): Ordering {
   const final = items.map((it) => ({ row: it.row, seq: [...it.seq, ...discarded] }));
   // Array.prototype.sort is stable: ties keep the recursion's order.
   final.sort(compareFrom(rows, 0));
-  return { order: final.map((it) => it.row), fields: final.map((it) => it.seq) };
+  return { order: final.map((it) => it.row), fields: final.map((it) => it.seq), parts };
 }
 // EVOLVE-BLOCK-END

@@ -18,6 +18,7 @@ import { countHits, hitRate } from "./hits.ts";
 import {
   encodeOrdering,
   encodeOriginal,
+  mergeSizes,
   type Ordering,
   orderingProblem,
   rowCount,
@@ -79,9 +80,9 @@ export default defineTask<TableInput>({
     const n = rowCount(table);
     const width = table.columns.length;
     const metrics: Metrics = { rows: n, baseline_hit_rate: round(baselineHitRate(table)) };
-    const problem = orderingProblem(output, n, width);
+    const problem = orderingProblem(output, n, width, mergeSizes(table));
     if (problem) return { valid: false, metrics, error: problem };
-    // Anything else the program returns (a claimed hit rate, say) never gets here: only the two arrays count.
+    // Anything else the program returns (a claimed hit rate, say) never gets here: only the answer's arrays count.
     const { hits, chars } = countHits(encodeOrdering(table, output as Ordering));
     metrics.hit_rate = chars === 0 ? 0 : hits / chars;
     metrics.hit_chars = hits;

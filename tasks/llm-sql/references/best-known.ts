@@ -22,7 +22,9 @@ import type { Ordering, Table } from "./api.ts";
  * again (column recursion); the other rows are grouped again (row recursion);
  * past the depth limits, or when no value scores EARLY_STOP, one column order
  * (by avg_len² · (rows/distinct − 1)) serves all remaining fields; blocks of
- * at most BLOCK rows of the sorted table are grouped separately.
+ * at most BLOCK rows of the sorted table are grouped separately. A merged
+ * field's parts go in GGR's order (by column score, then by name), and the
+ * field is rebuilt only when that order is not the listed one.
  */
 const EARLY_STOP = 100_000;
 const ROW_STOP = 4;
@@ -342,12 +344,29 @@ class Grouper {
   }
 }
 
+/** Each merged field's part order, as GGR's: by column score, highest first, then by name. */
+function partOrders(table: Table): number[][] {
+  return table.merges.map((m) => {
+    const k = m.parts.length;
+    const parts = encodeColumns(m.cells, table.size, k);
+    const scores = parts.texts.map((t, p) =>
+      columnScore(parts.totalLength[p] as number, t.length, table.size),
+    );
+    const name = (p: number) => m.parts[p] as string;
+    return scores
+      .map((_, p) => p)
+      .sort((a, b) => (scores[b] as number) - (scores[a] as number) || (name(a) < name(b) ? -1 : 1));
+  });
+}
+
 export function reorder(table: Table): Ordering {
   const n = table.size;
   const width = table.columns.length;
   if (n === 0) return { order: [], fields: [] };
 
-  const columns = encodeColumns(table.rows, n, width);
+  const parts = partOrders(table);
+  const listed = parts.every((perm) => perm.every((p, i) => p === i));
+  const columns = encodeColumns(listed ? table.rows : table.remerged(parts), n, width);
   const scores = columns.texts.map((t, c) => columnScore(columns.totalLength[c] as number, t.length, n));
   // Columns with too many distinct values stay out of the grouping, best scored first.
   const tooDistinct = (c: number) => (columns.texts[c] as string[]).length > DISTINCT_THRESHOLD * n;
@@ -388,6 +407,6 @@ export function reorder(table: Table): Ordering {
     }
     previous = r;
   }
-  return { order, fields };
+  return { order, fields, parts };
 }
 // EVOLVE-BLOCK-END

@@ -43,6 +43,20 @@ test("merges concatenate each group in its order, after the remaining columns, a
   );
   assert.deepEqual(m.columns, ["y", "id_name", "z_x"]);
   assert.deepEqual(m.rows, [["2", "7Ale", "31"]]);
+  // The parts stay beside the table (a program may order them), and survive encoding and headOf.
+  assert.deepEqual(m.merges, [
+    { field: 1, parts: ["id", "name"], rows: [["7", "Ale"]] },
+    { field: 2, parts: ["z", "x"], rows: [["3", "1"]] },
+  ]);
+  const encoded = encodeTable(m);
+  assert.deepEqual(
+    encoded.merges?.map((g) => [g.field, g.parts, g.cells.map((id) => encoded.values[id])]),
+    [
+      [1, ["id", "name"], ["7", "Ale"]],
+      [2, ["z", "x"], ["3", "1"]],
+    ],
+  );
+  assert.deepEqual(headOf(encoded, 1), encoded);
   assert.throws(() => mergeColumns(raw, [["id", "nope"]], "t"), /t: merge names column "nope"/);
   assert.throws(() => mergeColumns(raw, [["id"], ["id", "x"]], "t"), /column "id" is in two merges/);
 });

@@ -3,7 +3,6 @@ import { test } from "node:test";
 import type { WorkloadResult } from "../../../src/core/types.ts";
 import type { Workload } from "../../../src/task/contract.ts";
 import { Table } from "../api.ts";
-import { encodeTable } from "../datasets.ts";
 import { run } from "../driver.ts";
 import * as baseline from "../references/baseline.ts";
 import * as bestKnown from "../references/best-known.ts";
@@ -136,21 +135,51 @@ test("route: a hit rate, score or runtime claimed in the answer is ignored", asy
   assert.deepEqual(Object.keys(run(claiming, w.input) as object), ["order", "fields"]);
 });
 
-test("route: merged columns arrive as one field, so a program cannot reorder their parts", async () => {
-  const [beer] = await task.workloads("train");
+test("route: a merged field's parts may be ordered for the whole table, never split or dropped", async () => {
+  const [beer] = await tables("train", ROWS);
   assert.ok(beer);
   assert.ok(beer.input.columns.includes("beer/beerId_beer/name"));
   assert.ok(!beer.input.columns.includes("beer/name") && !beer.input.columns.includes("beer/beerId"));
-  // One index more than there are fields (as if a part were addressed) is out of range.
-  const small = encodeTable({
-    columns: beer.input.columns,
-    rows: [beer.input.columns.map((_, c) => `v${c}`)],
-  });
-  const w: Workload<TableInput> = { id: "beer", split: "train", input: small };
-  const m = small.columns.length;
-  const r = task.check(w, { order: [0], fields: [[m, ...Array.from({ length: m - 1 }, (_, c) => c)]] });
-  assert.equal(r.valid, false);
-  assert.match(r.error ?? "", /out of range/);
+  assert.deepEqual(
+    beer.input.merges?.map((m) => m.parts),
+    [["beer/beerId", "beer/name"]],
+  );
+  const m = beer.input.columns.length;
+  const answer = identity(beer.input);
+  // Parts swapped: the check rebuilds the merged texts itself, name first, and counts those.
+  const swapped = task.check(beer, { ...answer, parts: [[1, 0]] });
+  assert.equal(swapped.valid, true);
+  const table = new Table(beer.input);
+  const rebuilt = table.remerged([[1, 0]]);
+  const field = m - 1;
+  assert.equal(rebuilt[0]?.[field], `${table.merges[0]?.cells[0]?.[1]}${table.merges[0]?.cells[0]?.[0]}`);
+  assert.equal(swapped.metrics.chars, task.check(beer, answer).metrics.chars);
+  assert.equal(swapped.metrics.hit_rate, table.hitRate({ ...answer, parts: [[1, 0]] }));
+  // A part cannot be addressed as a field (one index more than there are fields is out of range),
+  // nor dropped or repeated.
+  const cases: [unknown, RegExp][] = [
+    [{ ...answer, fields: answer.fields.map((f) => [m, ...f.slice(1)]) }, /out of range/],
+    [{ ...answer, parts: [[1]] }, /parts\[0\] has 1 entries, expected 2 \(every part once\)/],
+    [{ ...answer, parts: [[1, 1]] }, /parts\[0\] repeats part 1/],
+    [{ ...answer, parts: [[0, 2]] }, /parts\[0\]\[1\] = 2 is out of range 0\.\.1/],
+    [
+      {
+        ...answer,
+        parts: [
+          [0, 1],
+          [0, 1],
+        ],
+      },
+      /parts has 2 entries, expected 1 \(one per merged field\)/,
+    ],
+    [{ ...answer, parts: "1,0" }, /parts must be an array/],
+    [{ ...answer, parts: [[0, "1"]] }, /parts\[0\]\[1\] is "1", not a part index/],
+  ];
+  for (const [output, reason] of cases) {
+    const r = task.check(beer, output);
+    assert.equal(r.valid, false);
+    assert.match(r.error ?? "", reason);
+  }
 });
 
 test("route: runtime comes from the sandbox's timer, never from the program", async () => {
