@@ -47,7 +47,8 @@ function config(overrides: Record<string, unknown> = {}): RunConfig {
     {
       task: "toy",
       budget: { iterations: 6 },
-      concurrency: { proposals: 1, evaluations: 1 },
+      // Ordered: these tests expect a run to be a function of its seed (the unordered loop has its own).
+      concurrency: { proposals: 1, evaluations: 1, ordered: true },
       seed: 7,
       ...overrides,
     },
@@ -262,7 +263,7 @@ describe("the loop", () => {
       },
     });
     const { engine: e } = engine({
-      config: config({ budget: { iterations: 12 }, concurrency: { proposals: 3, evaluations: 3 } }),
+      config: config({ budget: { iterations: 12 }, concurrency: { proposals: 3, evaluations: 3, ordered: true } }),
       strategy: probe,
       evaluatorOptions: { gate },
     });

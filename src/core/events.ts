@@ -45,6 +45,12 @@ export type RunEvent =
       usage: Usage;
       /** Engine RNG state after this proposal's selection, so a resumed run continues the same stream. */
       rng: RngState;
+      /**
+       * How many commits (proposals stored, candidates settled) the selection
+       * saw: a replay selects after the same ones. Absent for the seed and in
+       * runs stored before it was recorded.
+       */
+      basis?: number;
     }
   /** One request to a model, with its exact messages and reply: the cost ledger and the recording replay reads. */
   | ({ type: "model_called" } & ModelCall)

@@ -64,8 +64,15 @@ export const runConfigSchema = z
       .strictObject({
         proposals: z.number().int().min(1).default(2),
         evaluations: z.number().int().min(1).default(2),
+        /**
+         * Select iteration k only once every iteration up to k − proposals has
+         * settled (head-of-line blocking, slower): with one proposal, a run is
+         * then a function of its seed and its model's replies, even without
+         * its recording.
+         */
+        ordered: z.boolean().default(false),
       })
-      .default({ proposals: 2, evaluations: 2 }),
+      .default({ proposals: 2, evaluations: 2, ordered: false }),
     budget: budget.default(budget.parse({})),
     seed: z.number().int().default(42),
     out: z.string().min(1).optional(),

@@ -7,10 +7,18 @@ import { LlmError } from "../llm/errors.ts";
 // Not llm/index.ts: the engine has no need of the providers' SDKs.
 import { Budget, Ledger } from "../llm/ledger.ts";
 import type { Proposal, Proposer } from "../search/proposer.ts";
-import type { Directive, ScreenTools, Selection, Strategy, StrategyEvent } from "../search/strategy.ts";
+import type {
+  Directive,
+  ScreenTools,
+  ScreenVerdict,
+  Selection,
+  Strategy,
+  StrategyEvent,
+} from "../search/strategy.ts";
 import type { LedgerEntry, ProposalOutcome, Store } from "../store/store.ts";
 import type { Task } from "../task/contract.ts";
 import type { RunConfig } from "./config.ts";
+import { Sequencer } from "./sequencer.ts";
 import { Steering } from "./steering.ts";
 
 /** What the engine needs from evaluation: trusted, sandboxed scoring of code on a split. */
@@ -59,6 +67,11 @@ export interface EngineParts {
   observer?: ProposalObserver;
   /** Called for every event once it is stored, in store order. */
   onEvent?: (event: RunEvent) => void;
+  /**
+   * A replay's recorded order of selections and commits (`scheduleOf`): each
+   * selection then sees exactly what it saw in the recorded run.
+   */
+  schedule?: readonly string[] | null;
   clock?: () => number;
 }
 
@@ -80,8 +93,12 @@ const VETO_REDRAWS = 8;
 /**
  * The run loop: up to `concurrency.proposals` proposals waiting on models and
  * up to `concurrency.evaluations` evaluations in flight, one ordered writer to
- * the store. Everything that changes state is appended as events before it is
- * acted upon, so a run killed at any instant resumes from the store.
+ * the store. A proposal in flight is replaced as soon as it is stored,
+ * whatever the others do; with `concurrency.ordered`, iteration k waits until
+ * every iteration up to k − proposals has settled. Selections and commits run
+ * one at a time in a recorded order (Sequencer), so any run replays exactly.
+ * Everything that changes state is appended as events before it is acted
+ * upon, so a run killed at any instant resumes from the store.
  */
 export class Engine {
   private readonly rng: Rng;
@@ -104,6 +121,17 @@ export class Engine {
   private readonly unsettled = new Set<number>();
   /** Pause, hints and vetoes from the dashboard, read from the store before each selection. */
   private readonly steering: Steering;
+  /** The order of selections and commits; replaced in run() once the stored commits are counted. */
+  private sequencer = new Sequencer();
+  /** Candidates stored (or being stored) and waiting for an evaluation slot. */
+  private readonly queue: Candidate[] = [];
+  /** Evaluations (screen included) holding a slot. */
+  private evaluating = 0;
+  /** Settling candidates: from their evaluation's start until their settlement is stored. */
+  private readonly settling = new Set<Promise<void>>();
+  private failure: Error | null = null;
+  /** The stop rules, checked in the loop and in each commit (where a replay checks them too). */
+  private checkStops: () => void = () => {};
 
   constructor(private readonly parts: EngineParts) {
     this.rng = new Rng(parts.config.seed);
@@ -120,14 +148,16 @@ export class Engine {
   /** Asks the run to stop launching work and drain what is in flight. */
   stop(reason: StopReason = "interrupted", detail?: string): void {
     if (!this.stopRequest) this.stopRequest = { reason, detail };
+    this.sequencer.stopSelecting();
     this.wake();
   }
 
   async run(): Promise<RunOutcome> {
     const { store, strategy, config, task } = this.parts;
     const summary = await store.summary();
-    const queue: Candidate[] = [];
+    const queue = this.queue;
     let nextIteration: number;
+    let commits = 0;
 
     if (summary.state === "new") {
       const seed: Candidate = {
@@ -162,8 +192,10 @@ export class Engine {
     } else {
       // Rebuild the strategy exactly: what settled and the strategy's own events, in stored order.
       for (const entry of await store.history()) {
-        if ("settled" in entry) this.remember(entry.settled, true);
-        else if (entry.strategyEvent.strategy === strategy.name) {
+        if ("settled" in entry) {
+          this.remember(entry.settled, true);
+          commits += commitsOf(entry.settled);
+        } else if (entry.strategyEvent.strategy === strategy.name) {
           const { kind, data } = entry.strategyEvent;
           strategy.replay?.({ kind, data });
         }
@@ -173,6 +205,7 @@ export class Engine {
       const pending = await store.pendingCandidates();
       queue.push(...pending);
       for (const c of pending) this.unsettled.add(c.iteration);
+      commits += pending.filter((c) => c.iteration > 0).length;
       this.ledger.budget.spentUsd = (await store.totalUsage()).costUsd;
       if (this.observer) {
         for (const call of await store.ledger()) this.observer.onModelCall(call, false);
@@ -189,10 +222,15 @@ export class Engine {
       await this.write([{ type: "run_resumed", pending: pending.length }]);
     }
 
+    this.sequencer = new Sequencer(commits, this.parts.schedule);
+    if (this.stopRequest) this.sequencer.stopSelecting();
     await this.steering.refresh();
     this.steering.startSession();
     const activeBefore = await store.activeSeconds(this.clock());
     const sessionStart = this.clock();
+    this.checkStops = () => {
+      if (!this.stopRequest) this.checkBudgets(activeBefore, sessionStart);
+    };
     const timeLimit = config.budget.timeLimit;
     let timer: NodeJS.Timeout | undefined;
     if (timeLimit !== undefined) {
@@ -202,37 +240,29 @@ export class Engine {
     }
 
     const proposals = new Set<Promise<void>>();
-    const evaluations = new Set<Promise<void>>();
-    let failure: Error | null = null;
-    const track = (set: Set<Promise<void>>, work: Promise<void>) => {
-      const p = work.catch((e: unknown) => {
-        failure ??= e instanceof Error ? e : new Error(String(e));
-        this.stop("error", failure.message);
-      });
-      const done = p.finally(() => set.delete(done));
-      set.add(done);
-    };
-
-    const { proposals: maxProposals, evaluations: maxEvaluations } = config.concurrency;
+    const { proposals: maxProposals, ordered } = config.concurrency;
+    // A replay selects when its schedule says: any limit here could hold back the step it waits for.
+    const replaying = this.sequencer.replaying;
+    const mayPropose = (iteration: number) =>
+      replaying ||
+      (proposals.size < maxProposals &&
+        (ordered ? this.settledThrough(iteration - maxProposals) : queue.length < maxProposals));
     for (;;) {
-      if (!this.stopRequest) this.checkBudgets(activeBefore, sessionStart);
+      this.checkStops();
       await this.steering.refresh();
-      while (evaluations.size < maxEvaluations && queue.length > 0) {
-        track(evaluations, this.evaluate(queue.shift()!));
-      }
+      this.startEvaluations();
       const seeded = strategy.size() > 0;
       while (
         !this.stopRequest &&
         !this.steering.paused &&
         seeded &&
-        proposals.size < maxProposals &&
         nextIteration <= config.budget.iterations &&
-        this.settledThrough(nextIteration - maxProposals)
+        mayPropose(nextIteration)
       ) {
         this.unsettled.add(nextIteration);
-        track(proposals, this.propose(nextIteration++, queue));
+        this.track(proposals, this.propose(nextIteration++));
       }
-      const idle = proposals.size === 0 && evaluations.size === 0 && queue.length === 0;
+      const idle = proposals.size === 0 && this.settling.size === 0 && queue.length === 0;
       if (idle) {
         if (!seeded && !this.stopRequest) this.stop("error", "the initial program was not evaluated");
         if (this.stopRequest || nextIteration > config.budget.iterations) break;
@@ -244,7 +274,7 @@ export class Engine {
           resolve();
         };
         this.wake = wake;
-        for (const p of [...proposals, ...evaluations]) p.then(wake, wake);
+        for (const p of [...proposals, ...this.settling]) p.then(wake, wake);
         // Paused, the run has nothing else to wake it: look for the dashboard's continue now and then.
         if (this.steering.paused) poll = setTimeout(wake, STEERING_POLL_MS);
       });
@@ -262,7 +292,7 @@ export class Engine {
         if (!this.testRunning && (!best || best.id === this.testedBestId)) break;
       }
     }
-    if (failure) reason = "error";
+    if (this.failure) reason = "error";
     // Calls that served the run as a whole (no candidate stored them) join the ledger now.
     const unattached = this.ledger.takeAll().map((c): RunEvent => ({ type: "model_called", ...c }));
     await this.write([...unattached, { type: "run_stopped", reason, ...(detail ? { detail } : {}) }]);
@@ -279,6 +309,29 @@ export class Engine {
   private settledThrough(iteration: number): boolean {
     for (const k of this.unsettled) if (k <= iteration) return false;
     return true;
+  }
+
+  /** Keeps `work` in `set` until it ends; a throw stops the run with an error. */
+  private track(set: Set<Promise<void>>, work: Promise<void>): void {
+    const p = work.catch((e: unknown) => {
+      this.failure ??= e instanceof Error ? e : new Error(String(e));
+      this.stop("error", this.failure.message);
+    });
+    const done = p.finally(() => set.delete(done));
+    set.add(done);
+  }
+
+  /** Starts the evaluations of queued candidates while a slot is free: called the moment one is queued or a slot frees. */
+  private startEvaluations(): void {
+    const max = this.parts.config.concurrency.evaluations;
+    let started = false;
+    while (this.evaluating < max && this.queue.length > 0) {
+      this.evaluating++;
+      started = true;
+      this.track(this.settling, this.evaluate(this.queue.shift() as Candidate));
+    }
+    // A shorter queue may let the loop start another proposal.
+    if (started) this.wake();
   }
 
   private checkBudgets(activeBefore: number, sessionStart: number): void {
@@ -301,24 +354,25 @@ export class Engine {
     }
   }
 
-  private async propose(iteration: number, queue: Candidate[]): Promise<void> {
+  private async propose(iteration: number): Promise<void> {
     const { store, proposer, task } = this.parts;
-    const selection = this.select();
-    if (!selection) {
-      this.unsettled.delete(iteration);
-      this.stop("error", "every program of the run is vetoed: there is no parent left to select");
-      return;
-    }
-    // The stream state right after this selection: a resumed run continues from the last stored one.
-    const rngState = this.rng.state();
-    const proposalRng = this.rng.fork(`proposal:${iteration}`);
-    const directive = selection.directive;
     const id = candidateId(iteration);
-    let proposal: Proposal;
-    try {
-      proposal = directive?.child
-        ? readyChild(selection.parent, directive.child)
-        : await proposer.propose({
+    // The selection, the prompt's read of the store and the request run as one step: what they see is
+    // the commits before it, which the proposal records as its basis.
+    const picked = await this.sequencer.select(iteration, async () => {
+      const selection = this.select();
+      if (!selection) {
+        this.stop("error", "every program of the run is vetoed: there is no parent left to select");
+        return undefined;
+      }
+      const basis = this.sequencer.commits;
+      // The stream state right after this selection: a resumed run continues from the last stored one.
+      const rngState = this.rng.state();
+      const proposalRng = this.rng.fork(`proposal:${iteration}`);
+      const directive = selection.directive;
+      const proposal = directive?.child
+        ? Promise.resolve(readyChild(selection.parent, directive.child))
+        : proposer.propose({
             iteration,
             parent: selection.parent,
             inspirations: selection.inspirations,
@@ -327,11 +381,25 @@ export class Engine {
             rng: proposalRng,
             ...(directive ? { directive } : {}),
           });
+      proposal.catch(() => undefined); // awaited below, once this step is over
+      return { selection, basis, rngState, proposal };
+    });
+    if (!picked) {
+      this.unsettled.delete(iteration);
+      this.sequencer.drop(iteration);
+      return;
+    }
+    const { selection, basis, rngState } = picked;
+    const directive = selection.directive;
+    let proposal: Proposal;
+    try {
+      proposal = await picked.proposal;
     } catch (e) {
       if (e instanceof LlmError && (e.kind === "budget" || e.kind === "replay_missing")) {
         // Nothing of this proposal is stored: a resumed run (with more budget) selects it again.
         this.ledger.take(id);
         this.unsettled.delete(iteration);
+        this.sequencer.drop(iteration);
         if (e.kind === "budget") this.stop("budget_usd", this.ledger.budget.exhausted ?? e.message);
         else this.stop("error", e.message);
         return;
@@ -370,44 +438,78 @@ export class Engine {
         reply: proposal.reply,
         usage: proposal.usage,
         rng: rngState,
+        basis,
       },
       ...this.own(selection.events ?? []),
       ...this.ledger.take(id).map((call): RunEvent => ({ type: "model_called", ...call })),
     ];
-    if (code === null) {
-      const reason = proposal.rejection ?? "no code";
-      events.push(
-        { type: "edit_rejected", candidateId: id, reason },
-        ...this.remember({ status: "rejected", candidate: { ...candidate, code: null }, reason }, false),
+    if (code === null) this.sequencer.settledWithProposal(iteration);
+    const stored = this.sequencer.commit("propose", iteration, async () => {
+      if (code === null) {
+        const reason = proposal.rejection ?? "no code";
+        events.push(
+          { type: "edit_rejected", candidateId: id, reason },
+          ...this.remember({ status: "rejected", candidate: { ...candidate, code: null }, reason }, false),
+        );
+      }
+      await this.write(
+        events,
+        code === null ? { candidateId: id, model: proposal.model, gain: 0 } : undefined,
       );
-    }
-    await this.write(events, code === null ? { candidateId: id, model: proposal.model, gain: 0 } : undefined);
-    if (this.ledger.budget.exhausted) this.stop("budget_usd", this.ledger.budget.exhausted);
+      this.checkStops();
+    });
     if (code !== null) {
-      queue.push({ ...candidate, code });
-    } else {
-      this.settled(iteration);
+      // Its evaluation starts now, beside the write: its result is stored only after the proposal.
+      this.queue.push({ ...candidate, code });
+      this.startEvaluations();
     }
+    await stored;
+    if (this.ledger.budget.exhausted) this.stop("budget_usd", this.ledger.budget.exhausted);
+    if (code === null) this.settled(iteration);
   }
 
+  /** Screens and evaluates a candidate in an evaluation slot, then settles it in its turn. */
   private async evaluate(candidate: Candidate): Promise<void> {
     const isSeed = candidate.iteration === 0;
     const { strategy } = this.parts;
-    const events: RunEvent[] = [];
-    if (!isSeed && strategy.screen) {
-      const verdict = await strategy.screen(candidate, await this.screenTools(candidate));
-      events.push(...this.own(verdict.events ?? []));
-      if (!verdict.pass) {
-        events.push(
-          { type: "candidate_screened", candidateId: candidate.id, reason: verdict.reason },
-          ...this.remember({ status: "screened", candidate, reason: verdict.reason }, false),
-        );
-        await this.write(events, { candidateId: candidate.id, model: candidate.model, gain: 0 });
-        this.settled(candidate.iteration);
-        return;
-      }
+    let verdict: ScreenVerdict = { pass: true };
+    let evaluation: Evaluation | undefined;
+    try {
+      if (!isSeed && strategy.screen)
+        verdict = await strategy.screen(candidate, await this.screenTools(candidate));
+      if (verdict.pass) evaluation = await this.safeEvaluate(candidate.code, "train");
+    } finally {
+      this.evaluating--;
+      this.startEvaluations();
     }
-    const evaluation = await this.safeEvaluate(candidate.code, "train");
+    await this.sequencer.commit("settle", candidate.iteration, () =>
+      this.settle(candidate, verdict, evaluation),
+    );
+    this.settled(candidate.iteration);
+    if (isSeed && evaluation?.status !== "ok") {
+      this.stop(
+        "error",
+        `the initial program of task ${this.parts.task.id} fails its evaluation (${evaluation?.status}): ${evaluation?.error ?? evaluation?.feedback}`,
+      );
+      return;
+    }
+    this.testBest().catch((e: unknown) => this.stop("error", `test evaluation failed: ${String(e)}`));
+  }
+
+  /** The commit of a settled candidate: the strategy ingests it and everything is stored in one transaction. */
+  private async settle(candidate: Candidate, verdict: ScreenVerdict, evaluation?: Evaluation): Promise<void> {
+    const isSeed = candidate.iteration === 0;
+    const events: RunEvent[] = this.own(verdict.events ?? []);
+    if (!verdict.pass || !evaluation) {
+      const reason = verdict.pass ? "not evaluated" : verdict.reason;
+      events.push(
+        { type: "candidate_screened", candidateId: candidate.id, reason },
+        ...this.remember({ status: "screened", candidate, reason }, false),
+      );
+      await this.write(events, { candidateId: candidate.id, model: candidate.model, gain: 0 });
+      this.checkStops();
+      return;
+    }
     events.push({ type: "evaluation_finished", candidateId: candidate.id, evaluation });
     let settled: Settled;
     if (evaluation.status === "ok") {
@@ -432,26 +534,16 @@ export class Engine {
       settled = { status: "failed", candidate, evaluation };
     }
     events.push(...this.remember(settled, false));
-    if (isSeed && evaluation.status !== "ok") {
-      await this.write(events);
-      this.unsettled.delete(0);
-      this.stop(
-        "error",
-        `the initial program of task ${this.parts.task.id} fails its evaluation (${evaluation.status}): ${evaluation.error ?? evaluation.feedback}`,
-      );
-      return;
-    }
     const parentScore = this.programs.get(candidate.parentId)?.score;
     const gain =
-      evaluation.status === "ok" && parentScore !== undefined
+      evaluation.status === "ok" && parentScore !== undefined && !isSeed
         ? Math.max(0, evaluation.score - parentScore)
         : 0;
     await this.write(
       events,
       isSeed ? undefined : { candidateId: candidate.id, model: candidate.model, gain },
     );
-    this.settled(candidate.iteration);
-    this.testBest().catch((e: unknown) => this.stop("error", `test evaluation failed: ${String(e)}`));
+    this.checkStops();
   }
 
   /**
@@ -590,6 +682,11 @@ function operationOf(directive: Directive | undefined): { operation?: string; se
     ...(directive?.operation ? { operation: directive.operation } : {}),
     ...(directive?.secondParent ? { secondParentId: directive.secondParent.id } : {}),
   };
+}
+
+/** The commits a settled candidate made: its proposal (not the seed's) and its settlement (a rejection's is the proposal's). */
+function commitsOf(settled: Settled): number {
+  return (settled.candidate.iteration > 0 ? 1 : 0) + (settled.status === "rejected" ? 0 : 1);
 }
 
 function isObserver(value: unknown): value is ProposalObserver {

@@ -29,6 +29,8 @@ export interface SessionOptions {
   env?: Record<string, string | undefined>;
   /** Answer every model request from this recorded run directory instead of the providers (`--replay`). */
   replayFrom?: string;
+  /** The recorded order of selections and commits a replay follows (`recordedSchedule`). */
+  schedule?: readonly string[] | null;
 }
 
 /** One process's session of a run: the engine with its store, sandbox and lock. */
@@ -144,6 +146,7 @@ async function open(
     evaluator,
     ...(models ? { ledger: models.ledger } : {}),
     onEvent: options.onEvent,
+    ...(options.schedule ? { schedule: options.schedule } : {}),
   });
   return {
     dir,

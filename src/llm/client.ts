@@ -17,6 +17,8 @@ export interface CompletionRequest {
    * request's cost against the dollar budget before it goes out.
    */
   reserve?: (maxCostUsd: number) => boolean;
+  /** Who the call works for, set by the cost ledger: a replay answers by it (providers never see it). */
+  purpose?: { role: string; candidateId: string | null };
 }
 
 export interface Completion {

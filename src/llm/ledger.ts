@@ -119,6 +119,7 @@ export class Ledger {
       ...request,
       ...(maxTokens === undefined ? {} : { maxTokens }),
       reserve: (usd) => hold.set(usd),
+      purpose: { role: purpose.role, candidateId: purpose.candidateId },
     };
     const base = {
       candidateId: purpose.candidateId,

@@ -5,14 +5,14 @@ import { LlmError, type LlmErrorKind } from "./errors.ts";
 import { estimateCostUsd, type Price } from "./pricing.ts";
 
 /**
- * What identifies a request for replay: the model and the exact messages.
- * Sampling settings are left out: a replay runs with the recorded config.
- * Computed when a recording is read and when a replayed request is made,
- * never while recording, where it would only cost time.
+ * What identifies a request for replay: its role, the model and the exact
+ * messages. Sampling settings are left out: a replay runs with the recorded
+ * config. Computed when a recording is read and when a replayed request is
+ * made, never while recording, where it would only cost time.
  */
-export function requestHash(model: string, messages: readonly ChatMessage[]): string {
+export function requestHash(model: string, messages: readonly ChatMessage[], role = ""): string {
   // Lengths make the concatenation unambiguous. SHA-512 is the faster of the SHA-2s on 64-bit machines.
-  const hash = createHash("sha512").update(`${model.length}:${model}`);
+  const hash = createHash("sha512").update(`${role.length}:${role}${model.length}:${model}`);
   for (const m of messages) hash.update(`\0${m.role}:${m.content.length}:`).update(m.content);
   return hash.digest("hex").slice(0, 32);
 }
@@ -32,8 +32,9 @@ const KINDS = new Set<string>([
 
 /**
  * The recorded model calls of a run, answerable by request. Identical
- * requests (the same prompt twice) are answered in the order they were
- * recorded.
+ * requests (the same prompt twice) are told apart by the candidate they
+ * served, so replies in flight at once cannot swap; otherwise they are
+ * answered in the order they were recorded.
  */
 export class Recording {
   private readonly byHash = new Map<string, ModelCall[]>();
@@ -45,7 +46,7 @@ export class Recording {
     readonly source: string,
   ) {
     for (const call of calls) {
-      const hash = requestHash(call.model, call.messages);
+      const hash = requestHash(call.model, call.messages, call.role);
       const list = this.byHash.get(hash);
       if (list) list.push(call);
       else this.byHash.set(hash, [call]);
@@ -55,10 +56,13 @@ export class Recording {
 
   readonly total: number;
 
-  /** The next recorded answer to this request, consumed; undefined when there is none left. */
-  take(hash: string): ModelCall | undefined {
-    const call = this.byHash.get(hash)?.shift();
-    if (call) this.used++;
+  /** The next recorded answer to this request (for this candidate, if one was recorded), consumed; undefined when there is none left. */
+  take(hash: string, candidateId?: string | null): ModelCall | undefined {
+    const list = this.byHash.get(hash);
+    if (!list || list.length === 0) return undefined;
+    const own = candidateId == null ? -1 : list.findIndex((c) => c.candidateId === candidateId);
+    const [call] = list.splice(Math.max(0, own), 1);
+    this.used++;
     return call;
   }
 
@@ -92,8 +96,8 @@ export class ReplayClient implements LlmClient {
         attempts: 0,
       });
     }
-    const hash = requestHash(this.model, request.messages);
-    const call = this.recording.take(hash);
+    const hash = requestHash(this.model, request.messages, request.purpose?.role);
+    const call = this.recording.take(hash, request.purpose?.candidateId);
     if (!call) {
       throw new LlmError({
         kind: "replay_missing",
@@ -102,8 +106,7 @@ export class ReplayClient implements LlmClient {
         message:
           `${this.model}: ${this.recording.source} has no recorded reply for this request ` +
           `(hash ${hash}; ${this.recording.remaining()} of ${this.recording.total} recorded calls unused). ` +
-          "The replay has left the recorded run: its config, task or code differ from the recording's, " +
-          "or the recording ran more than one proposal at a time and the replay took another order",
+          "The replay has left the recorded run: its config, task or code differ from the recording's",
       });
     }
     if (call.reply === null) {
