@@ -116,7 +116,29 @@ test("malformed replies and failing candidates do not stop the run", async () =>
       r.messages.some((m) => /could not be applied/.test(String(m.content))),
     );
     assert.ok(repair, "a failed edit is sent back once with its error");
-    // Failed attempts are shown in later prompts of the same parent.
+    // Failed attempts are shown in later prompts of the same parent (the seed: nothing else was
+    // inserted). With one proposal in flight, iteration k is selected only after k − 1 settled, so
+    // each prompt shows the failures just before it, newest first, whatever the timing.
+    const prompts = new Map(
+      events.flatMap((e) => (e.type === "candidate_proposed" ? [[e.iteration, e.prompt] as const] : [])),
+    );
+    const failuresShown = (iteration: number) => {
+      const prompt = prompts.get(iteration) ?? "";
+      const section = prompt.split("# Recent failed attempts on the current program")[1] ?? "";
+      return [...section.matchAll(/## Attempt (c\d+)\n\nWhy it failed: (.*)/g)].map((m) => [m[1], m[2]]);
+    };
+    assert.deepEqual(failuresShown(1), [], "the first proposal has no failures to show");
+    const second = failuresShown(2);
+    assert.equal(second.length, 1);
+    assert.equal(second[0]?.[0], "c000001");
+    assert.equal(second[0]?.[1], reasons[0]?.split("\n")[0], "the rejection's reason reaches the next prompt");
+    const fifth = failuresShown(5).map(([id]) => id);
+    assert.deepEqual(fifth, ["c000004", "c000003", "c000002"], "newest first, three at most");
+    assert.match(failuresShown(5)[0]?.[1] ?? "", /boom/, "the candidate's error reaches the next prompt");
+    assert.deepEqual(
+      failuresShown(6).map(([id]) => id),
+      ["c000005", "c000004", "c000003"],
+    );
     const summary = await store.summary();
     assert.equal(summary.rejectedEdits, 3);
     assert.equal(summary.failedEvaluations, 3);
