@@ -20,24 +20,55 @@ function finished(child: ChildProcess): Promise<{ code: number | null; signal: s
   return new Promise((resolve) => child.on("close", (code, signal) => resolve({ code, signal, out })));
 }
 
-/** Waits until the run has stored at least `n` evaluations, then kills the process with SIGKILL. */
-async function killAfter(child: ChildProcess, dir: string, n: number): Promise<void> {
+/**
+ * The mock answers until `answerUpTo` requests in all have arrived; later ones are held unanswered
+ * (a proposal in flight) until `release()`. A killed process leaves its held request hanging: the
+ * mock's close() drops its socket.
+ */
+let answerUpTo = Number.POSITIVE_INFINITY;
+let held: Array<() => void> = [];
+function release(): void {
+  answerUpTo = Number.POSITIVE_INFINITY;
+  for (const answer of held) answer();
+  held = [];
+}
+
+/** Candidates the store holds beyond the seed. */
+async function proposedCount(dir: string): Promise<number> {
+  return withStore(dir, async (s) =>
+    (await s.events()).filter((e) => e.type === "candidate_proposed" && e.iteration > 0).length,
+  );
+}
+
+/**
+ * Lets the run have `answered` more replies, waits for the next request (the mock holds it: that
+ * proposal is in flight), kills the process with SIGKILL and checks the store never saw that proposal.
+ */
+async function killInFlight(child: ChildProcess, dir: string, answered: number): Promise<void> {
   const exit = finished(child);
-  for (let i = 0; i < 600; i++) {
-    await sleep(50);
-    if (!existsSync(join(dir, "run.db"))) continue;
-    const evaluations = await withStore(dir, async (s) => (await s.summary()).evaluations).catch(() => 0);
-    if (evaluations >= n) break;
-  }
+  answerUpTo = mock.requests.length + answered;
+  await mock.received(answerUpTo + 1);
   child.kill("SIGKILL");
   const { signal, out } = await exit;
   assert.equal(signal, "SIGKILL", `the run was still going when it was killed:\n${out}`);
+  const sent = mock.requests.length;
+  assert.ok(
+    (await proposedCount(dir)) < sent,
+    `a model request was unanswered at the kill: ${sent} sent, fewer candidates stored`,
+  );
+  answerUpTo = Number.POSITIVE_INFINITY;
+  held = [];
 }
 
 let mock: MockLlm;
 before(async () => {
-  // Slow replies keep proposals in flight at the moment of the kill.
-  mock = await startMockLlm({ responder: (body) => ({ text: widenSample(body), delayMs: 120 }) });
+  mock = await startMockLlm({
+    responder: async (body) => {
+      // requests already holds this one: its number is the count.
+      if (mock.requests.length > answerUpTo) await new Promise<void>((answer) => held.push(answer));
+      return { text: widenSample(body) };
+    },
+  });
 });
 after(async () => {
   await mock.close();
@@ -62,13 +93,13 @@ test("a run killed with SIGKILL twice resumes and finishes with nothing lost or 
     "--evaluations",
     "2",
   ]);
-  await killAfter(run, dir, 4);
+  await killInFlight(run, dir, 4);
 
   const status = adrs(["status", dir, "--json"]);
   const shown = await finished(status);
   assert.equal(JSON.parse(shown.out).state, "interrupted");
 
-  await killAfter(adrs(["resume", dir]), dir, 8);
+  await killInFlight(adrs(["resume", dir]), dir, 4);
   const last = await finished(adrs(["resume", dir]));
   assert.equal(last.code, 0, last.out);
 
@@ -110,13 +141,18 @@ test("Ctrl-C drains what is in flight and stops with everything stored", async (
     dir,
   ]);
   const exit = finished(run);
-  for (let i = 0; i < 600; i++) {
-    await sleep(50);
-    if (!existsSync(join(dir, "run.db"))) continue;
-    const evaluations = await withStore(dir, async (s) => (await s.summary()).evaluations).catch(() => 0);
-    if (evaluations >= 3) break;
-  }
+  // Three replies, then the next request is held: a proposal is in flight when Ctrl-C arrives.
+  answerUpTo = mock.requests.length + 3;
+  await mock.received(answerUpTo + 1);
+  const stopping = new Promise<void>((resolve) => {
+    const seen = (d: Buffer) => /stopping/.test(d.toString()) && resolve();
+    run.stdout?.on("data", seen);
+    run.stderr?.on("data", seen);
+  });
   run.kill("SIGINT");
+  await stopping;
+  const inFlight = await proposedCount(dir);
+  release();
   const { code, out } = await exit;
   assert.equal(code, 0, out);
   assert.match(out, /stopping: finishing what is in flight/);
@@ -125,6 +161,7 @@ test("Ctrl-C drains what is in flight and stops with everything stored", async (
     assert.equal(summary.state, "stopped");
     assert.equal(summary.stopReason, "interrupted");
     assert.ok(summary.iterations < 40);
+    assert.ok((await proposedCount(dir)) > inFlight, "the proposal in flight at Ctrl-C was finished and stored");
     assert.deepEqual(
       await store.pendingCandidates(),
       [],
