@@ -15,6 +15,25 @@ import {
 import { settledOk } from "./support/instant.ts";
 
 /** A program on an island: islands tag each selection with its island's number. */
+/**
+ * The defaults docs/strategies.md gives in its `key | default | meaning` table under `## <kind>`:
+ * the expectation comes from the documentation, not from the schema under test.
+ */
+function documentedDefaults(kind: string): Record<string, unknown> {
+  const doc = readFileSync(join(import.meta.dirname, "..", "docs", "strategies.md"), "utf8");
+  const section = doc.split(/^## /m).find((s) => s.startsWith(`${kind}\n`));
+  assert.ok(section, `docs/strategies.md has a section ## ${kind}`);
+  const rows = [...section.matchAll(/^\| `(\w+)` \| ([^|]+) \|/gm)];
+  assert.ok(rows.length > 0, `## ${kind} has a table of defaults`);
+  const value = (text: string): unknown => {
+    const list = /^`\[(.*)\]`$/.exec(text);
+    if (list) return list[1]!.split(",").map((v) => v.trim());
+    assert.match(text, /^-?[\d.]+$/, `a default in ## ${kind} reads as a number or a list: ${text}`);
+    return Number(text);
+  };
+  return Object.fromEntries(rows.map((m) => [m[1], value(m[2]!.trim())]));
+}
+
 function program(id: string, fields: Partial<Program> & { island?: number } = {}): Program {
   const { island = 0, ...rest } = fields;
   return {
@@ -434,22 +453,18 @@ describe("createStrategy", () => {
   test("builds islands with the defaults, or with the config's strategy section", () => {
     const s = createStrategy() as IslandsStrategy;
     assert.equal(s.name, "islands");
-    assert.deepEqual(s.options, {
-      islands: 3,
-      populationSize: 1000,
-      migrationInterval: 20,
-      migrationRate: 0.1,
-      explorationRatio: 0.2,
-      exploitationRatio: 0.7,
-      eliteRatio: 0.1,
-      inspirations: 4,
-      featureDimensions: ["score", "codeLength"],
-      featureBins: 10,
-    });
+    assert.deepEqual(s.options, documentedDefaults("islands"));
     const t = createStrategy({ islands: 5, featureDimensions: ["score", "latency"] }) as IslandsStrategy;
     assert.equal(t.options.islands, 5);
     assert.deepEqual(t.options.featureDimensions, ["score", "latency"]);
     assert.equal(t.options.featureBins, 10);
+  });
+
+  test("every kind's defaults are the ones docs/strategies.md documents", () => {
+    for (const kind of ["islands", "gepa", "best-of-n", "hill-climb"]) {
+      const s = createStrategy({ kind }) as Strategy & { options: object };
+      assert.deepEqual({ ...s.options }, documentedDefaults(kind), kind);
+    }
   });
 
   test("bad options name the field", () => {
