@@ -131,7 +131,11 @@ test("malformed replies and failing candidates do not stop the run", async () =>
     const second = failuresShown(2);
     assert.equal(second.length, 1);
     assert.equal(second[0]?.[0], "c000001");
-    assert.equal(second[0]?.[1], reasons[0]?.split("\n")[0], "the rejection's reason reaches the next prompt");
+    assert.equal(
+      second[0]?.[1],
+      reasons[0]?.split("\n")[0],
+      "the rejection's reason reaches the next prompt",
+    );
     const fifth = failuresShown(5).map(([id]) => id);
     assert.deepEqual(fifth, ["c000004", "c000003", "c000002"], "newest first, three at most");
     assert.match(failuresShown(5)[0]?.[1] ?? "", /boom/, "the candidate's error reaches the next prompt");

@@ -1,9 +1,7 @@
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { setTimeout as sleep } from "node:timers/promises";
 import { type MockLlm, startMockLlm } from "./support/mock-llm.ts";
 import { tempDir, widenSample, withStore } from "./support/run-helpers.ts";
 
@@ -35,8 +33,9 @@ function release(): void {
 
 /** Candidates the store holds beyond the seed. */
 async function proposedCount(dir: string): Promise<number> {
-  return withStore(dir, async (s) =>
-    (await s.events()).filter((e) => e.type === "candidate_proposed" && e.iteration > 0).length,
+  return withStore(
+    dir,
+    async (s) => (await s.events()).filter((e) => e.type === "candidate_proposed" && e.iteration > 0).length,
   );
 }
 
@@ -161,7 +160,10 @@ test("Ctrl-C drains what is in flight and stops with everything stored", async (
     assert.equal(summary.state, "stopped");
     assert.equal(summary.stopReason, "interrupted");
     assert.ok(summary.iterations < 40);
-    assert.ok((await proposedCount(dir)) > inFlight, "the proposal in flight at Ctrl-C was finished and stored");
+    assert.ok(
+      (await proposedCount(dir)) > inFlight,
+      "the proposal in flight at Ctrl-C was finished and stored",
+    );
     assert.deepEqual(
       await store.pendingCandidates(),
       [],
