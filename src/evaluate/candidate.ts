@@ -2,7 +2,7 @@ import type { Split, WorkloadResult } from "../core/types.ts";
 import { bundleCandidate, mapScriptLocations } from "../sandbox/bundle.ts";
 import type { Sandbox, SandboxResult } from "../sandbox/sandbox.ts";
 import type { OutputCheck, Task, Workload } from "../task/contract.ts";
-import { candidateFileName } from "../task/load.ts";
+import { candidateFileName } from "../task/definition.ts";
 import type { Batch, Runner } from "./batch.ts";
 import { runExternal } from "./external.ts";
 import { errorMessage, TaskBug, validateCheck } from "./validate.ts";

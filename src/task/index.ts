@@ -5,3 +5,4 @@ export { normalise } from "../core/score.ts";
 export type { Metrics, Split, WorkloadResult } from "../core/types.ts";
 export * from "./contract.ts";
 export * from "./load.ts";
+export { candidateFileName } from "./definition.ts";

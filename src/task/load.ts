@@ -1,9 +1,10 @@
 import { existsSync, statSync } from "node:fs";
 import { readdir, readFile } from "node:fs/promises";
-import { basename, dirname, extname, isAbsolute, join, resolve } from "node:path";
-import type { ExternalEvaluator, ExternalTaskDefinition, Task, TaskDefinition } from "./contract.ts";
-import { importTaskModule } from "./modules.ts";
+import { dirname, extname, isAbsolute, join, resolve } from "node:path";
 import { InputError } from "../core/errors.ts";
+import type { ExternalTaskDefinition, Task, TaskDefinition } from "./contract.ts";
+import { candidateFileName, definitionProblems, ID_PATTERN } from "./definition.ts";
+import { importTaskModule } from "./modules.ts";
 
 /** `<repo>/tasks`: this file lives in `<repo>/src/task/`. */
 export const TASKS_DIR = resolve(import.meta.dirname, "../../tasks");
@@ -11,35 +12,6 @@ export const TASKS_DIR = resolve(import.meta.dirname, "../../tasks");
 export interface LoadOptions {
   /** Where task ids are looked up; default `<repo>/tasks`. */
   tasksDir?: string;
-}
-
-const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
-
-/** File extensions of the languages an external task may name without `candidateFile`. */
-const EXTENSIONS: Record<string, string> = {
-  python: "py",
-  javascript: "js",
-  typescript: "ts",
-  c: "c",
-  cpp: "cpp",
-  "c++": "cpp",
-  rust: "rs",
-  go: "go",
-  java: "java",
-  julia: "jl",
-  ruby: "rb",
-  lua: "lua",
-  shell: "sh",
-  bash: "sh",
-};
-
-/** The candidate's file name for an external task: `candidateFile`, else `program.<ext>`. */
-export function candidateFileName(external: ExternalEvaluator): string {
-  if (external.candidateFile) return external.candidateFile;
-  const ext = EXTENSIONS[external.language.toLowerCase()];
-  if (!ext)
-    throw new InputError(`no file extension known for language "${external.language}": set candidateFile`);
-  return `program.${ext}`;
 }
 
 type AnyDefinition = TaskDefinition | ExternalTaskDefinition;
@@ -126,149 +98,6 @@ async function importDefinition(file: string): Promise<AnyDefinition> {
     throw new InputError(`${file}: invalid task definition:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
   }
   return mod.default as AnyDefinition;
-}
-
-function describe(value: unknown): string {
-  if (value === null) return "null";
-  if (Array.isArray(value)) return "an array";
-  if (typeof value === "string") return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
-  if (typeof value === "number" || typeof value === "boolean") return String(value);
-  return typeof value === "undefined" ? "nothing (missing)" : `a ${typeof value}`;
-}
-
-/** Every problem at once, so a task author fixes them in one round. */
-function definitionProblems(value: unknown, file: string): string[] {
-  if (typeof value !== "object" || value === null)
-    return [`the default export is ${describe(value)}, not an object`];
-  const def = value as Record<string, unknown>;
-  const problems: string[] = [];
-  const need = (field: string, ok: boolean, expected: string, got: unknown) => {
-    if (!ok) problems.push(`field "${field}" must be ${expected} (got ${describe(got)})`);
-  };
-  const str = (v: unknown) => typeof v === "string" && v.trim() !== "";
-  const num = (v: unknown) => typeof v === "number" && Number.isFinite(v);
-  const positive = (v: unknown) => v === undefined || (num(v) && (v as number) > 0);
-  const obj = (v: unknown): v is Record<string, unknown> =>
-    typeof v === "object" && v !== null && !Array.isArray(v);
-
-  need(
-    "id",
-    str(def.id) && ID_PATTERN.test(def.id as string),
-    'a folder-name id such as "txn-scheduling"',
-    def.id,
-  );
-  const folder = basename(dirname(file));
-  if (str(def.id) && def.id !== folder) {
-    problems.push(
-      `field "id" is "${def.id}" but the task folder is "${folder}": the id must be the folder name`,
-    );
-  }
-  need("title", str(def.title), "a non-empty string", def.title);
-  need("version", str(def.version), "a non-empty string", def.version);
-  need("dir", str(def.dir), "the task folder (use import.meta.dirname)", def.dir);
-  if (str(def.dir) && !existsSync(resolve(dirname(file), def.dir as string))) {
-    problems.push(`field "dir" names a folder that does not exist: ${def.dir}`);
-  }
-  if (obj(def.metric)) {
-    need("metric.name", str(def.metric.name), "a non-empty string", def.metric.name);
-    const dir = def.metric.direction;
-    need("metric.direction", dir === "minimize" || dir === "maximize", '"minimize" or "maximize"', dir);
-    if (def.metric.unit !== undefined)
-      need("metric.unit", typeof def.metric.unit === "string", "a string", def.metric.unit);
-  } else {
-    need("metric", false, "{ name, direction }", def.metric);
-  }
-  if (obj(def.anchors)) {
-    need("anchors.baseline", num(def.anchors.baseline), "a finite number", def.anchors.baseline);
-    need("anchors.target", num(def.anchors.target), "a finite number", def.anchors.target);
-    if (num(def.anchors.baseline) && def.anchors.baseline === def.anchors.target) {
-      problems.push(`fields "anchors.baseline" and "anchors.target" must differ`);
-    }
-  } else {
-    need("anchors", false, "{ baseline, target }", def.anchors);
-  }
-  if (def.limits !== undefined) {
-    if (obj(def.limits)) {
-      need("limits.timeoutMs", positive(def.limits.timeoutMs), "a positive number", def.limits.timeoutMs);
-      need("limits.memoryMb", positive(def.limits.memoryMb), "a positive number", def.limits.memoryMb);
-      need("limits.cpuMs", positive(def.limits.cpuMs), "a positive number", def.limits.cpuMs);
-    } else {
-      need("limits", false, "{ timeoutMs?, memoryMb?, cpuMs? }", def.limits);
-    }
-  }
-  if (def.files !== undefined) {
-    if (obj(def.files)) {
-      for (const key of ["spec", "initial", "driver"]) {
-        const v = def.files[key];
-        if (v !== undefined) need(`files.${key}`, str(v), "a file name in the task folder", v);
-      }
-    } else {
-      need("files", false, "{ spec?, initial?, driver? }", def.files);
-    }
-  }
-  const external = def.external;
-  if (external !== undefined) {
-    if (obj(external)) {
-      const cmd = external.command;
-      const okCommand =
-        (typeof cmd === "string" && cmd.trim() !== "") ||
-        (Array.isArray(cmd) && cmd.length > 0 && cmd.every((a) => typeof a === "string" && a !== ""));
-      need("external.command", okCommand, "a command string or a non-empty list of arguments", cmd);
-      need("external.language", str(external.language), 'a language such as "python"', external.language);
-      const file = external.candidateFile;
-      if (file !== undefined)
-        need("external.candidateFile", str(file) && basename(file as string) === file, "a file name", file);
-      else if (str(external.language)) {
-        try {
-          candidateFileName(external as unknown as ExternalEvaluator);
-        } catch (err) {
-          problems.push(`field "external.candidateFile": ${(err as Error).message}`);
-        }
-      }
-    } else {
-      need("external", false, "{ command, language, candidateFile? }", external);
-    }
-  }
-  for (const fn of external === undefined
-    ? ["workloads", "check", "aggregate"]
-    : ["workloads", "aggregate"]) {
-    need(fn, typeof def[fn] === "function", "a function", def[fn]);
-  }
-  if (def.stages !== undefined) {
-    if (Array.isArray(def.stages)) {
-      const names = new Set<string>();
-      def.stages.forEach((stage: unknown, i: number) => {
-        const at = `stages[${i}]`;
-        if (!obj(stage)) {
-          need(at, false, "{ name, workloads, threshold }", stage);
-          return;
-        }
-        need(`${at}.name`, str(stage.name), "a non-empty string", stage.name);
-        if (str(stage.name)) {
-          if (names.has(stage.name as string))
-            problems.push(`field "${at}.name": "${stage.name}" appears twice`);
-          names.add(stage.name as string);
-        }
-        const w = stage.workloads;
-        const okWorkloads =
-          typeof w === "function" ||
-          (Array.isArray(w) && w.length > 0 && w.every((id) => typeof id === "string" && id !== ""));
-        need(`${at}.workloads`, okWorkloads, "a non-empty list of workload ids or a filter function", w);
-        const t = stage.threshold;
-        need(
-          `${at}.threshold`,
-          num(t) && (t as number) >= 0 && (t as number) <= 100,
-          "a score from 0 to 100",
-          t,
-        );
-      });
-    } else {
-      need("stages", false, "a list of { name, workloads, threshold }", def.stages);
-    }
-  }
-  if (def.feedback !== undefined)
-    need("feedback", typeof def.feedback === "function", "a function", def.feedback);
-  return problems;
 }
 
 async function readTaskFiles(def: AnyDefinition, file: string): Promise<Task> {
