@@ -91,7 +91,8 @@ test("malformed replies and failing candidates do not stop the run", async () =>
   const session = await startRun(
     mockRunConfig(mock.url, out, {
       budget: { iterations: 6 },
-      concurrency: { proposals: 1, evaluations: 1 },
+      // Ordered: iteration k is selected only once k − 1 has settled, so each prompt's failures are known.
+      concurrency: { proposals: 1, evaluations: 1, ordered: true },
     }),
   );
   const outcome = await session.run();
@@ -117,8 +118,8 @@ test("malformed replies and failing candidates do not stop the run", async () =>
     );
     assert.ok(repair, "a failed edit is sent back once with its error");
     // Failed attempts are shown in later prompts of the same parent (the seed: nothing else was
-    // inserted). With one proposal in flight, iteration k is selected only after k − 1 settled, so
-    // each prompt shows the failures just before it, newest first, whatever the timing.
+    // inserted). Ordered with one proposal in flight, iteration k is selected only after k − 1
+    // settled, so each prompt shows the failures just before it, newest first, whatever the timing.
     const prompts = new Map(
       events.flatMap((e) => (e.type === "candidate_proposed" ? [[e.iteration, e.prompt] as const] : [])),
     );
