@@ -263,7 +263,10 @@ describe("the loop", () => {
       },
     });
     const { engine: e } = engine({
-      config: config({ budget: { iterations: 12 }, concurrency: { proposals: 3, evaluations: 3, ordered: true } }),
+      config: config({
+        budget: { iterations: 12 },
+        concurrency: { proposals: 3, evaluations: 3, ordered: true },
+      }),
       strategy: probe,
       evaluatorOptions: { gate },
     });

@@ -47,6 +47,8 @@ export interface Evaluation {
   feedback: string;
   error?: string;
   durationMs: number;
+  /** The wall-clock limit of each sandbox run (one cascade stage) in force for this evaluation. */
+  timeoutMs?: number;
 }
 
 /** An evaluated program in the population. */

@@ -83,8 +83,22 @@ export const runConfigSchema = z
         memoryMb: z.number().int().min(32).optional(),
         cpuMs: z.number().int().positive().optional(),
         cascade: z.boolean().optional(),
+        /**
+         * Each candidate's train evaluation is bounded at `multiple` × the
+         * seed's evaluation time, at least `floorMs`, at most the task's limit
+         * (or timeoutMs); false: every candidate gets the task's limit.
+         */
+        adaptiveTimeout: z
+          .union([
+            z.literal(false),
+            z.strictObject({
+              multiple: z.number().min(1).default(10),
+              floorMs: z.number().int().positive().default(2000),
+            }),
+          ])
+          .default({ multiple: 10, floorMs: 2000 }),
       })
-      .default({}),
+      .prefault({}),
   })
   .superRefine((c, ctx) => {
     c.models.forEach((m, i) => {

@@ -20,6 +20,7 @@ import type { Task } from "../task/contract.ts";
 import type { RunConfig } from "./config.ts";
 import { Sequencer } from "./sequencer.ts";
 import { Steering } from "./steering.ts";
+import { adaptiveTimeout } from "./time-limit.ts";
 
 /** What the engine needs from evaluation: trusted, sandboxed scoring of code on a split. */
 export interface CandidateEvaluator {
@@ -28,9 +29,16 @@ export interface CandidateEvaluator {
    * strategy's screen on a minibatch: the score is then the task's aggregate
    * over those). Every ok evaluation carries a 0–100 score per workload.
    */
-  evaluate(code: string, split: Split, workloads?: readonly string[]): Promise<Evaluation>;
+  evaluate(
+    code: string,
+    split: Split,
+    workloads?: readonly string[],
+    options?: { timeoutMs?: number },
+  ): Promise<Evaluation>;
   /** The ids of a split's workloads, in the split's order. */
   workloadIds(split: Split): Promise<string[]>;
+  /** The evaluator's own limits: the ceiling of an adaptive time limit (`options.timeoutMs` lowers it). */
+  readonly limits?: { timeoutMs: number };
 }
 
 /** A model call as a learner needs it: from the ledger as stored, or live (with its error). */
@@ -67,6 +75,8 @@ export interface EngineParts {
   observer?: ProposalObserver;
   /** Called for every event once it is stored, in store order. */
   onEvent?: (event: RunEvent) => void;
+  /** Told what the user should know during the run (the evaluation time limit in force). */
+  onNotice?: (line: string) => void;
   /**
    * A replay's recorded order of selections and commits (`scheduleOf`): each
    * selection then sees exactly what it saw in the recorded run.
@@ -132,6 +142,8 @@ export class Engine {
   private failure: Error | null = null;
   /** The stop rules, checked in the loop and in each commit (where a replay checks them too). */
   private checkStops: () => void = () => {};
+  /** The limit of candidates' train evaluations, once the seed's time is known (evaluation.adaptiveTimeout). */
+  private trainTimeoutMs: number | undefined;
 
   constructor(private readonly parts: EngineParts) {
     this.rng = new Rng(parts.config.seed);
@@ -580,6 +592,16 @@ export class Engine {
 
   /** Tells the strategy how a candidate settled; returns its events (none when rebuilding on resume). */
   private remember(settled: Settled, replay: boolean): RunEvent[] {
+    if (settled.candidate.iteration === 0 && settled.status === "ok") {
+      const { evaluator, config } = this.parts;
+      const limit = adaptiveTimeout(
+        config.evaluation.adaptiveTimeout,
+        settled.evaluation.durationMs,
+        evaluator.limits?.timeoutMs,
+      );
+      this.trainTimeoutMs = limit?.timeoutMs;
+      if (limit) this.parts.onNotice?.(limit.line);
+    }
     if (settled.status === "ok") {
       const program = settled.program;
       this.programs.set(program.id, program);
@@ -619,7 +641,14 @@ export class Engine {
 
   private async safeEvaluate(code: string, split: Split, workloads?: readonly string[]): Promise<Evaluation> {
     try {
-      return await this.parts.evaluator.evaluate(code, split, workloads);
+      // Candidates are bounded by the seed's time; the held-out test split keeps the task's limit.
+      const limit = split === "train" ? this.trainTimeoutMs : undefined;
+      return await this.parts.evaluator.evaluate(
+        code,
+        split,
+        workloads,
+        limit === undefined ? undefined : { timeoutMs: limit },
+      );
     } catch (e) {
       return {
         status: "error",

@@ -89,7 +89,11 @@ export async function resumeRun(
   const release = lockRun(full);
   try {
     if (changed) {
-      await withStore(full, (store) => store.append([{ type: "budget_changed", budget: config.budget }]), true);
+      await withStore(
+        full,
+        (store) => store.append([{ type: "budget_changed", budget: config.budget }]),
+        true,
+      );
       writeResolvedConfig(full, config);
     }
   } catch (e) {
@@ -134,7 +138,8 @@ async function open(
   const sandbox = new ProcessSandbox({ log: options.onNotice });
   // Evaluations outlive the process: a candidate evaluated just before a kill is not run again on resume.
   const cache = new FileEvaluationCache(join(dir, runFiles.evaluations));
-  const evaluator = new Evaluator(task, sandbox, { ...config.evaluation, cache });
+  const { adaptiveTimeout: _, ...limits } = config.evaluation;
+  const evaluator = new Evaluator(task, sandbox, { ...limits, cache });
   const strategy = createStrategy(config.strategy);
   const proposer = options.proposer ?? models?.proposer ?? tuner(options);
   const engine = new Engine({
@@ -146,6 +151,7 @@ async function open(
     evaluator,
     ...(models ? { ledger: models.ledger } : {}),
     onEvent: options.onEvent,
+    ...(options.onNotice ? { onNotice: options.onNotice } : {}),
     ...(options.schedule ? { schedule: options.schedule } : {}),
   });
   return {

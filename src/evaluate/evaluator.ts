@@ -27,6 +27,12 @@ export interface EvaluatorOptions {
   sourcefile?: string;
 }
 
+/** What one evaluation may ask for beyond the evaluator's settings. */
+export interface EvaluateOptions {
+  /** A wall-clock limit per sandbox run below the evaluator's own (an adaptive limit); a higher one is ignored. */
+  timeoutMs?: number;
+}
+
 export const DEFAULT_LIMITS = { timeoutMs: 30_000, memoryMb: 512 } as const;
 const DEFAULT_CACHE_SIZE = 10_000;
 
@@ -91,21 +97,42 @@ export class Evaluator {
    * cascade; the score is the task's aggregate over those workloads). Each
    * workload of an ok evaluation carries its own score.
    */
-  async evaluate(code: string, split: Split, part?: readonly string[]): Promise<EvaluationWithArtifacts> {
+  async evaluate(
+    code: string,
+    split: Split,
+    part?: readonly string[],
+    options: EvaluateOptions = {},
+  ): Promise<EvaluationWithArtifacts> {
     // A part that is the whole split is the whole split (and shares its cache entry).
-    const subset = part && !(await this.workloadIds(split)).every((id) => part.includes(id)) ? part : undefined;
+    const subset =
+      part && !(await this.workloadIds(split)).every((id) => part.includes(id)) ? part : undefined;
+    const limits = this.limitsFor(options);
     const evaluation = await this.memo.get(this.cacheKey(code, split, subset), () =>
-      this.run(code, split, subset),
+      this.run(code, split, limits, subset),
     );
     // Cached by a version that did not score workloads one by one.
     if (evaluation.status === "ok" && evaluation.workloads.some((w) => w.score === undefined)) {
       try {
         scoreEach(this.task, split, evaluation.workloads, await this.workloads(split));
       } catch {
-        return (await this.run(code, split, subset)).evaluation;
+        return (await this.run(code, split, limits, subset)).evaluation;
       }
     }
     return evaluation;
+  }
+
+  /**
+   * The limits of one evaluation: a shorter wall-clock limit when asked (never
+   * above this evaluator's), with the CPU limit kept, so the sandbox's waiting
+   * children (started per CPU limit) serve it.
+   */
+  private limitsFor(options: EvaluateOptions): Limits {
+    if (options.timeoutMs === undefined || options.timeoutMs >= this.limits.timeoutMs) return this.limits;
+    return {
+      ...this.limits,
+      timeoutMs: Math.max(1, Math.round(options.timeoutMs)),
+      cpuMs: this.limits.cpuMs ?? this.limits.timeoutMs,
+    };
   }
 
   /** The ids of a split's workloads, in the split's order. */
@@ -124,11 +151,13 @@ export class Evaluator {
   }
 
   /** One evaluation, a task bug reported as an error evaluation that is not cached. */
-  private async run(code: string, split: Split, subset?: readonly string[]): Promise<Scored> {
+  private async run(code: string, split: Split, limits: Limits, subset?: readonly string[]): Promise<Scored> {
     const start = this.now();
     const elapsed = () => this.now() - start;
     try {
-      return await this.runOrThrowTaskBug(code, split, elapsed, subset);
+      const scored = await this.runOrThrowTaskBug(code, split, limits, elapsed, subset);
+      scored.evaluation.timeoutMs = limits.timeoutMs;
+      return scored;
     } catch (err) {
       if (!(err instanceof TaskBug)) throw err;
       const evaluation = failure({
@@ -137,6 +166,7 @@ export class Evaluator {
         error: `task bug: ${err.message}`,
         durationMs: elapsed(),
       });
+      evaluation.timeoutMs = limits.timeoutMs;
       // Not the candidate's doing: a fixed task must be able to evaluate it again.
       return { evaluation, cacheable: false };
     }
@@ -145,6 +175,7 @@ export class Evaluator {
   private async runOrThrowTaskBug(
     code: string,
     split: Split,
+    limits: Limits,
     elapsed: () => number,
     subset?: readonly string[],
   ): Promise<Scored> {
@@ -158,7 +189,7 @@ export class Evaluator {
     const steps = subset
       ? [{ name: "full", workloads }]
       : cascadeSteps(this.task, split, workloads, this.cascade);
-    const runner = await candidateRunner(this.task, this.sandbox, this.limits, code, split, this.sourcefile);
+    const runner = await candidateRunner(this.task, this.sandbox, limits, code, split, this.sourcefile);
     if (typeof runner === "string") {
       const evaluation = failure({
         task: this.task,
