@@ -87,6 +87,10 @@ export function buildProgram(): Command {
       )
       .option("-o, --out <dir>", "run directory (default runs/<task>-<time>)")
       .option("--seed <n>", "random seed", int("--seed"))
+      .option(
+        "--strategy <kind>",
+        "search strategy: islands, gepa, best-of-n or hill-climb (docs/strategies.md); default islands",
+      )
       .addOption(
         new Option(
           "--edit-mode <mode>",
@@ -109,6 +113,40 @@ export function buildProgram(): Command {
       .argument("<dir>", "run directory")
       .option("--json", "print the outcome as JSON"),
   ).action(lazy(() => import("./commands/run.ts"), "resumeCommand"));
+
+  budgetFlags(
+    program
+      .command("compare")
+      .description(
+        "run several strategies on a task, each over several seeds with the same budget and models, and summarise them",
+      )
+      .argument("[task]", "task id or path (or `task:` in the config)")
+      .option(
+        "--strategies <list>",
+        "comma-separated strategy kinds (default: islands,gepa,best-of-n,hill-climb)",
+      )
+      .option("--seeds <k>", "runs per strategy, seeds seed … seed+k−1", atLeast("--seeds", 1), 3)
+      .option(
+        "-c, --config <file>",
+        "YAML run file every run shares (models, budget, evaluation, concurrency)",
+      )
+      .option(
+        "-m, --model <spec>",
+        "model as provider:name (repeat for an ensemble); none: the tuner",
+        collect,
+      )
+      .option("--base-url <url>", "server for the models (as for adrs run)")
+      .addOption(new Option("--edit-mode <mode>", "diff or full, for every run").choices(["diff", "full"]))
+      .option("--proposals <n>", "proposals in flight in each run", int("--proposals"))
+      .option("--evaluations <n>", "evaluations in flight in each run", int("--evaluations"))
+      .option(
+        "--parallel <n>",
+        "runs at a time (default: the cores over each run's evaluations in flight)",
+        atLeast("--parallel", 1),
+      )
+      .option("-o, --out <dir>", "compare folder (default runs/compare-<task>); the same one continues it")
+      .option("--json", "print the summary as JSON"),
+  ).action(lazy(() => import("./commands/compare.ts"), "compareCommand"));
 
   program
     .command("status")

@@ -20,3 +20,18 @@ export function spread(values: readonly number[]): Spread {
   const max = Math.max(...values);
   return { median: median(values), min, max, spread: max - min };
 }
+
+/** Mean and sample standard deviation (n − 1; 0 for one value) of n values; null mean when there are none. */
+export interface MeanSd {
+  mean: number | null;
+  sd: number | null;
+  n: number;
+}
+
+export function meanSd(values: readonly number[]): MeanSd {
+  const n = values.length;
+  if (n === 0) return { mean: null, sd: null, n };
+  const mean = values.reduce((s, v) => s + v, 0) / n;
+  const sd = n > 1 ? Math.sqrt(values.reduce((s, v) => s + (v - mean) ** 2, 0) / (n - 1)) : 0;
+  return { mean, sd, n };
+}

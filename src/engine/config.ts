@@ -187,6 +187,8 @@ export interface ConfigOverrides {
   editMode?: string;
   proposals?: number;
   evaluations?: number;
+  /** A strategy kind: the file's options are kept when it names the same kind, else the kind's defaults. */
+  strategy?: string;
 }
 
 /** Merges a config file (optional) with flag overrides and validates the result. */
@@ -214,6 +216,11 @@ export function resolveRunConfig(file: string | undefined, flags: ConfigOverride
   if (flags.out) raw.out = flags.out;
   if (flags.seed !== undefined) raw.seed = flags.seed;
   if (flags.editMode) raw.editMode = flags.editMode;
+  if (flags.strategy !== undefined) {
+    const section = obj("strategy");
+    if ((section.kind ?? "islands") !== flags.strategy) raw.strategy = { kind: flags.strategy };
+    else section.kind = flags.strategy;
+  }
   const flagOf = (path: string) =>
     FLAGS.find(([key, keys]) => flags[key] !== undefined && keys.test(path))?.[2];
   return parseRunConfig(raw, file ?? "command line", flagOf);
@@ -233,4 +240,5 @@ const FLAGS: [keyof ConfigOverrides, RegExp, string][] = [
   ["out", /^out$/, "--out"],
   ["seed", /^seed$/, "--seed"],
   ["editMode", /^editMode$/, "--edit-mode"],
+  ["strategy", /^strategy(\.kind)?$/, "--strategy"],
 ];

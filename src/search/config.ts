@@ -3,6 +3,8 @@ import { bestOfNConfig, hillClimbConfig } from "./baselines.ts";
 import { gepaConfig } from "./gepa.ts";
 import { islandsConfig } from "./islands.ts";
 
+const kinds = [islandsConfig, gepaConfig, bestOfNConfig, hillClimbConfig] as const;
+
 /**
  * The `strategy:` section of a run config: `kind` picks the strategy, the
  * other keys are its options (each kind's schema lives beside it and holds
@@ -14,8 +16,11 @@ export const strategyConfig = z.preprocess(
     v !== null && typeof v === "object" && !Array.isArray(v) && !("kind" in v)
       ? { kind: "islands", ...v }
       : v,
-  z.discriminatedUnion("kind", [islandsConfig, gepaConfig, bestOfNConfig, hillClimbConfig]),
+  z.discriminatedUnion("kind", kinds),
 );
 
 export type StrategyConfig = z.output<typeof strategyConfig>;
 export type StrategyKind = StrategyConfig["kind"];
+
+/** Every strategy kind, in the order the schema lists them (`adrs compare`'s default). */
+export const STRATEGY_KINDS: readonly StrategyKind[] = kinds.map((k) => k.shape.kind.value);

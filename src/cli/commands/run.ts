@@ -27,6 +27,7 @@ interface RunFlags extends BudgetFlags {
   proposals?: number;
   evaluations?: number;
   replay?: string;
+  strategy?: string;
 }
 
 export async function runCommand(task: string | undefined, flags: RunFlags): Promise<void> {
@@ -45,6 +46,7 @@ export async function runCommand(task: string | undefined, flags: RunFlags): Pro
     editMode: flags.editMode,
     proposals: flags.proposals,
     evaluations: flags.evaluations,
+    strategy: flags.strategy,
   };
   const config = resolveRunConfig(flags.config, overrides);
   config.out ??= defaultRunDir(config.task.split(/[\\/]/).filter(Boolean).at(-1) ?? "run");
@@ -68,6 +70,7 @@ async function replayCommand(task: string | undefined, recorded: string, flags: 
       ["--seed", flags.seed],
       ["--edit-mode", flags.editMode],
       ["--proposals", flags.proposals],
+      ["--strategy", flags.strategy],
     ] as const
   ).filter(([, v]) => v !== undefined);
   if (conflicting.length > 0) {
@@ -184,7 +187,8 @@ function seconds(value: string): number {
   return n;
 }
 
-function display(dir: string): string {
+/** A folder as the user would type it: relative to here when inside it. */
+export function display(dir: string): string {
   const rel = relative(process.cwd(), dir);
   return rel && !rel.startsWith("..") ? rel : dir;
 }
