@@ -121,7 +121,7 @@ function segments(points: [number, number | null][]): [number, number][][] {
 function steps(points: [number, number][]): [number, number][] {
   const out: [number, number][] = [];
   points.forEach(([x, y], i) => {
-    if (i > 0) out.push([x, points[i - 1]![1]]);
+    if (i > 0 && points[i - 1]![1] !== y) out.push([x, points[i - 1]![1]]);
     out.push([x, y]);
   });
   return out;

@@ -89,11 +89,7 @@ export async function resumeRun(
   const release = lockRun(full);
   try {
     if (changed) {
-      await withStore(
-        full,
-        (store) => store.append([{ type: "budget_changed", budget: config.budget }]),
-        true,
-      );
+      await withStore(full, (store) => store.append([{ type: "budget_changed", budget: config.budget }]), true);
       writeResolvedConfig(full, config);
     }
   } catch (e) {

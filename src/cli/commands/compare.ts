@@ -2,6 +2,7 @@ import { availableParallelism } from "node:os";
 import { type PlannedRun, planCompare, preparePlan, schedule, writeSummary } from "../../compare/index.ts";
 import { markdownTable } from "../../compare/table.ts";
 import { STRATEGY_KINDS } from "../../search/config.ts";
+import { loadTask } from "../../task/load.ts";
 import { display } from "./run.ts";
 
 interface CompareFlags {
@@ -43,6 +44,7 @@ export async function compareCommand(task: string | undefined, flags: CompareFla
     },
     out: flags.out ?? `runs/compare-${(task ?? "task").split(/[\\/]/).filter(Boolean).at(-1)}`,
   });
+  await loadTask(plan.task); // an unknown task is named before the compare folder is made
   preparePlan(plan);
   const parallel =
     flags.parallel ?? Math.max(1, Math.floor(availableParallelism() / plan.shared.concurrency.evaluations));
