@@ -39,6 +39,13 @@ export function createApp(
     return c.json(run.payload(sinceOf(c)));
   });
 
+  app.get("/api/compares", (c) => c.json({ compares: dashboard.compares() }));
+
+  app.get("/api/compares/:id", (c) => {
+    const found = dashboard.compare(c.req.param("id"));
+    return found ? c.json(found) : notFound(c, "comparison");
+  });
+
   app.get("/api/runs/:id/strategy", async (c) => {
     const run = dashboard.get(c.req.param("id"));
     if (!run) return notFound(c, "run");

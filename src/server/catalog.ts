@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { existsSync, readdirSync, realpathSync, statSync } from "node:fs";
 import { basename, join, relative, sep } from "node:path";
+import { compareFiles } from "../compare/plan.ts";
 import { runFiles } from "../engine/run-dir.ts";
 
 /** A run folder found under one of the folders `serve` was given. */
@@ -31,24 +32,41 @@ export class Catalog {
 
   scan(): CatalogRun[] {
     const found = new Map<string, CatalogRun>();
+    this.walk((dir, name) => {
+      if (!existsSync(join(dir, runFiles.database))) return false;
+      if (!found.has(dir)) found.set(dir, { id: runId(name, dir), name, dir });
+      return true;
+    });
+    return [...found.values()].sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  /** The folders `adrs compare` wrote (a summary.json beside its runs). */
+  scanCompares(): CatalogRun[] {
+    const found = new Map<string, CatalogRun>();
+    this.walk((dir, name) => {
+      if (existsSync(join(dir, runFiles.database))) return true;
+      if (existsSync(join(dir, compareFiles.summary)) && !found.has(dir))
+        found.set(dir, { id: runId(name, dir), name, dir });
+      return false;
+    });
+    return [...found.values()].sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  /** Visits every folder under the roots until `visit` says to go no deeper; `name` is relative to its root. */
+  private walk(visit: (dir: string, name: string) => boolean): void {
     for (const root of this.roots) {
       const rootName = basename(root);
-      const visit = (dir: string, depth: number) => {
-        if (existsSync(join(dir, runFiles.database))) {
-          const name = dir === root ? rootName : relative(root, dir).split(sep).join("/");
-          if (!found.has(dir)) found.set(dir, { id: runId(name, dir), name, dir });
-          return;
-        }
-        if (depth >= MAX_DEPTH) return;
+      const go = (dir: string, depth: number) => {
+        const name = dir === root ? rootName : relative(root, dir).split(sep).join("/");
+        if (visit(dir, name) || depth >= MAX_DEPTH) return;
         for (const child of safeList(dir)) {
           if (child.startsWith(".") || child === "node_modules") continue;
           const real = safeReal(join(dir, child));
-          if (real && this.contains(real) && isDir(real)) visit(real, depth + 1);
+          if (real && this.contains(real) && isDir(real)) go(real, depth + 1);
         }
       };
-      visit(root, 0);
+      go(root, 0);
     }
-    return [...found.values()].sort((a, b) => a.name.localeCompare(b.name));
   }
 
   /** True when `path` (a real path) is one of the given folders or inside one. */

@@ -1,6 +1,7 @@
 import { Catalog } from "./catalog.ts";
 import { LiveRun } from "./live-run.ts";
-import type { RunEntry } from "./payloads.ts";
+import { compareEntry, comparePayload, readSummary } from "./compares.ts";
+import type { CompareEntry, ComparePayload, RunEntry } from "./payloads.ts";
 
 export interface DashboardOptions {
   /** Run folders, or folders holding runs. */
@@ -51,6 +52,25 @@ export class Dashboard {
 
   list(): RunEntry[] {
     return [...this.runs.values()].map((run) => run.entry());
+  }
+
+  /** The comparisons under the folders (read from disk at each call: they change only when a compare ends). */
+  compares(): CompareEntry[] {
+    return this.catalog.scanCompares().flatMap((found) => {
+      const summary = readSummary(found.dir);
+      return summary ? [compareEntry(found, summary)] : [];
+    });
+  }
+
+  compare(id: string): ComparePayload | undefined {
+    const found = this.catalog.scanCompares().find((c) => c.id === id);
+    const summary = found && readSummary(found.dir);
+    if (!found || !summary) return undefined;
+    return comparePayload(
+      found,
+      summary,
+      [...this.runs.values()].map((r) => r.catalog),
+    );
   }
 
   get(id: string): LiveRun | undefined {

@@ -3,6 +3,7 @@
  * so nothing here may pull in Node modules.
  */
 import type { ChatMessage, EvaluationStatus, Metrics, Usage, WorkloadResult } from "../core/types.ts";
+import type { CompareSummary } from "../compare/summarise.ts";
 import type { LedgerEntry } from "../store/store.ts";
 import type { Rows } from "./rows.ts";
 
@@ -160,4 +161,22 @@ export interface StrategyDescription {
 export interface CompareEntry {
   id: string;
   name: string;
+}
+
+/** One comparison `adrs compare` wrote under the served folders. */
+export interface CompareEntry {
+  id: string;
+  /** Its folder, relative to the folder `serve` was given. */
+  name: string;
+  task: string;
+  strategies: string[];
+  seeds: number[];
+  runs: number;
+}
+
+/** A comparison's page: its summary.json, and the catalog id of each of its runs the dashboard follows. */
+export interface ComparePayload extends CompareEntry {
+  summary: CompareSummary;
+  /** Run folder name (as in the summary) → run id. */
+  runIds: Record<string, string>;
 }

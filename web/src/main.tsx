@@ -1,6 +1,7 @@
 import { render } from "preact";
 import { useEffect, useState } from "preact/hooks";
 import { ComparePage } from "./pages/compare.tsx";
+import { ComparisonPage } from "./pages/comparison.tsx";
 import { ProgramPage } from "./pages/program.tsx";
 import { RunPage } from "./pages/run.tsx";
 import { RunsPage } from "./pages/runs.tsx";
@@ -27,6 +28,8 @@ function App() {
     page = <ProgramPage key={`${parts[1]}/${parts[3]}`} runId={parts[1]} programId={parts[3]} />;
   } else if (parts[0] === "run" && parts[1]) {
     page = <RunPage key={parts[1]} id={parts[1]} />;
+  } else if (parts[0] === "comparison" && parts[1]) {
+    page = <ComparisonPage key={parts[1]} id={parts[1]} />;
   } else if (parts[0] === "compare") {
     const ids = (new URLSearchParams(query).get("runs") ?? "").split(",").filter(Boolean);
     page = <ComparePage ids={ids} />;
