@@ -20,7 +20,16 @@ const price = z.strictObject({
   cachedInputPerMTok: z.number().nonnegative().optional(),
 });
 
+/**
+ * What a model may be asked to do. Every call of a role goes through the run's
+ * one ledger and budget and is recorded under its role (docs/models.md).
+ */
+export const MODEL_ROLES = ["mutation", "repair", "meta", "novelty", "paradigm", "judge"] as const;
+export type ModelRole = (typeof MODEL_ROLES)[number];
+
 const model = z.strictObject({
+  /** The roles this model serves; none listed: mutation and repair. */
+  roles: z.array(z.enum(MODEL_ROLES)).min(1).optional(),
   model: z.string().regex(/^[a-z][a-z0-9-]*:.+$/, 'expected "provider:name", e.g. "openai:gpt-5-mini"'),
   weight: z.number().positive().default(1),
   temperature: z.number().min(0).max(2).optional(),
@@ -101,6 +110,13 @@ export const runConfigSchema = z
       .prefault({}),
   })
   .superRefine((c, ctx) => {
+    if (c.models.length > 0 && !c.models.some((m) => !m.roles || m.roles.includes("mutation"))) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["models"],
+        message: 'no model serves the role "mutation": give one model no roles, or list "mutation" in its roles',
+      });
+    }
     c.models.forEach((m, i) => {
       if (m.model.startsWith("anthropic:") && m.temperature !== undefined && m.temperature > 1) {
         ctx.addIssue({

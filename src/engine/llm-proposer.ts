@@ -2,7 +2,7 @@ import { candidateId } from "../core/ids.ts";
 import type { ChatMessage, Usage } from "../core/types.ts";
 import { applyEdit } from "../edit/index.ts";
 import type { Completion } from "../llm/client.ts";
-import { type Ensemble, Ledger, LlmError, NOT_MODEL_FAULTS } from "../llm/index.ts";
+import { type Ensemble, type EnsembleMember, Ledger, LlmError, NOT_MODEL_FAULTS } from "../llm/index.ts";
 import { buildPrompt, buildRepairPrompt, type Templates } from "../prompt/index.ts";
 import type { Proposal, ProposalContext, Proposer } from "../search/proposer.ts";
 import type { ProposalObserver, StoredCall } from "./engine.ts";
@@ -70,14 +70,14 @@ export class LlmProposer implements Proposer, ProposalObserver {
       usage.outputTokens += u.outputTokens;
       usage.costUsd += u.costUsd;
     };
-    const ask = async (msgs: ChatMessage[], role: string): Promise<Completion> => {
+    const ask = async (msgs: ChatMessage[], role: string, by = member): Promise<Completion> => {
       try {
         const completion = await this.ledger.complete(
-          member.client,
+          by.client,
           {
             messages: msgs,
             temperature,
-            maxTokens: member.maxTokens,
+            maxTokens: by.maxTokens,
             signal: context.signal,
           },
           { role, ...purpose },
@@ -110,7 +110,7 @@ export class LlmProposer implements Proposer, ProposalObserver {
     const repair = buildRepairPrompt(messages, completion.text, first.error, this.templates);
     let second: Completion;
     try {
-      second = await ask(repair, "repair");
+      second = await ask(repair, "repair", this.repairer(member, context));
     } catch (e) {
       if (e instanceof LlmError && e.kind === "replay_missing") throw e;
       return {
@@ -131,6 +131,13 @@ export class LlmProposer implements Proposer, ProposalObserver {
       reply: replies,
       rejection: `${first.error}; after repair: ${retry.error}`,
     };
+  }
+
+  /** The model that repairs an edit: the one that made it, unless it does not serve `repair` and another does. */
+  private repairer(member: EnsembleMember, context: ProposalContext): EnsembleMember {
+    const repair = this.roles.repair;
+    if (!repair || repair.members.some((m) => m.client === member.client)) return member;
+    return repair.pick(context.rng, context.iteration);
   }
 
   onModelCall(call: StoredCall, live: boolean): void {

@@ -12,7 +12,7 @@ import {
   Recording,
 } from "../llm/index.ts";
 import { loadTemplates } from "../prompt/index.ts";
-import { ConfigError, type RunConfig } from "./config.ts";
+import { ConfigError, MODEL_ROLES, type RunConfig } from "./config.ts";
 import { LlmProposer } from "./llm-proposer.ts";
 import { readRecording } from "./replay.ts";
 
@@ -71,7 +71,7 @@ export async function buildModels(
   }
 
   const problems: string[] = [];
-  const members: EnsembleMember[] = [];
+  const members: { member: EnsembleMember; roles: readonly string[] }[] = [];
   config.models.forEach((m, i) => {
     const where = `models.${i}`;
     try {
@@ -93,13 +93,16 @@ export async function buildModels(
         );
       }
     }
-    const { weight, temperature, maxTokens, ...transport } = m;
+    const { weight, temperature, maxTokens, roles, ...transport } = m;
     try {
       members.push({
-        client: clientFor({ ...transport, env }),
-        weight,
-        ...(temperature === undefined ? {} : { temperature }),
-        ...(maxTokens === undefined ? {} : { maxTokens }),
+        member: {
+          client: clientFor({ ...transport, env }),
+          weight,
+          ...(temperature === undefined ? {} : { temperature }),
+          ...(maxTokens === undefined ? {} : { maxTokens }),
+        },
+        roles: roles ?? ["mutation", "repair"],
       });
     } catch (e) {
       problems.push(`${where}: ${(e as Error).message}`);
@@ -107,10 +110,20 @@ export async function buildModels(
   });
   if (problems.length > 0) throw new ConfigError(problems.join("\n"));
 
-  const ensemble = new Ensemble(members, { ...config.ensemble, onWarning: notice });
+  const policy = { ...config.ensemble, onWarning: notice };
+  const serving = (role: string) => members.filter((m) => m.roles.includes(role)).map((m) => m.member);
+  const ensemble = new Ensemble(serving("mutation"), policy);
+  // A role no model lists is answered by the mutation ensemble (recorded under its own role).
+  const roles: Record<string, Ensemble> = {};
+  for (const role of MODEL_ROLES) {
+    if (role === "mutation") continue;
+    const own = serving(role);
+    if (own.length > 0) roles[role] = new Ensemble(own, policy);
+  }
   const ledger = new Ledger(new Budget(config.budget.usd));
   const proposer = new LlmProposer(ensemble, loadTemplates(config.prompt.templateDir), config.editMode, {
     ledger,
+    roles,
   });
   return { ensemble, ledger, proposer };
 }
