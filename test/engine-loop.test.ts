@@ -241,6 +241,28 @@ describe("stop rules", () => {
     assert.equal(summary.iterations, 4);
     assert.equal(summary.best?.id, "c000000");
   });
+
+  test("budget.modelFailures: proposals in a row lost to model errors stop the run with models_failing and the last error", async () => {
+    // The model answers twice, then its server is gone: every call fails, as with a refused connection.
+    let calls = 0;
+    const proposer = llm((r) => {
+      if (++calls > 2) throw new Error(`connect ECONNREFUSED 127.0.0.1:9 (call ${calls})`);
+      return nudgeKnob(r);
+    }).proposer;
+    const { engine: e, store } = engine({
+      config: config({ budget: { iterations: 40, modelFailures: 4 } }),
+      proposer,
+    });
+    const outcome = await e.run();
+    assert.equal(outcome.reason, "models_failing");
+    assert.match(
+      outcome.detail ?? "",
+      /4 proposals in a row lost to model errors; the last: .*ECONNREFUSED.*call 6/,
+    );
+    const summary = await store.summary();
+    assert.equal(summary.iterations, 6, "two good proposals, then four lost");
+    assert.equal(summary.stopReason, "models_failing");
+  });
 });
 
 describe("the loop", () => {

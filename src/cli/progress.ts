@@ -7,7 +7,7 @@ export interface ProgressView {
   close(): void;
 }
 
-interface Tally {
+export interface Tally {
   iteration: number;
   evaluations: number;
   best: number;
@@ -18,10 +18,15 @@ interface Tally {
 
 /**
  * A progress bar on a terminal; plain lines otherwise (CI, logs), one per
- * evaluated candidate, so a log shows the whole run.
+ * evaluated candidate, so a log shows the whole run. `from`: the counts a
+ * resumed run has stored, which the line continues from.
  */
-export function createProgress(total: number, stream: NodeJS.WriteStream = process.stderr): ProgressView {
-  const tally: Tally = { iteration: 0, evaluations: 0, best: 0, costUsd: 0, rejected: 0, failed: 0 };
+export function createProgress(
+  total: number,
+  from: Partial<Tally> = {},
+  stream: NodeJS.WritableStream & { isTTY?: boolean } = process.stderr,
+): ProgressView {
+  const tally: Tally = { iteration: 0, evaluations: 0, best: 0, costUsd: 0, rejected: 0, failed: 0, ...from };
   const line = (text: string) => stream.write(`${text}\n`);
   const status = () =>
     `best ${tally.best.toFixed(2)} | evals ${tally.evaluations} | rejected ${tally.rejected} | failed ${tally.failed} | $${tally.costUsd.toFixed(4)}`;

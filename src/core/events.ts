@@ -101,6 +101,8 @@ export type StopReason =
   | "time_limit"
   | "target_score"
   | "patience"
+  /** `budget.modelFailures` proposals in a row were lost to model errors. */
+  | "models_failing"
   | "interrupted"
   | "error";
 

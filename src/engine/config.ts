@@ -60,6 +60,8 @@ const budget = z.strictObject({
   timeLimit: duration.optional(),
   targetScore: z.number().min(0).max(100).optional(),
   patience: z.number().int().positive().optional(),
+  /** Proposals in a row lost to model errors (every call failed) before the run stops with models_failing. */
+  modelFailures: z.number().int().positive().default(10),
 });
 
 export const runConfigSchema = z

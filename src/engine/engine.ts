@@ -1,7 +1,7 @@
 import type { RunEvent, StopReason } from "../core/events.ts";
 import { candidateId } from "../core/ids.ts";
 import { Rng } from "../core/rng.ts";
-import type { Candidate, Evaluation, Program, Settled, Split } from "../core/types.ts";
+import type { Candidate, Evaluation, ModelCall, Program, Settled, Split } from "../core/types.ts";
 import { unifiedDiff } from "../edit/diff.ts";
 import { LlmError } from "../llm/errors.ts";
 // Not llm/index.ts: the engine has no need of the providers' SDKs.
@@ -124,6 +124,8 @@ export class Engine {
   private readonly observer: ProposalObserver | undefined;
   private bestScore = -1;
   private bestIteration = 0;
+  /** Proposals in a row whose every model call failed. */
+  private modelFailures = 0;
   private lastEvaluatedIteration = 0;
   private testedBestId: string | null = null;
   private testRunning: Promise<void> | null = null;
@@ -435,6 +437,7 @@ export class Engine {
       diff: proposal.diff,
       model: proposal.model,
     };
+    const calls = this.ledger.take(id);
     const events: RunEvent[] = [
       {
         type: "candidate_proposed",
@@ -453,7 +456,7 @@ export class Engine {
         basis,
       },
       ...this.own(selection.events ?? []),
-      ...this.ledger.take(id).map((call): RunEvent => ({ type: "model_called", ...call })),
+      ...calls.map((call): RunEvent => ({ type: "model_called", ...call })),
     ];
     if (code === null) this.sequencer.settledWithProposal(iteration);
     const stored = this.sequencer.commit("propose", iteration, async () => {
@@ -469,6 +472,7 @@ export class Engine {
         code === null ? { candidateId: id, model: proposal.model, gain: 0 } : undefined,
       );
       this.checkStops();
+      this.countModelFailures(code === null ? calls : []);
     });
     if (code !== null) {
       // Its evaluation starts now, beside the write: its result is stored only after the proposal.
@@ -478,6 +482,27 @@ export class Engine {
     await stored;
     if (this.ledger.budget.exhausted) this.stop("budget_usd", this.ledger.budget.exhausted);
     if (code === null) this.settled(iteration);
+  }
+
+  /**
+   * A proposal is lost to the models when it made calls and every one failed;
+   * `budget.modelFailures` of those in a row stop the run, rather than
+   * spending its iterations on a provider that is down.
+   */
+  private countModelFailures(calls: readonly ModelCall[]): void {
+    const failed = calls.filter((c) => c.error !== undefined);
+    if (calls.length === 0 || failed.length < calls.length) {
+      this.modelFailures = 0;
+      return;
+    }
+    this.modelFailures++;
+    const limit = this.parts.config.budget.modelFailures;
+    if (this.modelFailures >= limit) {
+      this.stop(
+        "models_failing",
+        `${limit} proposals in a row lost to model errors; the last: ${failed.at(-1)?.error}`,
+      );
+    }
   }
 
   /** Screens and evaluates a candidate in an evaluation slot, then settles it in its turn. */

@@ -117,8 +117,15 @@ export async function resumeCommand(dir: string, flags: BudgetFlags): Promise<vo
     onEvent: (e) => progress.onEvent(e),
     onNotice: (l) => progress.note(l),
   });
-  progress = createProgress(session.config.budget.iterations);
   const summary = await session.store.summary();
+  progress = createProgress(session.config.budget.iterations, {
+    iteration: summary.iterations,
+    evaluations: summary.evaluations,
+    best: summary.best?.score ?? 0,
+    costUsd: summary.costUsd,
+    rejected: summary.rejectedEdits,
+    failed: summary.failedEvaluations,
+  });
   progress.note(
     `resuming ${display(session.dir)} at iteration ${summary.iterations} (best ${summary.best?.score.toFixed(2) ?? "none"})`,
   );
@@ -166,7 +173,8 @@ async function drive(session: Session, progress: ReturnType<typeof createProgres
         (best ? `see it with: adrs best ${display(session.dir)}\n` : ""),
     );
   }
-  if (outcome.reason === "error") process.exitCode = 1;
+  // A run that could not go on (an error, or models that keep failing) did not do what was asked.
+  if (outcome.reason === "error" || outcome.reason === "models_failing") process.exitCode = 1;
 }
 
 async function reopenSummary(session: Session) {
