@@ -74,6 +74,7 @@ interface Setup {
   evaluatorOptions?: InstantEvaluatorOptions;
   onEvent?: (e: RunEvent, engine: Engine) => void;
   clock?: () => number;
+  heartbeatMs?: number;
 }
 
 function engine(setup: Setup = {}) {
@@ -90,8 +91,22 @@ function engine(setup: Setup = {}) {
     evaluator,
     ...(setup.onEvent ? { onEvent: (ev: RunEvent) => setup.onEvent?.(ev, e) } : {}),
     ...(setup.clock ? { clock: setup.clock } : {}),
+    ...(setup.heartbeatMs ? { heartbeatMs: setup.heartbeatMs } : {}),
   });
   return { engine: e, store, evaluator, proposer };
+}
+
+/** A store whose process can be "killed": from then on nothing more is stored through it. */
+function killable(store: Store): { store: Store; kill: () => void } {
+  let dead = false;
+  const mortal = new Proxy(store, {
+    get(target, key) {
+      if (key === "append" && dead) return () => new Promise<void>(() => {});
+      const value = Reflect.get(target, key);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+  return { store: mortal, kill: () => (dead = true) };
 }
 
 /** What a run produced, in a form two runs can be compared by. */
@@ -445,6 +460,72 @@ describe("resume", () => {
       ev.type === "evaluation_finished" ? [ev.candidateId] : [],
     );
     assert.equal(new Set(evaluated).size, evaluated.length, "nothing evaluated twice");
+  });
+
+  // Without a heartbeat the wait below would never end: the timeout turns that into a failure.
+  test("a session killed during a long evaluation counts its active time (heartbeat), so the time limit holds across kills", {
+    timeout: 30_000,
+  }, async () => {
+    let now = 1_000_000;
+    // Once the long evaluation runs, the clock moves a millisecond per reading, so the heartbeat's turn comes.
+    let hanging = false;
+    const clock = () => (hanging ? ++now : now);
+    const store = new MemoryStore(clock);
+    const budget = { iterations: 50, timeLimit: 100 };
+    let calls = 0;
+    let beat: () => void = () => {};
+    const beaten = new Promise<void>((resolve) => {
+      beat = resolve;
+    });
+    // The third train evaluation runs for 60 s of the run's clock and never returns: the process is killed in it.
+    const { store: mortal, kill } = killable(store);
+    const killed = engine({
+      config: config({ budget }),
+      store: mortal,
+      clock,
+      heartbeatMs: 1,
+      proposer: new TunerProposer(),
+      evaluatorOptions: {
+        gate: (_code, split) => {
+          if (split !== "train" || ++calls !== 3) return;
+          now += 60_000;
+          hanging = true;
+          return new Promise<void>(() => {});
+        },
+      },
+      onEvent: (ev) => {
+        if (ev.type === "heartbeat") beat();
+      },
+    });
+    // The process lives (its sandbox would keep it so) until it is killed.
+    const alive = setTimeout(() => {}, 30_000);
+    void killed.engine.run();
+    await beaten;
+    kill();
+    clearTimeout(alive);
+    hanging = false;
+    const killedAt = now;
+    now += 3_600_000; // an hour later, resumed
+    assert.ok(Math.abs((await store.activeSeconds(killedAt)) - 60) < 1);
+
+    // Each evaluation of the resumed session takes 10 s: the 40 s left are four of them, not ten.
+    const resumed = engine({
+      config: config({ budget }),
+      store,
+      clock,
+      proposer: new TunerProposer(),
+      evaluatorOptions: {
+        gate: (_code, split) => {
+          if (split === "train") now += 10_000;
+        },
+      },
+    });
+    const before = (await store.summary()).evaluations;
+    assert.equal((await resumed.engine.run()).reason, "time_limit");
+    const after = (await store.summary()).evaluations;
+    assert.ok(after - before >= 4 && after - before <= 5, `${after - before} evaluations after resuming`);
+    const active = await store.activeSeconds();
+    assert.ok(active >= 100 && active < 115, `${active} s active`);
   });
 });
 

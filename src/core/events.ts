@@ -19,6 +19,12 @@ export type RunEvent =
   | { type: "run_resumed"; pending: number }
   | { type: "run_stopped"; reason: StopReason; detail?: string }
   /**
+   * The session is alive: written when nothing else was for a while, so a
+   * session killed during a long evaluation or model call still has a last
+   * event near its end, and its active time is known.
+   */
+  | { type: "heartbeat" }
+  /**
    * The budget and stop rules (the config's whole resolved `budget`) from now
    * on, replacing those of run_started: `adrs resume --iterations …` stores
    * one, and every later resume applies the latest.

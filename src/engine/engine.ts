@@ -83,6 +83,8 @@ export interface EngineParts {
    */
   schedule?: readonly string[] | null;
   clock?: () => number;
+  /** A heartbeat is stored when nothing was for this long (on the clock); default 5 s. */
+  heartbeatMs?: number;
 }
 
 export interface RunOutcome {
@@ -93,6 +95,9 @@ export interface RunOutcome {
 
 /** How many failed children of a parent the next prompt shows. */
 const FAILURES_IN_PROMPT = 3;
+
+/** Nothing stored for this long: store a heartbeat, so a kill loses at most this much active time. */
+const HEARTBEAT_MS = 5_000;
 
 /** How often a paused run looks for the dashboard's continue. */
 const STEERING_POLL_MS = 250;
@@ -118,6 +123,8 @@ export class Engine {
   private readonly clock: () => number;
   private readonly programs = new Map<string, Program>();
   private writing: Promise<void> = Promise.resolve();
+  /** When the last write was asked for, on the run's clock. */
+  private lastWriteAt = 0;
   private stopRequest: { reason: StopReason; detail?: string } | null = null;
   private wake: () => void = () => {};
   private readonly ledger: Ledger;
@@ -253,6 +260,13 @@ export class Engine {
       timer.unref();
     }
 
+    const heartbeatMs = this.parts.heartbeatMs ?? HEARTBEAT_MS;
+    const heartbeat = setInterval(() => {
+      if (this.clock() - this.lastWriteAt < heartbeatMs) return;
+      this.write([{ type: "heartbeat" }]).catch((e: unknown) => this.stop("error", String(e)));
+    }, heartbeatMs);
+    heartbeat.unref();
+
     const proposals = new Set<Promise<void>>();
     const { proposals: maxProposals, ordered } = config.concurrency;
     // A replay selects when its schedule says: any limit here could hold back the step it waits for.
@@ -307,6 +321,7 @@ export class Engine {
       }
     }
     if (this.failure) reason = "error";
+    clearInterval(heartbeat);
     // Calls that served the run as a whole (no candidate stored them) join the ledger now.
     const unattached = this.ledger.takeAll().map((c): RunEvent => ({ type: "model_called", ...c }));
     await this.write([...unattached, { type: "run_stopped", reason, ...(detail ? { detail } : {}) }]);
@@ -694,6 +709,7 @@ export class Engine {
    * store order, exactly as a resumed run replays them.
    */
   private write(events: RunEvent[], outcome?: ProposalOutcome): Promise<void> {
+    this.lastWriteAt = this.clock();
     const next = this.writing.then(async () => {
       await this.parts.store.append(events);
       for (const e of events) {

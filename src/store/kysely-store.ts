@@ -305,10 +305,22 @@ export class KyselyStore implements Store {
   /** Seconds the run was active across all its sessions (start/resume to stop or last event). */
   async activeSeconds(now = this.clock()): Promise<number> {
     const rows = await this.db
-      .selectFrom("events")
-      .select(["type", "at"])
-      .where("type", "in", ["run_started", "run_resumed", "run_stopped"])
-      .orderBy("seq")
+      .selectFrom("events as e")
+      .select([
+        "e.type",
+        "e.at",
+        // The event just before: where a killed session ended (a seek on the primary key, not a scan).
+        (eb) =>
+          eb
+            .selectFrom("events as p")
+            .select("p.at")
+            .whereRef("p.seq", "<", "e.seq")
+            .orderBy("p.seq", "desc")
+            .limit(1)
+            .as("previousAt"),
+      ])
+      .where("e.type", "in", ["run_started", "run_resumed", "run_stopped"])
+      .orderBy("e.seq")
       .execute();
     return activeSecondsOf(rows, now);
   }

@@ -364,9 +364,12 @@ export class MemoryStore implements Store {
     return best;
   }
 
+  /** The lifecycle events, each with the time of the event stored just before it. */
   private lifecycle() {
-    return this.log.filter(
-      (r) => r.type === "run_started" || r.type === "run_resumed" || r.type === "run_stopped",
+    return this.log.flatMap((r, i) =>
+      r.type === "run_started" || r.type === "run_resumed" || r.type === "run_stopped"
+        ? [{ ...r, previousAt: this.log[i - 1]?.at ?? null }]
+        : [],
     );
   }
 

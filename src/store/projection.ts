@@ -42,8 +42,14 @@ export function mergeBySeq<T extends { seq: number }>(a: T[], b: T[]): T[] {
 /**
  * Seconds a run was active over its sessions, from its lifecycle events in
  * order (start or resume to stop; a session still open counts up to `now`).
+ * A session that was killed has no stop: it counts up to its last event
+ * (`previousAt` of the resume that follows it), which the engine's heartbeat
+ * keeps within a few seconds of the kill.
  */
-export function activeSecondsOf(lifecycle: readonly { type: string; at: number }[], now: number): number {
+export function activeSecondsOf(
+  lifecycle: readonly { type: string; at: number; previousAt: number | null }[],
+  now: number,
+): number {
   let total = 0;
   let open: number | null = null;
   for (const r of lifecycle) {
@@ -51,7 +57,7 @@ export function activeSecondsOf(lifecycle: readonly { type: string; at: number }
       if (open !== null) total += r.at - open;
       open = null;
     } else {
-      // A resume after a crash (no stop event) closes the crashed session at its last event: unknown, so count none.
+      if (open !== null && r.previousAt !== null) total += Math.max(0, r.previousAt - open);
       open = r.at;
     }
   }

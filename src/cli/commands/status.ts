@@ -3,12 +3,16 @@ import { liveState, withRunStore } from "./open-run.ts";
 export async function statusCommand(dir: string, options: { json?: boolean }): Promise<void> {
   const report = await withRunStore(dir, async (store) => {
     const summary = await store.summary();
-    const active = await store.activeSeconds();
+    const state = liveState(dir, summary.state);
+    // A killed run's clock stopped at its last event (a heartbeat at most a few seconds before the kill).
+    const active = await store.activeSeconds(
+      state === "interrupted" ? (summary.lastEventAt ?? undefined) : undefined,
+    );
     const hours = active / 3600;
     return {
       dir,
       task: summary.taskId,
-      state: liveState(dir, summary.state),
+      state,
       stopReason: summary.stopReason,
       iterations: summary.iterations,
       evaluations: summary.evaluations,
