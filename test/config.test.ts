@@ -31,7 +31,10 @@ test("strategy errors name the key path", () => {
       () => parse(strategy),
       (e: unknown) => e instanceof ConfigError && message.test(e.message),
     );
-  fails({ kind: "annealing" }, /^run\.yaml: strategy\.kind: expected one of islands, gepa, best-of-n, hill-climb$/);
+  fails(
+    { kind: "annealing" },
+    /^run\.yaml: strategy\.kind: expected one of islands, gepa, best-of-n, hill-climb, shinka$/,
+  );
   fails({ kind: "gepa", minibatch: 0 }, /^run\.yaml: strategy\.minibatch: Too small/);
   fails({ kind: "hill-climb", islands: 3 }, /^run\.yaml: strategy: unknown key "islands"$/);
   fails({ islands: 0 }, /^run\.yaml: strategy\.islands: Too small/);

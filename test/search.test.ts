@@ -28,7 +28,13 @@ function documentedDefaults(kind: string): Record<string, unknown> {
   const value = (text: string): unknown => {
     const list = /^`\[(.*)\]`$/.exec(text);
     if (list) return list[1]!.split(",").map((v) => v.trim());
-    assert.match(text, /^-?[\d.]+$/, `a default in ## ${kind} reads as a number or a list: ${text}`);
+    const word = /^`([a-z][\w-]*)`$/.exec(text);
+    if (word) return word[1];
+    assert.match(
+      text,
+      /^-?[\d.]+$/,
+      `a default in ## ${kind} reads as a number, a list or a word in backticks: ${text}`,
+    );
     return Number(text);
   };
   return Object.fromEntries(rows.map((m) => [m[1], value(m[2]!.trim())]));
@@ -461,7 +467,7 @@ describe("createStrategy", () => {
   });
 
   test("every kind's defaults are the ones docs/strategies.md documents", () => {
-    for (const kind of ["islands", "gepa", "best-of-n", "hill-climb"]) {
+    for (const kind of ["islands", "gepa", "best-of-n", "hill-climb", "shinka"]) {
       const s = createStrategy({ kind }) as Strategy & { options: object };
       assert.deepEqual({ ...s.options }, documentedDefaults(kind), kind);
     }

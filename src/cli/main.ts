@@ -87,10 +87,7 @@ export function buildProgram(): Command {
       )
       .option("-o, --out <dir>", "run directory (default runs/<task>-<time>)")
       .option("--seed <n>", "random seed", int("--seed"))
-      .option(
-        "--strategy <kind>",
-        "search strategy: islands, gepa, best-of-n or hill-climb (docs/strategies.md); default islands",
-      )
+      .option("--strategy <kind>", "search strategy kind (docs/strategies.md); default islands")
       .addOption(
         new Option(
           "--edit-mode <mode>",
@@ -123,7 +120,7 @@ export function buildProgram(): Command {
       .argument("[task]", "task id or path (or `task:` in the config)")
       .option(
         "--strategies <list>",
-        "comma-separated strategy kinds (default: islands,gepa,best-of-n,hill-climb)",
+        "comma-separated strategy kinds (default: every kind, docs/strategies.md)",
       )
       .option("--seeds <k>", "runs per strategy, seeds seed … seed+k−1", atLeast("--seeds", 1), 3)
       .option(

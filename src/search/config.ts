@@ -2,8 +2,9 @@ import { z } from "zod";
 import { bestOfNConfig, hillClimbConfig } from "./baselines.ts";
 import { gepaConfig } from "./gepa.ts";
 import { islandsConfig } from "./islands.ts";
+import { shinkaConfig } from "./shinka.ts";
 
-const kinds = [islandsConfig, gepaConfig, bestOfNConfig, hillClimbConfig] as const;
+const kinds = [islandsConfig, gepaConfig, bestOfNConfig, hillClimbConfig, shinkaConfig] as const;
 
 /**
  * The `strategy:` section of a run config: `kind` picks the strategy, the

@@ -3,6 +3,7 @@ import { type StrategyConfig, strategyConfig } from "./config.ts";
 import { GepaStrategy } from "./gepa.ts";
 import { IslandsStrategy } from "./islands.ts";
 import { optionsError } from "./options.ts";
+import { ShinkaStrategy } from "./shinka.ts";
 import type { Strategy } from "./strategy.ts";
 
 export { BestOfNStrategy, HillClimbStrategy } from "./baselines.ts";
@@ -15,6 +16,8 @@ export {
   IslandsStrategy,
   islandsConfig,
 } from "./islands.ts";
+export { jaccard, shingles } from "./novelty.ts";
+export { ShinkaStrategy, type ShinkaOptions, shinkaConfig } from "./shinka.ts";
 export type { FailedAttempt, Proposal, ProposalContext, Proposer } from "./proposer.ts";
 export type {
   Directive,
@@ -51,5 +54,7 @@ export function createStrategy(section: unknown = {}): Strategy {
       return new BestOfNStrategy(config);
     case "hill-climb":
       return new HillClimbStrategy(config);
+    case "shinka":
+      return new ShinkaStrategy(config);
   }
 }

@@ -1,0 +1,243 @@
+/**
+ * `shinka`, after ShinkaEvolve (SakanaAI): islands whose parents are drawn by
+ * a weighted sigmoid of the score times 1/(1 + children), by power-law rank,
+ * or greedily; children too alike a program of their island turned away
+ * before their evaluation (novelty rejection, through `screen`); crossover
+ * of two parents shown to the model; and a new island, started from the best
+ * program or the seed, when every island has stagnated.
+ *
+ * Everything but the selection is decided in `ingest` (deterministic) or in
+ * `screen` (stored as the candidate's screening), so resume rebuilds it.
+ */
+import { z } from "zod";
+import type { Rng } from "../core/rng.ts";
+import type { Candidate, Program, Settled } from "../core/types.ts";
+import { jaccard, shingles } from "./novelty.ts";
+import { parseOptions } from "./options.ts";
+import type { ScreenVerdict, Selection, Strategy, StrategyEvent } from "./strategy.ts";
+
+export const shinkaConfig = z.strictObject({
+  kind: z.literal("shinka"),
+  /** Islands at the start (the seed is on each). */
+  islands: z.number().int().min(1).default(2),
+  /** How a parent is drawn from its island. */
+  parentSelection: z.enum(["weighted", "power-law", "hill-climb"]).default("weighted"),
+  /** weighted: steepness of the sigmoid over (score − island median) / island score range. */
+  sharpness: z.number().positive().default(10),
+  /** power-law: a program of rank r (1 = best) is drawn with weight r^−powerLaw. */
+  powerLaw: z.number().min(0).default(1),
+  /** Best programs of the island shown beside the parent. */
+  inspirations: z.number().int().min(0).default(2),
+  /** Share of children made by crossover: a second parent from the same island shown to the model. */
+  crossoverRate: z.number().min(0).max(1).default(0.1),
+  /** A child whose EVOLVE-BLOCK shingles are at least this similar (Jaccard) to a program of its island is rejected. */
+  novelty: z.number().gt(0).max(1).default(0.99),
+  /** Settled children of an island without a new island best after which it has stagnated. */
+  stagnation: z.number().int().min(1).default(20),
+  /** Where a new island starts when every island has stagnated. */
+  spawnFrom: z.enum(["best", "seed"]).default("best"),
+  /** No island is spawned beyond this many. */
+  maxIslands: z.number().int().min(1).default(6),
+});
+
+export type ShinkaOptions = Omit<z.output<typeof shinkaConfig>, "kind">;
+
+interface Island {
+  programs: Program[];
+  best: Program;
+  /** Settled children since the island's best last improved. */
+  since: number;
+}
+
+const CROSSOVER_NOTE =
+  "Two parents are shown: the current program and a second one from the same population. " +
+  "Combine the ideas that make each of them score well into one program; say which idea comes from which.";
+
+export class ShinkaStrategy implements Strategy {
+  readonly name = "shinka";
+  readonly options: Readonly<ShinkaOptions>;
+  private readonly islands: Island[] = [];
+  private readonly children = new Map<string, number>();
+  private readonly seen = new Set<string>();
+  private readonly shingleCache = new Map<string, Set<string>>();
+  private seed: Program | undefined;
+  private top: Program | undefined;
+  private spawned = 0;
+  private rejected = 0;
+
+  constructor(options: Partial<ShinkaOptions> = {}) {
+    this.options = Object.freeze(parseOptions(shinkaConfig, "shinka", options));
+  }
+
+  select(rng: Rng): Selection {
+    if (this.islands.length === 0)
+      throw new Error("shinka.select: the population is empty; ingest the seed program first");
+    const index = rng.int(this.islands.length);
+    const island = this.islands[index]!;
+    const parent = this.draw(island.programs, rng);
+    const inspirations = [...island.programs]
+      .sort(byScore)
+      .filter((p) => p.id !== parent.id)
+      .slice(0, this.options.inspirations);
+    const tag = String(index);
+    // The coin is always drawn, so the stream does not depend on the island's size.
+    const coin = rng.next();
+    const others = island.programs.filter((p) => p.id !== parent.id);
+    if (coin < this.options.crossoverRate && others.length > 0) {
+      const secondParent = this.draw(others, rng);
+      return {
+        parent,
+        inspirations: inspirations.filter((p) => p.id !== secondParent.id),
+        tag,
+        directive: {
+          operation: "crossover",
+          secondParent,
+          sections: [{ title: "Crossover", body: CROSSOVER_NOTE }],
+        },
+      };
+    }
+    return { parent, inspirations, tag };
+  }
+
+  /** A parent from `programs` by the configured rule. */
+  private draw(programs: readonly Program[], rng: Rng): Program {
+    const ranked = [...programs].sort(byScore);
+    if (this.options.parentSelection === "hill-climb" || ranked.length === 1) return ranked[0]!;
+    let weights: number[];
+    if (this.options.parentSelection === "power-law") {
+      weights = ranked.map((_, r) => (r + 1) ** -this.options.powerLaw);
+    } else {
+      const scores = ranked.map((p) => p.score);
+      const median = scores[Math.floor(scores.length / 2)]!;
+      const range = Math.max(1e-9, scores[0]! - scores.at(-1)!);
+      weights = ranked.map(
+        (p) =>
+          (1 / (1 + Math.exp((-this.options.sharpness * (p.score - median)) / range))) *
+          (1 / (1 + (this.children.get(p.id) ?? 0))),
+      );
+    }
+    const total = weights.reduce((s, w) => s + w, 0);
+    let x = rng.next() * total;
+    for (let i = 0; i < ranked.length; i++) {
+      x -= weights[i]!;
+      if (x < 0) return ranked[i]!;
+    }
+    return ranked.at(-1)!;
+  }
+
+  ingest(settled: Settled): StrategyEvent[] {
+    const { candidate } = settled;
+    const isSeed = candidate.iteration === 0;
+    if (!isSeed) this.children.set(candidate.parentId, (this.children.get(candidate.parentId) ?? 0) + 1);
+    if (settled.status === "screened" && settled.reason.startsWith("too similar")) this.rejected++;
+    const events: StrategyEvent[] = [];
+    if (settled.status === "ok" && !this.seen.has(settled.program.id)) {
+      const program = settled.program;
+      this.seen.add(program.id);
+      if (!this.top || program.score > this.top.score) this.top = program;
+      if (isSeed) {
+        this.seed ??= program;
+        while (this.islands.length < this.options.islands)
+          this.islands.push({ programs: [program], best: program, since: 0 });
+        return [];
+      }
+      const island = this.islands[this.islandOf(candidate.tag)]!;
+      island.programs.push(program);
+      if (program.score > island.best.score) {
+        island.best = program;
+        island.since = 0;
+        return [];
+      }
+    }
+    if (isSeed) return [];
+    const island = this.islands[this.islandOf(candidate.tag)];
+    if (!island) return [];
+    island.since++;
+    if (
+      this.islands.every((i) => i.since >= this.options.stagnation) &&
+      this.islands.length < this.options.maxIslands
+    ) {
+      const from = this.options.spawnFrom === "seed" ? this.seed! : this.top!;
+      this.islands.push({ programs: [from], best: from, since: 0 });
+      this.spawned++;
+      events.push({
+        kind: "island_spawned",
+        data: {
+          island: this.islands.length - 1,
+          from: from.id,
+          reason: `every island went ${this.options.stagnation} children without a new best`,
+        },
+      });
+    }
+    return events;
+  }
+
+  /**
+   * Novelty rejection: a child whose evolved code is as alike as `novelty`
+   * (Jaccard over token shingles) to a program of its island is not evaluated.
+   */
+  async screen(candidate: Candidate): Promise<ScreenVerdict> {
+    const island = this.islands[this.islandOf(candidate.tag)];
+    if (!island) return { pass: true };
+    const mine = shingles(candidate.code);
+    let closest: { id: string; similarity: number } | null = null;
+    for (const p of island.programs) {
+      const similarity = jaccard(mine, this.shinglesOf(p));
+      if (!closest || similarity > closest.similarity) closest = { id: p.id, similarity };
+    }
+    if (!closest || closest.similarity < this.options.novelty) return { pass: true };
+    return {
+      pass: false,
+      reason: `too similar to ${closest.id} (Jaccard ${closest.similarity.toFixed(3)} ≥ ${this.options.novelty})`,
+      events: [
+        {
+          kind: "novelty_rejected",
+          data: { candidate: candidate.id, similarTo: closest.id, similarity: closest.similarity },
+        },
+      ],
+    };
+  }
+
+  private shinglesOf(p: Program): Set<string> {
+    let s = this.shingleCache.get(p.id);
+    if (!s) {
+      s = shingles(p.code);
+      this.shingleCache.set(p.id, s);
+    }
+    return s;
+  }
+
+  private islandOf(tag: string): number {
+    const n = Number(tag);
+    return Number.isInteger(n) && n >= 0 && n < this.islands.length ? n : 0;
+  }
+
+  best(): Program | undefined {
+    return this.top;
+  }
+
+  size(): number {
+    return this.seen.size;
+  }
+
+  describe() {
+    return {
+      name: this.name,
+      size: this.seen.size,
+      best: this.top ? { id: this.top.id, score: this.top.score } : null,
+      seed: this.seed ? { id: this.seed.id, score: this.seed.score } : null,
+      islands: this.islands.map((i, index) => ({
+        island: index,
+        size: i.programs.length,
+        best: { id: i.best.id, score: i.best.score },
+        stagnant: i.since,
+      })),
+      spawned: this.spawned,
+      noveltyRejected: this.rejected,
+    };
+  }
+}
+
+function byScore(a: Program, b: Program): number {
+  return b.score - a.score;
+}

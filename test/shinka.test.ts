@@ -1,0 +1,260 @@
+/**
+ * shinka: novelty rejection, parent selection, crossover and island spawning
+ * on hand-made populations; in the engine (instant parts), a resumed run
+ * equal to an uninterrupted one; against the mock server, a crossover prompt
+ * holding both parents.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { Rng } from "../src/core/rng.ts";
+import type { Candidate, Program, Settled } from "../src/core/types.ts";
+import { parseRunConfig } from "../src/engine/config.ts";
+import { Engine } from "../src/engine/engine.ts";
+import { startRun } from "../src/engine/session.ts";
+import { createStrategy, jaccard, ShinkaStrategy, shingles, TunerProposer } from "../src/search/index.ts";
+import { MemoryStore } from "../src/store/memory.ts";
+import { InstantEvaluator, settledOk, TOY_CODE, toyTask } from "./support/instant.ts";
+import { type MockLlm, promptOf, startMockLlm } from "./support/mock-llm.ts";
+import { mockRunConfig, tempDir, widenSample } from "./support/run-helpers.ts";
+
+const block = (body: string) =>
+  `import x from "y";\n// EVOLVE-BLOCK-START\n${body}\n// EVOLVE-BLOCK-END\nexport { x };\n`;
+const GREEDY = block(
+  "export function pick(items: number[]): number {\n  let best = items[0];\n  for (const i of items) if (i > best) best = i;\n  return best;\n}",
+);
+const SORTED = block(
+  "export function pick(values: number[]): number {\n  const copy = [...values].sort((a, b) => b - a);\n  return copy.length ? copy[0] : -Infinity;\n}",
+);
+
+function program(id: string, score: number, fields: Partial<Program> = {}): Program {
+  return {
+    id,
+    parentId: "c000000",
+    code: GREEDY,
+    score,
+    metrics: {},
+    feedback: "",
+    tag: "0",
+    generation: 1,
+    iteration: Number(id.slice(1)),
+    diff: "",
+    model: "test",
+    createdAt: 0,
+    ...fields,
+  };
+}
+
+const seedProgram = (code = GREEDY) =>
+  program("c000000", 10, { parentId: null, iteration: 0, generation: 0, tag: "", code });
+
+function candidate(id: string, code: string, tag = "0"): Candidate {
+  return { id, iteration: Number(id.slice(1)), parentId: "c000000", tag, code, diff: "", model: "test" };
+}
+
+function screened(id: string, reason: string, fields: Partial<Candidate> = {}): Settled {
+  return { status: "screened", candidate: { ...candidate(id, GREEDY), ...fields }, reason };
+}
+
+describe("novelty", () => {
+  test("shingles ignore comments and whitespace; another algorithm shares few", () => {
+    const recommented = GREEDY.replace("let best", "// the largest so far\n    let   best");
+    assert.equal(jaccard(shingles(GREEDY), shingles(recommented)), 1);
+    assert.ok(jaccard(shingles(GREEDY), shingles(SORTED)) < 0.3);
+    // Code outside the EVOLVE-BLOCK does not count.
+    assert.equal(jaccard(shingles(GREEDY), shingles(GREEDY.replace('"y"', '"z"'))), 1);
+  });
+
+  test("a near-duplicate of a program on its island is rejected with the similarity; a distinct one passes", async () => {
+    const s = new ShinkaStrategy({ islands: 1 });
+    s.ingest(settledOk(seedProgram()));
+    const near = await s.screen(candidate("c000001", GREEDY.replace("items[0]", "items[0] /* first */")));
+    assert.equal(near.pass, false);
+    assert.match(near.pass ? "" : near.reason, /^too similar to c000000 \(Jaccard 1\.000 ≥ 0\.99\)$/);
+    assert.deepEqual(
+      near.events?.map((e) => e.kind),
+      ["novelty_rejected"],
+    );
+    assert.deepEqual((await s.screen(candidate("c000002", SORTED))).pass, true);
+    // Counted once the engine hands the screening back.
+    s.ingest(screened("c000001", near.pass ? "" : near.reason));
+    assert.equal(s.describe().noveltyRejected, 1);
+  });
+
+  test("only programs of the candidate's own island count", async () => {
+    const s = new ShinkaStrategy({ islands: 2 });
+    s.ingest(settledOk(seedProgram(SORTED)));
+    s.ingest(settledOk(program("c000001", 20, { code: GREEDY, tag: "1" })));
+    assert.equal((await s.screen(candidate("c000002", GREEDY, "0"))).pass, true);
+    assert.equal((await s.screen(candidate("c000003", GREEDY, "1"))).pass, false);
+  });
+});
+
+describe("parent selection", () => {
+  const population = (options: ConstructorParameters<typeof ShinkaStrategy>[0]) => {
+    const s = new ShinkaStrategy({ islands: 1, crossoverRate: 0, ...options });
+    s.ingest(settledOk(seedProgram()));
+    s.ingest(settledOk(program("c000001", 50, { code: SORTED })));
+    s.ingest(settledOk(program("c000002", 30, { code: `${SORTED}\n` })));
+    return s;
+  };
+  const counts = (s: ShinkaStrategy, draws = 6000) => {
+    const rng = new Rng(3);
+    const n: Record<string, number> = {};
+    for (let i = 0; i < draws; i++) {
+      const id = s.select(rng).parent.id;
+      n[id] = (n[id] ?? 0) + 1;
+    }
+    return n;
+  };
+
+  test("hill-climb always takes the island's best", () => {
+    assert.deepEqual(counts(population({ parentSelection: "hill-climb" }), 200), { c000001: 200 });
+  });
+
+  test("power-law: rank r is drawn with weight r^−α", () => {
+    const n = counts(population({ parentSelection: "power-law", powerLaw: 1 }));
+    // Weights 1, 1/2, 1/3 over ranks c000001, c000002, c000000.
+    assert.ok(Math.abs(n.c000001! / n.c000002! - 2) < 0.2, JSON.stringify(n));
+    assert.ok(Math.abs(n.c000001! / n.c000000! - 3) < 0.35, JSON.stringify(n));
+  });
+
+  test("weighted: a parent's share falls with its children as 1/(1 + children)", () => {
+    const s = population({ parentSelection: "weighted" });
+    const before = counts(s);
+    for (let i = 0; i < 3; i++) s.ingest(screened(`c00001${i}`, "x", { parentId: "c000001" }));
+    const after = counts(s);
+    // c000001 now has 3 children: its weight is a quarter of what it was.
+    const share = (n: Record<string, number>) => n.c000001! / 6000;
+    const w = 1 / (1 + Math.exp((-10 * (50 - 30)) / 40));
+    const others = 1 / (1 + Math.exp((-10 * (30 - 30)) / 40)) + 1 / (1 + Math.exp((-10 * (10 - 30)) / 40));
+    assert.ok(Math.abs(share(before) - w / (w + others)) < 0.03, `${share(before)}`);
+    assert.ok(Math.abs(share(after) - w / 4 / (w / 4 + others)) < 0.03, `${share(after)}`);
+  });
+
+  test("crossover: a second parent from the same island, in the directive", () => {
+    const s = population({ parentSelection: "hill-climb", crossoverRate: 1 });
+    const pick = s.select(new Rng(1));
+    assert.equal(pick.directive?.operation, "crossover");
+    assert.ok(pick.directive?.secondParent && pick.directive.secondParent.id !== pick.parent.id);
+    assert.ok(!pick.inspirations.some((p) => p.id === pick.directive?.secondParent?.id));
+  });
+});
+
+test("an island is spawned from the best when every island has stagnated", () => {
+  const s = new ShinkaStrategy({ islands: 2, stagnation: 2, maxIslands: 3 });
+  s.ingest(settledOk(seedProgram()));
+  assert.deepEqual(s.ingest(settledOk(program("c000001", 40, { tag: "0" }))), []);
+  // Island 1: two children, no better than its best (the seed): stagnant. Island 0: one child below 40.
+  s.ingest(settledOk(program("c000002", 5, { tag: "1" })));
+  s.ingest(screened("c000003", "x", { tag: "1" }));
+  assert.equal(s.describe().islands.length, 2);
+  s.ingest({ ...settledOk(program("c000004", 1, { tag: "0" })) });
+  const events = s.ingest({ ...settledOk(program("c000005", 2, { tag: "0" })) });
+  assert.deepEqual(events, [
+    {
+      kind: "island_spawned",
+      data: { island: 2, from: "c000001", reason: "every island went 2 children without a new best" },
+    },
+  ]);
+  assert.deepEqual(
+    s.describe().islands.map((i) => [i.size, i.best.id]),
+    [
+      [4, "c000001"],
+      [2, "c000000"],
+      [1, "c000001"],
+    ],
+  );
+});
+
+describe("shinka in the engine", () => {
+  const config = () =>
+    parseRunConfig(
+      {
+        task: "toy",
+        strategy: { kind: "shinka", islands: 2, stagnation: 3, crossoverRate: 0.3 },
+        budget: { iterations: 16 },
+        concurrency: { proposals: 1, evaluations: 1 },
+        seed: 9,
+      },
+      "test",
+    );
+  const run = (store: MemoryStore, stopAt?: string) => {
+    const c = config();
+    const e: Engine = new Engine({
+      config: c,
+      task: toyTask(TOY_CODE),
+      store,
+      strategy: createStrategy(c.strategy),
+      proposer: new TunerProposer(),
+      evaluator: new InstantEvaluator({ train: 3 }),
+      ...(stopAt
+        ? {
+            onEvent: (ev) => {
+              const settled = ev.type === "evaluation_finished" || ev.type === "candidate_screened";
+              if (settled && ev.candidateId >= stopAt) e.stop("interrupted");
+            },
+          }
+        : {}),
+    });
+    return e;
+  };
+  const picture = async (s: MemoryStore) => ({
+    programs: (await s.programs()).map((p) => [p.id, p.parentId, p.tag, p.score, p.code]),
+    screened: (await s.events()).flatMap((e) =>
+      e.type === "candidate_screened" ? [[e.candidateId, e.reason]] : [],
+    ),
+    events: (await s.events()).flatMap((e) => (e.type === "strategy_event" ? [[e.kind, e.data]] : [])),
+  });
+
+  test("a resumed run equals an uninterrupted one, and a fresh strategy rebuilds the same islands", async () => {
+    const straight = new MemoryStore();
+    await run(straight).run();
+    const store = new MemoryStore();
+    await run(store, "c000006").run();
+    assert.ok((await store.summary()).iterations < 16, "stopped early");
+    await run(store).run();
+    assert.deepEqual(await picture(store), await picture(straight));
+    const rebuilt = async (s: MemoryStore) => {
+      const fresh = createStrategy(config().strategy) as ShinkaStrategy;
+      for (const entry of await s.history()) if ("settled" in entry) fresh.ingest(entry.settled);
+      return fresh.describe();
+    };
+    assert.deepEqual(await rebuilt(store), await rebuilt(straight));
+    assert.equal((await rebuilt(straight)).size, (await straight.summary()).programs);
+  });
+});
+
+describe("shinka against the mock model", () => {
+  let mock: MockLlm;
+  const prompts: string[] = [];
+  before(async () => {
+    mock = await startMockLlm({
+      responder: (body) => {
+        prompts.push(promptOf(body));
+        return widenSample(body);
+      },
+    });
+  });
+  after(() => mock.close());
+
+  test("a crossover prompt holds both parents and says to combine them", async () => {
+    const out = join(tempDir("shinka"), "run");
+    const config = mockRunConfig(mock.url, out, {
+      strategy: { kind: "shinka", islands: 1, crossoverRate: 1, parentSelection: "hill-climb" },
+      // Ordered: each selection sees the child before it, so the island has a second parent to draw.
+      concurrency: { proposals: 1, evaluations: 1, ordered: true },
+      budget: { iterations: 3 },
+    });
+    await (await startRun(config)).run();
+    assert.equal(prompts.length, 3);
+    // The first child has no second parent to draw (the island holds only the seed); the later ones do.
+    assert.doesNotMatch(prompts[0]!, /# Second parent/);
+    for (const p of prompts.slice(1)) {
+      const parent = /# Current program[\s\S]*?const SAMPLE_SIZE = (\d+);/.exec(p)?.[1];
+      const second = /# Second parent \(c\d+\)[\s\S]*?const SAMPLE_SIZE = (\d+);/.exec(p)?.[1];
+      assert.ok(parent && second && parent !== second, `both parents in the prompt: ${p}`);
+      assert.match(p, /Crossover[\s\S]*Combine the ideas/);
+    }
+  });
+});
