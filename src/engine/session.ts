@@ -40,6 +40,8 @@ export interface Session {
   task: Task;
   store: Store;
   engine: Engine;
+  /** The session's sandbox: `concurrency.evaluations` children kept warm. */
+  sandbox: ProcessSandbox;
   run(): Promise<RunOutcome>;
 }
 
@@ -131,11 +133,20 @@ async function open(
   release = lockRun(dir),
 ): Promise<Session> {
   const store = await openSqliteStore(join(dir, runFiles.database));
-  const sandbox = new ProcessSandbox({ log: options.onNotice });
+  // Sized to the evaluations in flight, plus the held-out test evaluation of a new best.
+  const { evaluations } = config.concurrency;
+  const sandbox = new ProcessSandbox({
+    log: options.onNotice,
+    concurrency: evaluations + 1,
+    warm: evaluations,
+  });
   // Evaluations outlive the process: a candidate evaluated just before a kill is not run again on resume.
   const cache = new FileEvaluationCache(join(dir, runFiles.evaluations));
   const { adaptiveTimeout: _, ...limits } = config.evaluation;
   const evaluator = new Evaluator(task, sandbox, { ...limits, cache });
+  // Children booted while the store is read and the strategy rebuilt: the seed's evaluation (whose time sets
+  // the candidates' limit) and the first candidates' do not wait for a process to start.
+  if (!task.external) void sandbox.prewarm(evaluator.limits, evaluations);
   const strategy = createStrategy(config.strategy);
   const proposer = options.proposer ?? models?.proposer ?? tuner(options);
   const engine = new Engine({
@@ -156,6 +167,7 @@ async function open(
     task,
     store,
     engine,
+    sandbox,
     async run() {
       try {
         return await engine.run();

@@ -54,7 +54,8 @@ const MAX_PROFILES = 2;
  * works, the child also has no network and a read-only view of the system.
  */
 export class ProcessSandbox implements Sandbox {
-  private readonly concurrency: number;
+  /** Jobs that run at once. */
+  readonly concurrency: number;
   private readonly warm: number;
   private readonly maxOutputBytes: number;
   private readonly logBytes: number;
@@ -71,6 +72,7 @@ export class ProcessSandbox implements Sandbox {
   private running = 0;
   private closed = false;
   private detected: Detected | undefined;
+  private detecting: Promise<Detected> | undefined;
 
   constructor(options: ProcessSandboxOptions = {}) {
     this.concurrency = Math.max(1, options.concurrency ?? availableParallelism());
@@ -92,7 +94,9 @@ export class ProcessSandbox implements Sandbox {
 
   /** Finds out which protection works here (once per process) and says it once in the log. */
   async ready(): Promise<Protection> {
-    this.detected ??= await detectProtection(this.choice, this.nodePath, this.log);
+    // One probe for all callers: a second caller waits for the first one's answer.
+    this.detecting ??= detectProtection(this.choice, this.nodePath, this.log);
+    this.detected = await this.detecting;
     return this.detected.protection;
   }
 
@@ -171,12 +175,20 @@ export class ProcessSandbox implements Sandbox {
    * protection is known), so that the next jobs need not wait for a process to
    * boot: `adrs eval` calls it before it loads the task.
    */
-  prewarm(limits: Pick<SandboxJob, "timeoutMs" | "memoryMb" | "cpuMs">, count = this.warm): void {
+  prewarm(limits: Pick<SandboxJob, "timeoutMs" | "memoryMb" | "cpuMs">, count = this.warm): Promise<void> {
     const profile = profileOf({ script: "", inputs: [], ...limits });
-    this.ready().then(
+    // Resolves once they are started (not booted: `warmed()` waits for that); never rejects.
+    return this.ready().then(
       () => this.refill(profile, count),
       () => undefined,
     );
+  }
+
+  /** Children started and waiting for a job (booted or booting). */
+  idleChildren(): number {
+    let n = 0;
+    for (const list of this.idle.values()) n += list.length;
+    return n;
   }
 
   /** Resolves once every waiting child has booted (benchmarks; an engine never needs to wait). */

@@ -1,8 +1,9 @@
 /**
- * The adaptive evaluation time limit, end to end (SQLite, the process
- * sandbox, a real task): the seed's evaluation time sets each candidate's
- * limit, a looping candidate is stopped at that limit instead of the task's,
- * and the limit in force is stored with every evaluation and said in the log.
+ * A run's evaluations in the process sandbox, end to end (SQLite, a real
+ * task): the pool is sized to the evaluations in flight and warm before the
+ * seed; the seed's evaluation time sets each candidate's limit, a looping
+ * candidate is stopped at that limit instead of the task's, and the limit in
+ * force is stored with every evaluation and said in the log.
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
@@ -16,23 +17,25 @@ const sumTask = join(import.meta.dirname, "fixtures", "sum-task");
 /** sum-task's own limit per sandbox run (its task.ts): the ceiling. */
 const TASK_LIMIT_MS = 20_000;
 
-/** Child 1 loops for ever; the others change only a comment (new code: not served from the evaluation cache). */
-const looping: Proposer = {
-  async propose(context): Promise<Proposal> {
-    const code =
-      context.iteration === 1
-        ? context.parent.code.replace("let sum = 0;", "let sum = 0;\n  while (sum >= 0) sum = 0;")
-        : context.parent.code.replace("let sum = 0;", `let sum = 0; // child ${context.iteration}`);
-    return {
-      code,
-      diff: "",
-      model: "scripted",
-      prompt: "",
-      reply: "",
-      usage: { inputTokens: 0, outputTokens: 0, costUsd: 0 },
-    };
-  },
-};
+/** Children change only a comment (new code: not served from the evaluation cache); child `loopAt` loops for ever. */
+function scripted(loopAt?: number): Proposer {
+  return {
+    async propose(context): Promise<Proposal> {
+      const code =
+        context.iteration === loopAt
+          ? context.parent.code.replace("let sum = 0;", "let sum = 0;\n  while (sum >= 0) sum = 0;")
+          : context.parent.code.replace("let sum = 0;", `let sum = 0; // child ${context.iteration}`);
+      return {
+        code,
+        diff: "",
+        model: "scripted",
+        prompt: "",
+        reply: "",
+        usage: { inputTokens: 0, outputTokens: 0, costUsd: 0 },
+      };
+    },
+  };
+}
 
 test("a looping candidate is stopped at the seed-based limit, which is stored with each evaluation and logged", async () => {
   const out = join(tempDir("limit"), "run");
@@ -48,7 +51,7 @@ test("a looping candidate is stopped at the seed-based limit, which is stored wi
     },
     "test config",
   );
-  const session = await startRun(config, { proposer: looping, onNotice: (l) => notices.push(l) });
+  const session = await startRun(config, { proposer: scripted(1), onNotice: (l) => notices.push(l) });
   assert.equal((await session.run()).reason, "iterations");
 
   await withStore(out, async (store) => {
@@ -76,4 +79,20 @@ test("a looping candidate is stopped at the seed-based limit, which is stored wi
   });
   const line = notices.find((l) => l.startsWith("evaluation time limit:"));
   assert.ok(line, `the limit is in the log: ${notices.join(" | ")}`);
+});
+
+test("the sandbox pool is sized to the evaluations in flight and warm before the seed is evaluated", async () => {
+  const out = join(tempDir("pool"), "run");
+  const config = parseRunConfig(
+    { task: sumTask, budget: { iterations: 3 }, concurrency: { proposals: 2, evaluations: 3 }, out },
+    "test config",
+  );
+  const session = await startRun(config, { proposer: scripted() });
+  // Jobs: three candidates' evaluations and the held-out test of a new best.
+  assert.equal(session.sandbox.concurrency, 4);
+  // The protection probe is shared: once it is answered, the pool has started its children.
+  await session.sandbox.ready();
+  assert.equal(session.sandbox.idleChildren(), 3, "three children started before the run");
+  await session.sandbox.warmed();
+  assert.equal((await session.run()).reason, "iterations");
 });
