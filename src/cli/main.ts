@@ -191,6 +191,19 @@ export function buildProgram(): Command {
     .action(lazy(() => import("./commands/eval.ts"), "evalCommand"));
 
   program
+    .command("audit")
+    .description(
+      "audit a program against a baseline on train, test and stress probes: crashes, blow-ups, memory, regressions, non-determinism",
+    )
+    .argument("<task>", "task id or folder")
+    .argument("<program>", "the program file to audit")
+    .option("--baseline <file>", "the program to compare with (default: the task's seed)")
+    .option("--json", "print JSON")
+    .option("--timeout <duration>", "per probe (two calls), e.g. 30s (default: the task's)", milliseconds("--timeout"))
+    .option("--memory-mb <n>", "memory limit of the program's isolate", atLeast("--memory-mb", 8))
+    .action(lazy(() => import("./commands/audit.ts"), "auditCommand"));
+
+  program
     .command("doctor")
     .description(
       "check this machine: node, addons, sandbox protection, data sets, disk, model keys, one tiny evaluation",

@@ -49,7 +49,7 @@ export function validateAggregate(v: unknown): { score: number; metrics: Metrics
 }
 
 /** What `task.workloads(split)` returned: a non-empty list with distinct string ids. */
-export function validateWorkloads(v: unknown, split: Split): Workload[] {
+export function validateWorkloads(v: unknown, split: Split | "stress"): Workload[] {
   if (!Array.isArray(v)) throw new Error("did not return an array");
   if (v.length === 0) throw new Error(`returned no workloads for the ${split} split`);
   const seen = new Set<string>();

@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { realpathSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
@@ -68,6 +69,9 @@ function childArgv(nodePath: string, profile: Profile, kind: Protection["kind"],
     "--no-node-snapshot",
     // The child's own heap holds the job and the outputs, never the candidate's objects.
     `--max-old-space-size=${2 * profile.memoryMb + 128}`,
+    // A full collection for jobs that measure the heap (runner.mjs): V8 offers it only as a
+    // global that cannot be deleted, so under a name no candidate can guess.
+    `--expose-gc-as=__gc_${randomBytes(8).toString("hex")}`,
   ];
   if (kind === "permission") {
     args.push(

@@ -1,6 +1,6 @@
 import { constants } from "node:os";
 import { SCRIPT_FILENAME } from "./bundle.ts";
-import type { SandboxJob, SandboxOutput, SandboxResult } from "./sandbox.ts";
+import type { CallProfile, SandboxJob, SandboxOutput, SandboxResult } from "./sandbox.ts";
 
 /*
  * The parent's side of the protocol with the sandbox child (runner.mjs
@@ -31,6 +31,7 @@ export function encodeJob(job: SandboxJob, maxOutputBytes: number): { header: st
     timeoutMs: job.timeoutMs,
     cpuMs: job.cpuMs ?? job.timeoutMs,
     maxOutputBytes,
+    profile: job.profile === true,
   });
   return { header: `${header}\n`, inputs };
 }
@@ -121,6 +122,9 @@ export class ProtocolReader {
       ok?: unknown;
       ms?: unknown;
       cpu?: unknown;
+      pcpu?: unknown;
+      peak?: unknown;
+      kept?: unknown;
       text?: unknown;
       value?: unknown;
       error?: unknown;
@@ -151,7 +155,10 @@ export class ProtocolReader {
         }
         const durationMs = typeof msg.ms === "number" ? msg.ms : 0;
         const cpuMs = typeof msg.cpu === "number" ? msg.cpu : undefined;
-        const timing = cpuMs === undefined ? { durationMs } : { durationMs, cpuMs };
+        const timing: { durationMs: number; cpuMs?: number; profile?: CallProfile } =
+          cpuMs === undefined ? { durationMs } : { durationMs, cpuMs };
+        if (typeof msg.pcpu === "number" && typeof msg.peak === "number" && typeof msg.kept === "number")
+          timing.profile = { cpuMs: msg.pcpu, peakBytes: msg.peak, retainedBytes: msg.kept };
         this.outputs.push(
           msg.ok === true ? { ok: true, value: msg.value, ...timing } : { ok: false, error, ...timing },
         );

@@ -18,10 +18,16 @@
  *   {"t":"done"} | {"t":"load","error":"..."} | {"t":"fatal","i":2,"error":"..."}
  *   {"t":"timeout"} | {"t":"memory"} | {"t":"cpu"} | {"t":"log","text":"..."}
  * Durations are measured here, around each call into the isolate, where the
- * candidate cannot reach the clock.
+ * candidate cannot reach the clock. A job with `profile: true` (`adrs audit`)
+ * also gets, per call, the process's CPU time ("pcpu") and the isolate's heap
+ * ("peak": held before a collection, "kept": in use after a full one).
  */
 import { createRequire } from "node:module";
 import net from "node:net";
+
+// The name the parent gave V8's collection function (child-command.ts); found, it only
+// spends the candidate's CPU time.
+const GC_NAME = (process.execArgv.find((a) => a.startsWith("--expose-gc-as=")) ?? "=").split("=")[1] ?? "";
 
 const stringify = JSON.stringify;
 const parse = JSON.parse;
@@ -69,8 +75,9 @@ process.on("unhandledRejection", hostFatal);
  * @param {(text: string) => void} log
  * @param {number} logCap
  * @param {string} filename
+ * @param {string} gcName
  */
-function realm(log, logCap, filename) {
+function realm(log, logCap, filename, gcName) {
   // biome-ignore lint/suspicious/noRedundantUseStrict: this source runs as a script in the isolate, not as a module
   "use strict";
   /** @type {Record<string, any>} the isolate's global object, which this realm furnishes */
@@ -94,6 +101,8 @@ function realm(log, logCap, filename) {
 
   // Not counted against the memory limit, and no candidate needs it.
   delete g.WebAssembly;
+  /** @type {() => void} */
+  const collectGarbage = typeof g[gcName] === "function" ? g[gcName] : () => undefined;
 
   /** @param {unknown} value */
   function text(value) {
@@ -352,7 +361,12 @@ function realm(log, logCap, filename) {
     return `1${json}`;
   }
 
-  return [bind, invoke, take];
+  /** A full collection, so the heap then in use is what the program keeps. */
+  function collect() {
+    collectGarbage();
+  }
+
+  return [bind, invoke, take, collect];
 }
 
 /** Index of the input being run, for errors that escape the call. */
@@ -417,8 +431,12 @@ async function main() {
   );
   const filename = "candidate.js";
   const realmFn = await context.eval(`(${realm.toString()})`, { reference: true });
-  const fns = await realmFn.apply(undefined, [log, logCap, filename], { result: { reference: true } });
-  const [bind, invoke, take] = await Promise.all([0, 1, 2].map((i) => fns.get(i, { reference: true })));
+  const fns = await realmFn.apply(undefined, [log, logCap, filename, GC_NAME], {
+    result: { reference: true },
+  });
+  const [bind, invoke, take, collect] = await Promise.all(
+    [0, 1, 2, 3].map((i) => fns.get(i, { reference: true })),
+  );
   // The isolate's first compilation and calls pay for lazy set-up (~10 ms): pay it before the
   // clock starts. Neither leaves a trace in the realm.
   await (await isolate.compileScript("void 0")).run(context);
@@ -480,15 +498,24 @@ async function main() {
   for (let i = 0; i < inputs.length; i++) {
     current = i;
     const cpu0 = isolate.cpuTime;
+    const pcpu0 = process.cpuUsage();
     const t0 = now();
     let encoded;
     try {
       await invoke.apply(undefined, [inputs[i]], { timeout: remaining(), result: { promise: true } });
       const ms = now() - t0;
       const cpu = Number(isolate.cpuTime - cpu0) / 1e6;
+      const pcpu = process.cpuUsage(pcpu0);
       encoded = await take.apply(undefined, [budget], { timeout: remaining() });
       if (typeof encoded !== "string") throw new Error("the realm returned no output text");
-      const timing = `"ms":${ms},"cpu":${cpu}`;
+      let timing = `"ms":${ms},"cpu":${cpu}`;
+      if (job.profile === true) {
+        const held = await isolate.getHeapStatistics();
+        await collect.apply(undefined, [], { timeout: remaining() });
+        const kept = await isolate.getHeapStatistics();
+        const peak = held.total_heap_size + held.externally_allocated_size;
+        timing += `,"pcpu":${(pcpu.user + pcpu.system) / 1000},"peak":${peak},"kept":${kept.used_heap_size + kept.externally_allocated_size}`;
+      }
       if (encoded[0] === "1") {
         const json = encoded.slice(1);
         const bytes = Buffer.byteLength(json);

@@ -13,11 +13,36 @@ export interface SandboxJob {
   memoryMb: number;
   /** CPU-time limit for the whole job (every thread of the process); default `timeoutMs`. */
   cpuMs?: number;
+  /**
+   * Profile every call (`adrs audit`): the process's CPU time and the
+   * isolate's heap, with a full collection after each call (a few ms a call).
+   */
+  profile?: boolean;
+}
+
+/** One call as profiled (`profile` jobs). */
+export interface CallProfile {
+  /**
+   * CPU time of the whole child process during the call (every thread: the
+   * isolate's, the compiler's, the collector's). Unlike `cpuMs`, which
+   * isolated-vm times like a wall clock, it does not grow when the machine is busy.
+   */
+  cpuMs: number;
+  /** Heap the isolate holds (committed, plus array buffers) before any collection: V8 grows it to the call's peak and shrinks it lazily. */
+  peakBytes: number;
+  /** Heap still in use after a full collection: what the program keeps between calls. */
+  retainedBytes: number;
+}
+
+interface Measured {
+  durationMs: number;
+  cpuMs?: number;
+  profile?: CallProfile;
 }
 
 export type SandboxOutput =
-  | { ok: true; value: unknown; durationMs: number; cpuMs?: number }
-  | { ok: false; error: string; durationMs: number; cpuMs?: number };
+  | ({ ok: true; value: unknown } & Measured)
+  | ({ ok: false; error: string } & Measured);
 
 export interface SandboxResult {
   /** ok: every input was run (each output may still have failed); otherwise the job died. */

@@ -158,6 +158,7 @@ function definitionSchema(file: string, isExternal: boolean) {
     aggregate: fn,
     stages: stages.optional(),
     feedback: fn.optional(),
+    stress: fn.optional(),
   });
 }
 

@@ -13,6 +13,7 @@ import {
   type WorkloadResult,
 } from "../../src/task/api.ts";
 import { identityMakespan, lowerBound, parseWorkload, Simulator, type TxnInput } from "./simulator.ts";
+import { stressWorkloads } from "./stress.ts";
 import { testWorkloads, trainWorkloads } from "./workloads.ts";
 
 interface Prepared {
@@ -102,6 +103,8 @@ export default defineTask<TxnInput>({
   workloads(split) {
     return split === "train" ? [...trainWorkloads()] : testWorkloads();
   },
+
+  stress: stressWorkloads,
 
   check(workload, output): OutputCheck {
     const p = prepare(workload.input);

@@ -121,7 +121,7 @@ export async function evalCommand(taskRef: string, file: string, flags: EvalFlag
 }
 
 /** The program's source; a usage error naming the file when it is missing, a folder or unreadable. */
-function readProgram(file: string): string {
+export function readProgram(file: string): string {
   if (!existsSync(file)) throw new UsageError(`${file}: no such program file`);
   if (statSync(file).isDirectory()) {
     const initial = join(file, "initial.ts");

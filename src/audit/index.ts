@@ -1,0 +1,4 @@
+export * from "./audit.ts";
+export * from "./probes.ts";
+export * from "./render.ts";
+export * from "./verdict.ts";
