@@ -11,6 +11,7 @@ import {
   type Workload,
   type WorkloadResult,
 } from "../../src/task/api.ts";
+import { stressWorkloads } from "./stress.ts";
 import { caseScore, checkPlacement, idealPressure, maxPressure, roundRobin } from "./simulator.ts";
 import { type PrismInput, splitCases } from "./workloads.ts";
 
@@ -64,6 +65,8 @@ export default defineTask<PrismInput>({
   workloads(split) {
     return splitCases(split);
   },
+
+  stress: stressWorkloads,
 
   check(workload, output): OutputCheck {
     const input = workload.input;
