@@ -19,9 +19,9 @@ export const LIMITS = {
   /** Slow: at the largest size the slowdown against the baseline is this many times what it is at the smallest. */
   slowRatio: 2,
   /** CPU times below this are clock noise: floored before any ratio or fit. */
-  cpuFloorMs: 1,
+  cpuFloorMs: 5,
   /** And a slowdown is a weakness only when the program spends at least this much at the largest size. */
-  slowMinMs: 20,
+  slowMinMs: 50,
   /** Memory: heap growth from the smallest to the largest size this many times the baseline's… */
   memoryRatio: 2,
   /** …and at least this many bytes above the baseline's heap at the largest size. */

@@ -28,6 +28,7 @@ import {
   TICK_SECONDS,
   traceOf,
 } from "./simulator.ts";
+import { stressWorkloads } from "./stress.ts";
 import { splitWorkloads } from "./workloads.ts";
 
 /** The published anchors: everything on demand scores 0, everything on spot at 0.9731 $/h 100. */
@@ -158,6 +159,8 @@ export default defineTask<ScenarioInput>({
   workloads(split: Split) {
     return splitWorkloads(split);
   },
+
+  stress: stressWorkloads,
 
   check(workload, output): OutputCheck {
     return checkScenario(workload.input, output);

@@ -27,6 +27,7 @@ import {
   TICK_SECONDS,
   traceOf,
 } from "./simulator.ts";
+import { stressWorkloads } from "./stress.ts";
 import { splitWorkloads } from "./workloads.ts";
 
 /** The published anchors: everything on demand scores 0, everything on spot 100. */
@@ -194,6 +195,8 @@ export default defineTask<EnvInput>({
   workloads(split: Split) {
     return splitWorkloads(split);
   },
+
+  stress: stressWorkloads,
 
   check(workload, output): OutputCheck {
     return checkEnv(workload.input, output);
