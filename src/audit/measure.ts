@@ -15,7 +15,7 @@ export interface ProbeRun {
   value?: number;
   metrics: Metrics;
   wallMs?: number;
-  /** The lesser CPU time of the two calls (the second runs warm): steadier than wall time on a loaded machine. */
+  /** The least process CPU time of the calls (two; three on a scale probe): steadier than wall time on a loaded machine. */
   cpuMs?: number;
   /** Heap held after the first call in a fresh isolate (bytes): the call's peak, as V8 keeps it. */
   peakBytes?: number;
@@ -33,8 +33,9 @@ export async function prepare(task: Task, code: string, sourcefile: string): Pro
 }
 
 /**
- * Runs a program on one probe in a fresh isolate, twice (the second call tells
- * determinism and gives a warm CPU time), and has the task judge the first output.
+ * Runs a program on one probe in a fresh isolate, two or three times (the
+ * second call tells determinism, later calls run warm), and has the task judge
+ * the first output.
  */
 export async function runProbe(
   task: Task,
@@ -44,9 +45,11 @@ export async function runProbe(
   probe: AuditProbe,
 ): Promise<ProbeRun> {
   const input = probe.workload.input;
+  // A scale probe's CPU time feeds the growth verdicts: the least of three calls.
+  const calls = probe.probe?.kind === "scale" ? 3 : 2;
   const result = await sandbox.run({
     script: program.script,
-    inputs: [input, input],
+    inputs: Array.from({ length: calls }, () => input),
     timeoutMs: limits.timeoutMs,
     memoryMb: limits.memoryMb,
     ...(limits.cpuMs === undefined ? {} : { cpuMs: limits.cpuMs }),
@@ -55,11 +58,10 @@ export async function runProbe(
   const [first, second] = result.outputs;
   const run: ProbeRun = { status: "ok", metrics: {}, deterministic: null };
   if (first) measured(run, first);
-  if (first && second) {
-    if (second.profile && run.cpuMs !== undefined) run.cpuMs = Math.min(run.cpuMs, second.profile.cpuMs);
-    if (first.ok && second.ok)
-      run.deterministic = JSON.stringify(first.value) === JSON.stringify(second.value);
-  }
+  for (const later of result.outputs.slice(1))
+    if (later.profile && run.cpuMs !== undefined) run.cpuMs = Math.min(run.cpuMs, later.profile.cpuMs);
+  if (first?.ok && second?.ok)
+    run.deterministic = JSON.stringify(first.value) === JSON.stringify(second.value);
   if (!first) {
     const status = result.status === "ok" ? "crash" : result.status;
     return { ...run, status, error: program.map(result.error ?? "no output") };
