@@ -13,6 +13,7 @@ import {
   type WorkloadResult,
 } from "../../src/task/api.ts";
 import { checkPlacement, type Shape, scoreParts, simulate, unpackPlacement } from "./simulator.ts";
+import { stressWorkloads } from "./stress.ts";
 import { type EplbInput, nextWindow, splitTrace } from "./workloads.ts";
 
 function shapeOf(input: EplbInput): Shape {
@@ -60,6 +61,8 @@ export default defineTask<EplbInput>({
   workloads(split) {
     return [...splitTrace(split).workloads];
   },
+
+  stress: stressWorkloads,
 
   check(workload, output, run?: RunInfo): OutputCheck {
     const next = nextWindow(workload);

@@ -220,6 +220,11 @@ export interface SplitTrace {
 const nextByInput = new WeakMap<EplbInput, number[][]>();
 const splitCache = new Map<string, SplitTrace>();
 
+/** Records the window an input's placement is simulated on (the stress split's windows). */
+export function rememberNext(input: EplbInput, next: number[][]): void {
+  nextByInput.set(input, next);
+}
+
 /** Workloads for consecutive windows of `trace`: each placement is simulated on the window after its own. */
 export function workloadsFromTrace(split: "train" | "test", trace: number[][][]): SplitTrace {
   const workloads: Workload<EplbInput>[] = [];
@@ -255,6 +260,7 @@ export function nextWindow(workload: Workload<EplbInput>): number[][] {
   const known = nextByInput.get(workload.input);
   if (known) return known;
   // A copy of a stored workload (the input crossed a process boundary): find it by id.
+  if (workload.split === "stress") throw new Error(`eplb: unknown stress workload "${workload.id}"`);
   const trace = splitTrace(workload.split);
   const i = trace.workloads.findIndex((w) => w.id === workload.id);
   if (i < 0) throw new Error(`eplb: unknown workload "${workload.id}" in the ${workload.split} split`);

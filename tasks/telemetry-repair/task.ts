@@ -18,12 +18,14 @@ import { BUGS } from "./perturb.ts";
 import { isCorrect, publishedScore, scoreRepair, WEIGHTS } from "./scoring.ts";
 import type { Repair, TelemetryInput } from "./telemetry.ts";
 import { repairProblem } from "./validate.ts";
+import { stressWorkloads } from "./stress.ts";
 import { type Scenario, scenarioOf, scenarios } from "./workloads.ts";
 
 function scenarioFor(workload: Workload<TelemetryInput>): Scenario {
   let s = scenarioOf(workload.id);
   if (!s) {
-    scenarios(workload.split);
+    if (workload.split === "stress") stressWorkloads();
+    else scenarios(workload.split);
     s = scenarioOf(workload.id);
   }
   if (!s) throw new Error(`telemetry-repair: unknown scenario ${workload.id}`);
@@ -94,6 +96,8 @@ export default defineTask<TelemetryInput>({
   // Train split: best-constant-confidence passthrough → 0, perfect repair → 100.
   anchors: { baseline: 0.866749, target: 1 },
   limits: { timeoutMs: 60_000, memoryMb: 512 },
+
+  stress: stressWorkloads,
 
   workloads(split) {
     return scenarios(split).map((s) => s.workload);

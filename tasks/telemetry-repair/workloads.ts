@@ -84,6 +84,11 @@ export function scenarios(split: Split): Scenario[] {
   return list;
 }
 
+/** Makes a scenario generated elsewhere (the stress split) known to `scenarioOf`. */
+export function registerScenario(scenario: Scenario): void {
+  byId.set(scenario.workload.id, scenario);
+}
+
 /** The scenario behind a workload id (of a split generated in this process). */
 export function scenarioOf(id: string): Scenario | undefined {
   return byId.get(id);
