@@ -14,6 +14,7 @@ import {
   type Workload,
   type WorkloadResult,
 } from "../../src/task/api.ts";
+import { stressWorkloads } from "./stress.ts";
 import { countHits, hitRate } from "./hits.ts";
 import {
   encodeOrdering,
@@ -70,6 +71,8 @@ export default defineTask<TableInput>({
   anchors: { baseline: 0.042306, target: 1 },
   // All five tables run in one process: the inputs alone are about 20 MB of JSON.
   limits: { timeoutMs: 180_000, memoryMb: 2048 },
+
+  stress: stressWorkloads,
 
   workloads(split) {
     return split === "train" ? [...trainWorkloads()] : [...testWorkloads()];
