@@ -28,6 +28,8 @@ export const LIMITS = {
   memoryMinBytes: 8 * 1024 * 1024,
   /** Heap kept after repeated calls on one input: more than this growth (and twice the baseline's) is a leak. */
   leakBytes: 1024 * 1024,
+  /** And the fitted exponent (time or memory) at least this much above the baseline's. */
+  steeperBy: 0.5,
   /** Worse: the metric worse than the baseline's by more than this share of it. */
   worseShare: 0.01,
 } as const;
@@ -172,7 +174,8 @@ function growthWeaknesses(
     largest !== null &&
     largest > LIMITS.slowRatio &&
     largest > LIMITS.slowRatio * smallest &&
-    spent >= LIMITS.slowMinMs
+    spent >= LIMITS.slowMinMs &&
+    steeper(g.time)
   )
     out.push({
       class: "slow",
@@ -189,7 +192,7 @@ function growthWeaknesses(
   if (p0 && p1 && b0 && b1) {
     const mine = p1 / p0;
     const theirs = b1 / b0;
-    if (mine > LIMITS.memoryRatio * theirs && p1 - b1 > LIMITS.memoryMinBytes)
+    if (mine > LIMITS.memoryRatio * theirs && p1 - b1 > LIMITS.memoryMinBytes && steeper(g.memory))
       out.push({
         class: "memory",
         where: g.family,
@@ -197,6 +200,11 @@ function growthWeaknesses(
       });
   }
   return out;
+}
+
+/** The program's fitted exponent clearly above the baseline's: one noisy point moves a fit over 16x by ~0.2. */
+function steeper(fit: { program: number | null; baseline: number | null }): boolean {
+  return fit.program !== null && fit.baseline !== null && fit.program - fit.baseline >= LIMITS.steeperBy;
 }
 
 function leakWeaknesses(leak: LeakProbe): Weakness[] {

@@ -13,6 +13,7 @@ import {
   type Workload,
   type WorkloadResult,
 } from "../../src/task/api.ts";
+import { stressWorkloads } from "./stress.ts";
 import { type CloudcastInput, Network } from "./network.ts";
 import { describe, type Outcome, parseTopology, simulate } from "./simulator.ts";
 import { cheapestPathPlan, egressLowerBound } from "./trusted/anchors.ts";
@@ -90,6 +91,8 @@ export default defineTask<CloudcastInput>({
   workloads(split) {
     return split === "train" ? [...trainWorkloads()] : [...testWorkloads()];
   },
+
+  stress: stressWorkloads,
 
   check(workload, output): OutputCheck {
     const p = prepare(workload.input);
