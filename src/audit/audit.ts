@@ -29,6 +29,8 @@ export interface AuditOptions {
   baselineFile?: string;
   /** Per sandbox job (one probe, two calls); default the task's limits. */
   limits?: Partial<Limits>;
+  /** The splits to probe; default train, test and stress. The leak probe runs on the largest train workload either way. */
+  splits?: readonly AuditSplit[];
   /** Probes run at once (the sandbox queues the rest); default 2. */
   concurrency?: number;
   /** Called after each probe run (program or baseline). */
@@ -78,7 +80,7 @@ export async function auditProgram(o: AuditOptions): Promise<AuditReport> {
   };
   const cpuMs = o.limits?.cpuMs ?? task.limits?.cpuMs;
   if (cpuMs !== undefined) limits.cpuMs = cpuMs;
-  const probes = await auditProbes(task);
+  const probes = await auditProbes(task, o.splits);
   const baseline = await prepare(task, o.baselineCode ?? task.initialCode, o.baselineFile ?? "baseline.ts");
   if ("compileError" in baseline) throw new Error(`the baseline does not compile: ${baseline.compileError}`);
   const program = await prepare(task, o.code, o.sourcefile ?? "program.ts");
@@ -138,7 +140,9 @@ async function leakProbe(
   step: (what: string) => void,
 ): Promise<LeakProbe | null> {
   // The largest train input: what a leak that keeps inputs keeps most of.
-  const train = probes.filter((p) => p.split === "train");
+  const train = probes.some((p) => p.split === "train")
+    ? probes.filter((p) => p.split === "train")
+    : await auditProbes(o.task, ["train"]);
   const largest = train.reduce<AuditProbe | null>(
     (a, p) =>
       a && JSON.stringify(a.workload.input).length >= JSON.stringify(p.workload.input).length ? a : p,

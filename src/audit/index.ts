@@ -2,3 +2,4 @@ export * from "./audit.ts";
 export * from "./probes.ts";
 export * from "./render.ts";
 export * from "./verdict.ts";
+export * from "./growth.ts";

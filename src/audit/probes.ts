@@ -11,14 +11,22 @@ export interface AuditProbe {
   probe: Probe | null;
 }
 
-/** The workloads of the train, test and stress splits, in that order; a task without `stress` has none of it. */
-export async function auditProbes(task: Task): Promise<AuditProbe[]> {
+export const AUDIT_SPLITS: readonly AuditSplit[] = ["train", "test", "stress"];
+
+/** The workloads of the train, test and stress splits (or those asked for), in that order; a task without `stress` has none of it. */
+export async function auditProbes(
+  task: Task,
+  splits: readonly AuditSplit[] = AUDIT_SPLITS,
+): Promise<AuditProbe[]> {
   const probes: AuditProbe[] = [];
   for (const split of ["train", "test"] as const) {
+    if (!splits.includes(split)) continue;
     const workloads = validateWorkloads(await task.workloads(split), split);
     for (const workload of workloads) probes.push({ workload, split, probe: null });
   }
-  for (const w of await stressWorkloads(task)) probes.push({ workload: w, split: "stress", probe: w.probe });
+  if (splits.includes("stress"))
+    for (const w of await stressWorkloads(task))
+      probes.push({ workload: w, split: "stress", probe: w.probe });
   return probes;
 }
 

@@ -2,6 +2,9 @@ import type { AuditReport, ProbeReport } from "./audit.ts";
 import type { ProbeRun } from "./measure.ts";
 import { fmt, WEAKNESS_CLASSES } from "./verdict.ts";
 
+/** Weaknesses of one class listed in full up to this many. */
+const SHOWN = 4;
+
 /** The audit as text: scores, one line per probe, growth per family, leak, verdicts, weaknesses, summary. */
 export function renderAudit(r: AuditReport, names: { program: string; baseline: string }): string {
   const lines: string[] = [`audit ${r.task}: ${names.program} against ${names.baseline}`];
@@ -46,7 +49,12 @@ export function renderAudit(r: AuditReport, names: { program: string; baseline: 
   );
   if (r.weaknesses.length > 0) {
     lines.push("weaknesses:");
-    for (const w of r.weaknesses) lines.push(`  ${w.class.padEnd(16)} ${w.where}: ${w.reason}`);
+    for (const c of WEAKNESS_CLASSES) {
+      const found = r.weaknesses.filter((w) => w.class === c);
+      for (const w of found.slice(0, SHOWN)) lines.push(`  ${w.class.padEnd(16)} ${w.where}: ${w.reason}`);
+      if (found.length > SHOWN)
+        lines.push(`  ${c.padEnd(16)} … and ${found.length - SHOWN} more probes (--json lists them)`);
+    }
   }
   if (r.shared.length > 0) {
     lines.push("failing like the baseline (not counted):");

@@ -199,8 +199,23 @@ export function buildProgram(): Command {
     .argument("<program>", "the program file to audit")
     .option("--baseline <file>", "the program to compare with (default: the task's seed)")
     .option("--json", "print JSON")
-    .option("--timeout <duration>", "per probe (two calls), e.g. 30s (default: the task's)", milliseconds("--timeout"))
-    .option("--memory-mb <n>", "memory limit of the program's isolate", atLeast("--memory-mb", 8))
+    .addOption(
+      new Option("--split <split>", "probe one split only (default: all three)").choices([
+        "train",
+        "test",
+        "stress",
+      ]),
+    )
+    .option(
+      "--timeout <t>",
+      'wall-clock limit of each probe (two or three calls), instead of the task\'s: seconds, or "30s", "2m"',
+      milliseconds("--timeout"),
+    )
+    .option(
+      "--memory-mb <n>",
+      "heap limit of the program in MB, instead of the task's",
+      atLeast("--memory-mb", 32),
+    )
     .action(lazy(() => import("./commands/audit.ts"), "auditCommand"));
 
   program

@@ -1,5 +1,5 @@
 import { basename } from "node:path";
-import { auditProgram, renderAudit } from "../../audit/index.ts";
+import { type AuditSplit, auditProgram, renderAudit } from "../../audit/index.ts";
 import { ProcessSandbox } from "../../sandbox/index.ts";
 import { loadTask } from "../../task/load.ts";
 import { UsageError } from "../errors.ts";
@@ -8,6 +8,7 @@ import { readProgram } from "./eval.ts";
 
 export interface AuditFlags {
   baseline?: string;
+  split?: AuditSplit;
   json?: boolean;
   /** Milliseconds (parsed from --timeout): per probe, two calls. */
   timeout?: number;
@@ -35,6 +36,7 @@ export async function auditCommand(taskRef: string, file: string, flags: AuditFl
       code,
       ...(baselineCode === undefined ? {} : { baselineCode, baselineFile: flags.baseline }),
       sourcefile: file,
+      ...(flags.split === undefined ? {} : { splits: [flags.split] }),
       limits: {
         ...(flags.timeout === undefined ? {} : { timeoutMs: flags.timeout }),
         ...(flags.memoryMb === undefined ? {} : { memoryMb: flags.memoryMb }),
