@@ -1,5 +1,5 @@
 /**
- * The stress split (`adrs audit`, docs/audit.md): eight-layer windows with 1
+ * The stress split (`adrs audit`, docs/audit.md): 16-layer windows with 1
  * to 16 times the experts, slots and GPUs of DeepSeek-V3's deployment, edge
  * cases (no tokens, one hot expert, uniform loads, huge counts) and a regime
  * shift between the window seen and the window simulated. Each placement is
@@ -9,7 +9,7 @@ import { type Probe, Rng, type StressWorkload } from "../../src/task/api.ts";
 import { type EplbInput, generateTrace, rememberNext, SHAPE } from "./workloads.ts";
 
 const STRESS_SEED = 0x57e5_e91b;
-const LAYERS = 8;
+const LAYERS = 16;
 export const SCALES = [1, 2, 4, 8, 16] as const;
 
 function workload(

@@ -1,6 +1,6 @@
 /**
  * The stress split (`adrs audit`, docs/audit.md): random cases like the
- * published ones (two models per GPU) at 1 to 16 times their size, edge cases
+ * published ones (two models per GPU) at 1 to 32 times their size, edge cases
  * and shifted model mixes. Seeded, so the same on every call.
  */
 import { type Probe, Rng, type StressWorkload } from "../../src/task/api.ts";
@@ -8,7 +8,7 @@ import { GPU_MEMORY_GB, type ModelSpec, type PrismInput } from "./workloads.ts";
 
 const STRESS_SEED = 0x9715_2026;
 const TRAIN_GPUS = 8;
-export const SCALES = [1, 2, 4, 8, 16] as const;
+export const SCALES = [1, 2, 4, 8, 16, 32] as const;
 
 interface Mix {
   size: () => number;
