@@ -21,7 +21,7 @@ interface Prices {
   throughput: () => number;
 }
 
-function network(rng: Rng, n: number, prices: Prices): Pick<CloudcastInput, "regions" | "links"> {
+function network(n: number, prices: Prices): Pick<CloudcastInput, "regions" | "links"> {
   const regions = Array.from({ length: n }, (_, i) => `${PROVIDERS[i % 3]}:region-${i}`);
   const links = {
     from: [] as number[],
@@ -82,7 +82,7 @@ export function stressWorkloads(): StressWorkload<CloudcastInput>[] {
     // Destinations as in train: the task's exact lower bound is exponential in them.
     const d = 6;
     out.push(
-      workload(`mesh_x${scale}`, network(rng, n, published(rng)), pick(rng, n, d), {
+      workload(`mesh_x${scale}`, network(n, published(rng)), pick(rng, n, d), {
         kind: "scale",
         family: "mesh",
         what: `${n} fully linked regions, ${d} destinations (${scale}x a 12-region network)`,
@@ -90,7 +90,7 @@ export function stressWorkloads(): StressWorkload<CloudcastInput>[] {
     );
   }
   const rng = root.fork("edge");
-  const small = network(rng, BASE_REGIONS, published(rng));
+  const small = network(BASE_REGIONS, published(rng));
   out.push(workload("one_destination", small, [5], { kind: "edge", what: "a single destination" }));
   out.push(
     workload(
@@ -119,7 +119,7 @@ export function stressWorkloads(): StressWorkload<CloudcastInput>[] {
       { dataVolumeGb: 1_000_000 },
     ),
   );
-  const flat = network(rng, BASE_REGIONS, { intra: () => 0.05, inter: () => 0.05, throughput: () => 5 });
+  const flat = network(BASE_REGIONS, { intra: () => 0.05, inter: () => 0.05, throughput: () => 5 });
   out.push(
     workload("equal_links", flat, pick(rng, BASE_REGIONS, 6), {
       kind: "edge",
@@ -127,7 +127,7 @@ export function stressWorkloads(): StressWorkload<CloudcastInput>[] {
     }),
   );
   const shift = root.fork("shift");
-  const relay = network(shift, 24, {
+  const relay = network(24, {
     intra: () => 0.01 + 0.01 * shift.next(),
     inter: () => 0.5 + 0.5 * shift.next(),
     throughput: () => 0.5 + 9.5 * shift.next(),
