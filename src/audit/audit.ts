@@ -165,6 +165,7 @@ function scores(
   theirs: readonly ProbeRun[],
 ): { program: number | null; baseline: number | null } {
   const idx = probes.flatMap((p, i) => (p.split === split ? [i] : []));
+  if (idx.length === 0) return { program: null, baseline: null };
   const workloads = idx.map((i) => probes[i]?.workload).filter((w) => w !== undefined);
   const score = (runs: readonly ProbeRun[]) => {
     const results: WorkloadResult[] = idx.map((i) => {

@@ -12,8 +12,9 @@ export function renderAudit(r: AuditReport, names: { program: string; baseline: 
     lines.push(`the program does not compile:\n${r.compileError}`, `summary: ${r.summary}`);
     return lines.join("\n");
   }
-  lines.push("", "score (0-100)   program  baseline");
-  for (const split of ["train", "test"] as const) {
+  const probed = (["train", "test"] as const).filter((split) => r.probes.some((p) => p.split === split));
+  if (probed.length > 0) lines.push("", "score (0-100)   program  baseline");
+  for (const split of probed) {
     const s = r.scores[split];
     lines.push(`  ${split.padEnd(13)} ${pad(fmt(s.program), 8)} ${pad(fmt(s.baseline), 9)}`);
   }
@@ -31,7 +32,7 @@ export function renderAudit(r: AuditReport, names: { program: string; baseline: 
     for (const g of r.growth) {
       const sizes = `${g.sizes[0]}…${g.sizes.at(-1)}`;
       lines.push(
-        `  ${g.family.padEnd(14)} ${sizes.padEnd(12)} time ${fmt(g.time.program)} / ${fmt(g.time.baseline)}   heap ${fmt(g.memory.program)} / ${fmt(g.memory.baseline)}   ${fmt(g.slowdown.smallest)}x → ${fmt(g.slowdown.largest)}x`,
+        `  ${g.family.padEnd(14)} ${sizes.padEnd(12)} time ${fmt(g.time.program)} / ${fmt(g.time.baseline)}   heap ${fmt(g.memory.program)} / ${fmt(g.memory.baseline)}   ${times(g.slowdown.smallest)} → ${times(g.slowdown.largest)}`,
       );
     }
   }
@@ -76,6 +77,10 @@ function run(r: ProbeRun): string {
   const det = r.deterministic === null ? "-" : r.deterministic ? "yes" : "NO";
   const peak = r.peakBytes === undefined ? "-" : (r.peakBytes / 1048576).toFixed(1);
   return `${pad(status, 9)} ${pad(fmt(r.cpuMs), 7)} ${pad(peak, 6)} ${pad(det, 3)}`;
+}
+
+function times(x: number | null): string {
+  return x === null ? "-" : `${fmt(x)}x`;
 }
 
 function mbDelta(kept: number[]): string {
