@@ -11,18 +11,13 @@ import { Evaluator } from "../src/evaluate/index.ts";
 import { ProcessSandbox, type SandboxJob } from "../src/sandbox/index.ts";
 import { loadTask } from "../src/task/load.ts";
 import type { BenchResult } from "./run.ts";
+import { median, timed } from "./measure.ts";
 
 const fixture = join(import.meta.dirname, "..", "test", "fixtures", "sum-task");
 const WARM_RUNS = 30;
 const COLD_RUNS = 12;
 const LOOP_CALLS = 100_000_000;
 const LOOP_ROUNDS = 3;
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
-};
 
 /** A trivial candidate, different each time so that no cache can answer. */
 const trivial = (i: number) => `export function solve(xs: number[]) { return { sum: ${i} }; }`;
@@ -51,13 +46,9 @@ export default async function sandboxBench(): Promise<BenchResult[]> {
   const warmRun: number[] = [];
   for (let i = 0; i < WARM_RUNS; i++) {
     await settle();
-    let t = performance.now();
-    await ev.evaluate(trivial(i), "train");
-    warmEval.push(performance.now() - t);
+    warmEval.push(await timed(() => ev.evaluate(trivial(i), "train")));
     await settle();
-    t = performance.now();
-    await warm.run(job);
-    warmRun.push(performance.now() - t);
+    warmRun.push(await timed(() => warm.run(job)));
   }
   await warm.close();
 
@@ -65,9 +56,7 @@ export default async function sandboxBench(): Promise<BenchResult[]> {
   const coldEv = new Evaluator(task, cold, { cacheSize: 0, timeoutMs: 10_000, memoryMb: 64 });
   const coldEval: number[] = [];
   for (let i = 0; i < COLD_RUNS; i++) {
-    const t = performance.now();
-    await coldEv.evaluate(trivial(i), "train");
-    coldEval.push(performance.now() - t);
+    coldEval.push(await timed(() => coldEv.evaluate(trivial(i), "train")));
   }
 
   // The same loop in the sandbox (timed by the child around the call into the isolate) and here.

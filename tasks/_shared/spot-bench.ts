@@ -9,6 +9,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { runInNewContext, runInThisContext } from "node:vm";
 import type { BenchResult } from "../../bench/run.ts";
+import { median, timed } from "../../bench/measure.ts";
 import { bundleCandidate } from "../../src/sandbox/bundle.ts";
 import type { OutputCheck, Workload } from "../../src/task/api.ts";
 
@@ -27,11 +28,6 @@ export interface SpotBenchOptions<I extends { runs: unknown[] }> {
   run(candidate: Record<string, unknown>, input: I): unknown;
   loadTraces(): Promise<unknown>;
   workloads(): Promise<Workload<I>[]>;
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)] as number;
 }
 
 /** The program bundled as the sandbox bundles it, loaded into this realm (as the child does) or a fresh one. */
@@ -62,9 +58,7 @@ async function bundled(
 export async function spotBench<I extends { runs: unknown[] }>(
   o: SpotBenchOptions<I>,
 ): Promise<BenchResult[]> {
-  let start = performance.now();
-  await o.loadTraces();
-  const loadMs = performance.now() - start;
+  const loadMs = await timed(() => o.loadTraces());
   const workloads = await o.workloads();
   // Each workload repeats its first run at the end (the statelessness check): not counted.
   const runs = workloads.reduce((n, w) => n + w.input.runs.length - 1, 0);
@@ -98,7 +92,7 @@ export async function spotBench<I extends { runs: unknown[] }>(
   // In this realm, without bundling or JSON: the floor.
   const direct: number[] = [];
   for (let i = 0; i < REPEATS; i++) {
-    start = performance.now();
+    const start = performance.now();
     for (const w of workloads) o.run(o.reference.module, w.input);
     direct.push(performance.now() - start);
   }

@@ -7,6 +7,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { BenchResult } from "../../bench/run.ts";
+import { median, timed } from "../../bench/measure.ts";
 import type { Split } from "../../src/core/types.ts";
 import { Evaluator } from "../../src/evaluate/index.ts";
 import { ProcessSandbox } from "../../src/sandbox/index.ts";
@@ -15,17 +16,6 @@ import { run } from "./driver.ts";
 import task from "./task.ts";
 
 const REPEATS = 5;
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)] as number;
-}
-
-async function timed(f: () => unknown): Promise<number> {
-  const start = performance.now();
-  await f();
-  return performance.now() - start;
-}
 
 export default async function cloudcastBench(): Promise<BenchResult[]> {
   const loaded = await loadTask("cloudcast");

@@ -16,6 +16,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { BenchResult } from "../../bench/run.ts";
+import { median } from "../../bench/measure.ts";
 import type { Evaluation, Split } from "../../src/core/types.ts";
 import { Evaluator } from "../../src/evaluate/index.ts";
 import { ProcessSandbox } from "../../src/sandbox/index.ts";
@@ -43,11 +44,6 @@ export function rebalanceExperts(weight: readonly (readonly number[])[], numRepl
 // EVOLVE-BLOCK-END
 `;
 const IN_PROCESS_PASSES = 20;
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)] as number;
-}
 
 type Rebalance = (weight: EplbInput["weight"], r: number, g: number, n: number, gpus: number) => unknown;
 

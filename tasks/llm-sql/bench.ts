@@ -7,6 +7,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { BenchResult } from "../../bench/run.ts";
+import { median } from "../../bench/measure.ts";
 import { Evaluator } from "../../src/evaluate/index.ts";
 import { ProcessSandbox } from "../../src/sandbox/index.ts";
 import { loadTask } from "../../src/task/load.ts";
@@ -18,11 +19,6 @@ import task from "./task.ts";
 
 const REPEATS = 3;
 const IN_PROCESS_REPEATS = 5;
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)] as number;
-}
 
 const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
 

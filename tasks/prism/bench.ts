@@ -7,17 +7,13 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { BenchResult } from "../../bench/run.ts";
+import { median, timed } from "../../bench/measure.ts";
 import type { Split } from "../../src/core/types.ts";
 import { Evaluator } from "../../src/evaluate/index.ts";
 import { ProcessSandbox } from "../../src/sandbox/index.ts";
 import { loadTask } from "../../src/task/load.ts";
 
 const REPEATS = 5;
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)] as number;
-}
 
 export default async function prismBench(): Promise<BenchResult[]> {
   const loaded = await loadTask("prism");
@@ -36,15 +32,13 @@ export default async function prismBench(): Promise<BenchResult[]> {
       const callMs: number[] = [];
       let score = 0;
       for (let i = 0; i < REPEATS; i++) {
-        let start = performance.now();
+        const start = performance.now();
         const e = await evaluator.evaluate(best, split);
         bestMs.push(performance.now() - start);
         if (e.status !== "ok") throw new Error(`prism bench: best-known ${e.status}: ${e.error}`);
         score = e.score;
         callMs.push(e.workloads.reduce((s, w) => s + (w.durationMs ?? 0), 0));
-        start = performance.now();
-        await evaluator.evaluate(sota, split);
-        sotaMs.push(performance.now() - start);
+        sotaMs.push(await timed(() => evaluator.evaluate(sota, split)));
       }
       rows.push({
         name: `prism best-known evaluation, ${split} (25 cases)`,
