@@ -5,18 +5,20 @@
  * machine, bills every tick at the price of the region it ran in, and checks
  * the runs are complete and independent of each other.
  */
+import type { Anchors, OutputCheck, Workload, WorkloadResult } from "../../src/task/api.ts";
+import { mean, replayDecisions } from "../_shared/spot-check.ts";
+import type { ReplayResult } from "../_shared/spot-sim.ts";
 import {
-  type Anchors,
-  defineTask,
-  type Metrics,
-  normalise,
-  type OutputCheck,
-  type Split,
-  type Workload,
-  type WorkloadResult,
-} from "../../src/task/api.ts";
-import { mean, replayDecisions, std } from "../_shared/spot-check.ts";
-import type { ReplayResult, Trace } from "../_shared/spot-sim.ts";
+  aggregateRuns,
+  costliestFirst,
+  decodedOnce,
+  defineSpotTask,
+  f2,
+  invalidLines,
+  runMetrics,
+  runCost as spotRunCost,
+  timeLine,
+} from "../_shared/spot-task.ts";
 import {
   ALL_ON_DEMAND_COST,
   ALL_SPOT_COST,
@@ -34,20 +36,11 @@ import { splitWorkloads } from "./workloads.ts";
 /** The published anchors: everything on demand scores 0, everything on spot at 0.9731 $/h 100. */
 export const ANCHORS: Anchors = { baseline: ALL_ON_DEMAND_COST, target: ALL_SPOT_COST };
 
-const traceCache = new WeakMap<RegionTraces, Trace>();
-
-function traceFor(t: RegionTraces): Trace {
-  let trace = traceCache.get(t);
-  if (!trace) {
-    trace = traceOf(t);
-    traceCache.set(t, trace);
-  }
-  return trace;
-}
+const traceFor = decodedOnce(traceOf);
 
 /** What one run costs for scoring: its bill, plus the penalty if it finished late. */
 export function runCost(r: ReplayResult): number {
-  return r.cost + (r.missed ? MISS_PENALTY : 0);
+  return spotRunCost(r, MISS_PENALTY);
 }
 
 /** Checks one scenario's output and recomputes every run's bill. */
@@ -63,65 +56,21 @@ export function checkScenario(input: ScenarioInput, output: unknown): OutputChec
   });
   if ("error" in replayed) return { valid: false, metrics: {}, error: replayed.error };
   const scored = replayed.results;
-  const costs = scored.map(runCost);
-  const hours = (ticks: (r: ReplayResult) => number) =>
-    mean(scored.map((r) => (ticks(r) * TICK_SECONDS) / 3600));
-  const metrics: Metrics = {
-    cost: mean(costs),
-    cost_std: std(costs),
-    // The bill alone, without miss penalties.
-    bill: mean(scored.map((r) => r.cost)),
-    runs: scored.length,
-    misses: scored.filter((r) => r.missed).length,
-    spot_hours: hours((r) => r.spotTicks),
-    on_demand_hours: hours((r) => r.onDemandTicks),
-    idle_hours: hours((r) => r.idleTicks),
-    guard_hours: hours((r) => r.guardTicks),
-    restarts: mean(scored.map((r) => r.restarts)),
-    region_moves: mean(scored.map((r) => r.regionMoves)),
-  };
+  const { metrics } = runMetrics(scored, { tickSeconds: TICK_SECONDS, missPenalty: MISS_PENALTY });
+  metrics.region_moves = mean(scored.map((r) => r.regionMoves));
   return { valid: true, metrics };
 }
 
 /** The mean over the scenarios of each scenario's mean cost (scenarios weigh the same, as published). */
 export function aggregateScenarios(results: WorkloadResult[], workloads: Workload<ScenarioInput>[]) {
-  const byId = new Map(results.map((r) => [r.workload, r]));
-  const metrics: Metrics = {};
-  let total = 0;
-  let bill = 0;
-  let misses = 0;
-  let runs = 0;
-  let invalid = 0;
-  for (const w of workloads) {
-    const r = byId.get(w.id);
-    const cost = r?.valid ? r.metrics.cost : undefined;
-    if (cost === undefined || !Number.isFinite(cost)) {
-      invalid++;
-      continue;
-    }
-    metrics[`cost.${w.id}`] = cost;
-    total += cost;
-    bill += r?.metrics.bill ?? cost;
-    misses += r?.metrics.misses ?? 0;
-    runs += r?.metrics.runs ?? 0;
-  }
-  if (invalid > 0 || workloads.length === 0) return { score: 0, metrics: { ...metrics, invalid } };
-  metrics.cost = total / workloads.length;
-  metrics.bill = bill / workloads.length;
-  metrics.misses = misses;
-  metrics.runs = runs;
-  return { score: normalise(metrics.cost, ANCHORS), metrics };
+  return aggregateRuns(results, workloads, ANCHORS, () => 1);
 }
 
 /** Invalid scenarios first, then every scenario, highest mean cost first. */
 export function scenarioFeedback(results: WorkloadResult[], workloads: Workload<ScenarioInput>[]): string {
-  const lines: string[] = [];
-  for (const r of results)
-    if (!r.valid) lines.push(`${r.workload}: invalid: ${r.error ?? "no valid output"}`);
+  const lines = invalidLines(results);
   const regions = new Map(workloads.map((w) => [w.id, w.input.regions.length]));
-  const valid = results
-    .filter((r) => r.valid && r.metrics.cost !== undefined)
-    .sort((a, b) => (b.metrics.cost as number) - (a.metrics.cost as number));
+  const valid = costliestFirst(results);
   if (valid.length > 0) {
     lines.push("Scenarios (mean cost per run, highest first):");
     for (const r of valid) {
@@ -129,48 +78,22 @@ export function scenarioFeedback(results: WorkloadResult[], workloads: Workload<
       const n = regions.get(r.workload);
       lines.push(
         `- ${r.workload}${n ? ` (${n} regions)` : ""}: mean $${f2(m.cost)}, std $${f2(m.cost_std)}, ${m.runs} runs; ` +
-          `${f1(m.spot_hours)} h spot, ${f1(m.on_demand_hours)} h on demand, ${f1(m.idle_hours)} h idle, ` +
-          `${f1(m.restarts)} restarts, ${f1(m.region_moves)} region moves, guard decided ${f1(m.guard_hours)} h` +
-          (m.misses ? `; ${m.misses} runs missed the deadline` : ""),
+          timeLine(m),
       );
     }
   }
   return lines.join("\n");
 }
 
-function f1(x: number | undefined): string {
-  return (x ?? 0).toFixed(1);
-}
-
-function f2(x: number | undefined): string {
-  return (x ?? 0).toFixed(2);
-}
-
-export default defineTask<ScenarioInput>({
+export default defineSpotTask<ScenarioInput>({
   id: "cant-be-late-multi",
   title:
     "Can't Be Late across regions: spot or on-demand, and where, each tick to finish a 48 h job by its deadline",
-  version: "1",
   dir: import.meta.dirname,
-  metric: { name: "cost", direction: "minimize", unit: "$ per run" },
   anchors: ANCHORS,
-  limits: { timeoutMs: 60_000, memoryMb: 512 },
-
-  workloads(split: Split) {
-    return splitWorkloads(split);
-  },
-
+  workloads: splitWorkloads,
   stress: stressWorkloads,
-
-  check(workload, output): OutputCheck {
-    return checkScenario(workload.input, output);
-  },
-
-  aggregate(_split, results, workloads) {
-    return aggregateScenarios(results, workloads);
-  },
-
-  feedback(results: WorkloadResult[], workloads: Workload<ScenarioInput>[]): string {
-    return scenarioFeedback(results, workloads);
-  },
+  check: checkScenario,
+  aggregate: aggregateScenarios,
+  feedback: scenarioFeedback,
 });

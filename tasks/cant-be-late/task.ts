@@ -4,18 +4,20 @@
  * those requests against its own copy of the traces with the tick machine,
  * bills them, and checks the runs are complete and independent of each other.
  */
-import {
-  type Anchors,
-  defineTask,
-  type Metrics,
-  normalise,
-  type OutputCheck,
-  type Split,
-  type Workload,
-  type WorkloadResult,
-} from "../../src/task/api.ts";
+import type { Anchors, OutputCheck, Workload, WorkloadResult } from "../../src/task/api.ts";
 import { mean, replayDecisions, std } from "../_shared/spot-check.ts";
 import type { ReplayResult, Trace } from "../_shared/spot-sim.ts";
+import {
+  aggregateRuns,
+  costliestFirst,
+  decodedOnce,
+  defineSpotTask,
+  f2,
+  invalidLines,
+  runMetrics,
+  runCost as spotRunCost,
+  timeLine,
+} from "../_shared/spot-task.ts";
 import {
   ALL_ON_DEMAND_COST,
   ALL_SPOT_COST,
@@ -33,16 +35,7 @@ import { splitWorkloads } from "./workloads.ts";
 /** The published anchors: everything on demand scores 0, everything on spot 100. */
 export const ANCHORS: Anchors = { baseline: ALL_ON_DEMAND_COST, target: ALL_SPOT_COST };
 
-const traceCache = new WeakMap<EnvInput, Trace[]>();
-
-function tracesOf(input: EnvInput): Trace[] {
-  let traces = traceCache.get(input);
-  if (!traces) {
-    traces = input.traces.map(traceOf);
-    traceCache.set(input, traces);
-  }
-  return traces;
-}
+const tracesOf = decodedOnce((input: EnvInput) => input.traces.map(traceOf));
 
 /** `dl52_o0.05`: a deadline and restart overhead, the published scenario key. */
 export function scenarioKey(spec: RunSpec): string {
@@ -51,7 +44,7 @@ export function scenarioKey(spec: RunSpec): string {
 
 /** What one run costs for scoring: its bill, plus the penalty if it finished late. */
 export function runCost(r: ReplayResult): number {
-  return r.cost + (r.missed ? MISS_PENALTY : 0);
+  return spotRunCost(r, MISS_PENALTY);
 }
 
 /** Checks one environment's output and recomputes every run's bill. */
@@ -74,22 +67,7 @@ export function checkEnv(input: EnvInput, output: unknown): OutputCheck {
   if ("error" in replayed) return { valid: false, metrics: {}, error: replayed.error };
   const scored = replayed.results;
   const specs = runs.slice(0, scored.length);
-  const costs = scored.map(runCost);
-  const hours = (ticks: (r: ReplayResult) => number) =>
-    mean(scored.map((r) => (ticks(r) * TICK_SECONDS) / 3600));
-  const metrics: Metrics = {
-    cost: mean(costs),
-    cost_std: std(costs),
-    // The bill alone, without miss penalties: what the published evaluator reports.
-    bill: mean(scored.map((r) => r.cost)),
-    runs: scored.length,
-    misses: scored.filter((r) => r.missed).length,
-    spot_hours: hours((r) => r.spotTicks),
-    on_demand_hours: hours((r) => r.onDemandTicks),
-    idle_hours: hours((r) => r.idleTicks),
-    guard_hours: hours((r) => r.guardTicks),
-    restarts: mean(scored.map((r) => r.restarts)),
-  };
+  const { metrics, costs } = runMetrics(scored, { tickSeconds: TICK_SECONDS, missPenalty: MISS_PENALTY });
   const byScenario = new Map<string, number[]>();
   specs.forEach((spec, i) => {
     const key = scenarioKey(spec);
@@ -106,43 +84,15 @@ export function checkEnv(input: EnvInput, output: unknown): OutputCheck {
 
 /** Mean cost over every run of the split, and the score on the published anchors. */
 export function aggregateEnvs(results: WorkloadResult[], workloads: Workload<EnvInput>[]) {
-  const byId = new Map(results.map((r) => [r.workload, r]));
-  const metrics: Metrics = {};
-  let total = 0;
-  let runs = 0;
-  let misses = 0;
-  let bill = 0;
-  let invalid = 0;
-  for (const w of workloads) {
-    const r = byId.get(w.id);
-    const cost = r?.valid ? r.metrics.cost : undefined;
-    const n = r?.metrics.runs ?? 0;
-    if (cost === undefined || !Number.isFinite(cost) || n <= 0) {
-      invalid++;
-      continue;
-    }
-    metrics[`cost.${w.id}`] = cost;
-    total += cost * n;
-    runs += n;
-    misses += r?.metrics.misses ?? 0;
-    bill += (r?.metrics.bill ?? cost) * n;
-  }
-  if (invalid > 0 || runs === 0) return { score: 0, metrics: { ...metrics, invalid } };
-  metrics.cost = total / runs;
-  metrics.runs = runs;
-  metrics.misses = misses;
-  metrics.bill = bill / runs;
-  return { score: normalise(metrics.cost, ANCHORS), metrics };
+  return aggregateRuns(results, workloads, ANCHORS, (r) => r.metrics.runs ?? 0);
 }
 
 const WORST_SHOWN = 5;
 
 /** Invalid environments first; then the worst scenarios (environment, deadline, overhead) and one line per environment. */
 export function envFeedback(results: WorkloadResult[]): string {
-  const lines: string[] = [];
-  for (const r of results)
-    if (!r.valid) lines.push(`${r.workload}: invalid: ${r.error ?? "no valid output"}`);
-  const valid = results.filter((r) => r.valid && r.metrics.cost !== undefined);
+  const lines = invalidLines(results);
+  const valid = costliestFirst(results);
   const scenarios: { label: string; mean: number; std: number; n: number }[] = [];
   for (const r of valid) {
     const n = (r.metrics.runs ?? 0) / 6;
@@ -166,47 +116,20 @@ export function envFeedback(results: WorkloadResult[]): string {
   }
   if (valid.length > 0) {
     lines.push("Per environment (mean per run):");
-    for (const r of [...valid].sort((a, b) => (b.metrics.cost as number) - (a.metrics.cost as number))) {
-      const m = r.metrics;
-      lines.push(
-        `- ${r.workload}: $${(m.cost as number).toFixed(2)}; ${f1(m.spot_hours)} h spot, ${f1(m.on_demand_hours)} h on demand, ` +
-          `${f1(m.idle_hours)} h idle, ${f1(m.restarts)} restarts, guard decided ${f1(m.guard_hours)} h` +
-          (m.misses ? `; ${m.misses} runs missed the deadline` : ""),
-      );
-    }
+    for (const r of valid) lines.push(`- ${r.workload}: $${f2(r.metrics.cost)}; ${timeLine(r.metrics)}`);
   }
   return lines.join("\n");
 }
 
-function f1(x: number | undefined): string {
-  return (x ?? 0).toFixed(1);
-}
-
-export default defineTask<EnvInput>({
+export default defineSpotTask<EnvInput>({
   id: "cant-be-late",
   title:
     "Can't Be Late: spot or on-demand each tick to finish a 48 h job by its deadline at least cost (NSDI'24)",
-  version: "1",
   dir: import.meta.dirname,
-  metric: { name: "cost", direction: "minimize", unit: "$ per run" },
   anchors: ANCHORS,
-  limits: { timeoutMs: 60_000, memoryMb: 512 },
-
-  workloads(split: Split) {
-    return splitWorkloads(split);
-  },
-
+  workloads: splitWorkloads,
   stress: stressWorkloads,
-
-  check(workload, output): OutputCheck {
-    return checkEnv(workload.input, output);
-  },
-
-  aggregate(_split, results, workloads) {
-    return aggregateEnvs(results, workloads);
-  },
-
-  feedback(results: WorkloadResult[]): string {
-    return envFeedback(results);
-  },
+  check: checkEnv,
+  aggregate: aggregateEnvs,
+  feedback: envFeedback,
 });
