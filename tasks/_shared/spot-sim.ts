@@ -88,6 +88,13 @@ export const PUBLISHED_RULES: Rules = Object.freeze({
   billing: "final-region",
 });
 
+/** Which rules a workload runs under: absent or "ours", ours; "published", the published simulator's. */
+export type RuleSet = "ours" | "published";
+
+export function rulesOf(set: RuleSet | undefined): Rules {
+  return set === "published" ? PUBLISHED_RULES : OUR_RULES;
+}
+
 /**
  * One run of the job against one trace. Drive it with
  * `while (!run.begin()) run.apply(kind, region)`: `begin` opens the tick (it

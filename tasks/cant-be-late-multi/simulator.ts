@@ -5,10 +5,10 @@
  */
 import {
   type Job,
-  OUR_RULES,
-  PUBLISHED_RULES,
   type ReplayResult,
   type Rules,
+  type RuleSet,
+  rulesOf,
   replay,
   type Trace,
 } from "../_shared/spot-sim.ts";
@@ -37,11 +37,7 @@ export const JOB: Job = Object.freeze({
   onDemandPrice: ON_DEMAND_PRICE,
 });
 
-export type RuleSet = "ours" | "published";
-
-export function rulesOf(set: RuleSet | undefined): Rules {
-  return set === "published" ? PUBLISHED_RULES : OUR_RULES;
-}
+export { type RuleSet, rulesOf };
 
 /** One trace index of a scenario: every region over the same wall-clock window. */
 export interface RegionTraces {

@@ -5,8 +5,8 @@
  * of the same scenarios, numbered from 8 (no trace index is in both splits).
  */
 import type { Split, Workload } from "../../src/task/api.ts";
-import { DATA_DIR_VARIABLE, DataError, dataPath, verifiedDataPath } from "../_shared/data.ts";
-import { readTarGz } from "../_shared/tar.ts";
+import { DATA_DIR_VARIABLE } from "../_shared/data.ts";
+import { tracesLoader } from "../_shared/spot-traces.ts";
 import {
   DEADLINE_HOURS,
   type RegionTraces,
@@ -81,10 +81,6 @@ export const SCENARIOS: readonly Scenario[] = [
 /** Ticks a run can use: up to the deadline, and one more that a late run of the published rules needs. */
 const TICKS_KEPT = Math.round((DEADLINE_HOURS * 3600) / TICK_SECONDS) + 2;
 
-export function archiveFile(): string {
-  return dataPath("cant-be-late-multi", "real_traces.tar.gz");
-}
-
 interface StoredTrace {
   available: string;
   prices: number[];
@@ -95,46 +91,29 @@ type TraceStore = Map<string, StoredTrace>;
 
 const PATH = /^data\/converted_multi_region_aligned\/([^/]+)_v100_1\/(\d+)\.json$/;
 
-const cache = new Map<string, Promise<TraceStore>>();
+/** `<region>/<index>` of every trace a scenario uses. */
+const WANTED = new Set(
+  SCENARIOS.flatMap((s) =>
+    s.regions.flatMap((region) => [...s.train, ...s.test].map((i) => `${region}/${i}`)),
+  ),
+);
 
-function wanted(): Set<string> {
-  const keys = new Set<string>();
-  for (const s of SCENARIOS)
-    for (const region of s.regions) for (const i of [...s.train, ...s.test]) keys.add(`${region}/${i}`);
-  return keys;
-}
+export const { archiveFile, loadTraces } = tracesLoader(
+  "cant-be-late-multi",
+  (p) => {
+    const m = PATH.exec(p);
+    return m !== null && WANTED.has(`${m[1]}/${m[2]}`);
+  },
+  storeTraces,
+);
 
-export function loadTraces(): Promise<TraceStore> {
-  const file = archiveFile();
-  let pending = cache.get(file);
-  if (!pending) {
-    pending = readTraces(file);
-    cache.set(file, pending);
-    pending.catch(() => cache.delete(file));
-  }
-  return pending;
-}
-
-async function readTraces(file: string): Promise<TraceStore> {
-  const keys = wanted();
-  let files: Map<string, Buffer>;
-  try {
-    files = await readTarGz(verifiedDataPath("cant-be-late-multi", "real_traces.tar.gz"), (p) => {
-      const m = PATH.exec(p);
-      return m !== null && keys.has(`${m[1]}/${m[2]}`);
-    });
-  } catch (err) {
-    if (err instanceof DataError) throw err;
-    throw new Error(
-      `cant-be-late-multi: ${(err as Error).message} (set ${DATA_DIR_VARIABLE} to the data folder that holds cant-be-late-multi/real_traces.tar.gz)`,
-    );
-  }
+function storeTraces(files: Map<string, Buffer>, file: string): TraceStore {
   const store: TraceStore = new Map();
   for (const [path, bytes] of files) {
     const m = PATH.exec(path) as RegExpExecArray;
     store.set(`${m[1]}/${m[2]}`, parseTrace(`${file}: ${path}`, bytes));
   }
-  const missing = [...keys].filter((k) => !store.has(k));
+  const missing = [...WANTED].filter((k) => !store.has(k));
   if (missing.length > 0) {
     throw new Error(
       `cant-be-late-multi: ${file} lacks ${missing.length} traces, e.g. converted_multi_region_aligned/${missing[0]?.replace("/", "_v100_1/")}.json`,

@@ -6,10 +6,10 @@
 import {
   type Job,
   KIND_LETTERS,
-  OUR_RULES,
-  PUBLISHED_RULES,
   type ReplayResult,
   type Rules,
+  type RuleSet,
+  rulesOf,
   replay,
   type Trace,
 } from "../_shared/spot-sim.ts";
@@ -30,11 +30,7 @@ export const ALL_SPOT_COST = SPOT_PRICE * TASK_HOURS;
 /** Added to the bill of a run that finishes after its deadline: missing is never cheaper than on demand. */
 export const MISS_PENALTY = ALL_ON_DEMAND_COST;
 
-export type RuleSet = "ours" | "published";
-
-export function rulesOf(set: RuleSet | undefined): Rules {
-  return set === "published" ? PUBLISHED_RULES : OUR_RULES;
-}
+export { type RuleSet, rulesOf };
 
 export interface RunSpec {
   /** Index into `EnvInput.traces`. */

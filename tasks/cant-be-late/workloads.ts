@@ -5,8 +5,8 @@
  * the rest are the held-out test split.
  */
 import type { Split, Workload } from "../../src/task/api.ts";
-import { DATA_DIR_VARIABLE, DataError, dataPath, verifiedDataPath } from "../_shared/data.ts";
-import { readTarGz } from "../_shared/tar.ts";
+import { DATA_DIR_VARIABLE } from "../_shared/data.ts";
+import { tracesLoader } from "../_shared/spot-traces.ts";
 import {
   DEADLINE_HOURS,
   type EnvInput,
@@ -38,10 +38,6 @@ export const TEST_POSITIONS: readonly number[] = Array.from({ length: TRACES_PER
 /** Ticks a run can use: up to the longest deadline, and one more that a late run of the published rules needs. */
 const TICKS_KEPT = Math.round((Math.max(...DEADLINE_HOURS) * 3600) / TICK_SECONDS) + 2;
 
-export function archiveFile(): string {
-  return dataPath("cant-be-late", "real_traces.tar.gz");
-}
-
 export interface StoredTrace {
   /** The file name in its folder, `<n>.json`. */
   id: string;
@@ -55,39 +51,24 @@ export type TraceSet = Map<string, Map<number, StoredTrace[]>>;
 const PATH =
   /^real\/ddl=search\+task=48\+overhead=(\d\.\d\d)\/real\/([^/]+)\/traces\/random_start\/([^/]+\.json)$/;
 
-const cache = new Map<string, Promise<TraceSet>>();
+const OVERHEADS = new Map(RESTART_HOURS.map((h) => [h.toFixed(2), h]));
+const ENVIRONMENT_SET = new Set<string>(ENVIRONMENTS);
 
 /** The published selection of traces, parsed once per archive path. */
-export function loadTraces(): Promise<TraceSet> {
-  const file = archiveFile();
-  let pending = cache.get(file);
-  if (!pending) {
-    pending = readTraces(file);
-    cache.set(file, pending);
-    pending.catch(() => cache.delete(file));
-  }
-  return pending;
-}
+export const { archiveFile, loadTraces } = tracesLoader(
+  "cant-be-late",
+  (p) => {
+    const m = PATH.exec(p);
+    return m !== null && OVERHEADS.has(m[1] as string) && ENVIRONMENT_SET.has(m[2] as string);
+  },
+  selectTraces,
+);
 
-async function readTraces(file: string): Promise<TraceSet> {
-  const overheads = new Map(RESTART_HOURS.map((h) => [h.toFixed(2), h]));
-  const envs = new Set<string>(ENVIRONMENTS);
-  let files: Map<string, Buffer>;
-  try {
-    files = await readTarGz(verifiedDataPath("cant-be-late", "real_traces.tar.gz"), (p) => {
-      const m = PATH.exec(p);
-      return m !== null && overheads.has(m[1] as string) && envs.has(m[2] as string);
-    });
-  } catch (err) {
-    if (err instanceof DataError) throw err;
-    throw new Error(
-      `cant-be-late: ${(err as Error).message} (set ${DATA_DIR_VARIABLE} to the data folder that holds cant-be-late/real_traces.tar.gz)`,
-    );
-  }
+function selectTraces(files: Map<string, Buffer>, file: string): TraceSet {
   const set: TraceSet = new Map();
   for (const env of ENVIRONMENTS) {
     const byOverhead = new Map<number, StoredTrace[]>();
-    for (const [text, hours] of overheads) {
+    for (const [text, hours] of OVERHEADS) {
       const prefix = `real/ddl=search+task=48+overhead=${text}/real/${env}/traces/random_start/`;
       // Lexicographic order of the paths, as the published evaluator lists them.
       const paths = [...files.keys()].filter((p) => p.startsWith(prefix)).sort();

@@ -1,6 +1,9 @@
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { runInNewContext } from "node:vm";
 import { bundleCandidate } from "../../src/sandbox/bundle.ts";
+import type { OutputCheck, Workload } from "../../src/task/contract.ts";
 
 /**
  * Bundles a program exactly as the sandbox does (the program plus the task's
@@ -19,4 +22,24 @@ export async function bundleAndRun(
   const context: { __adrs?: { run(input: unknown): unknown } } = {};
   runInNewContext(bundle.script, context);
   return JSON.parse(JSON.stringify(await context.__adrs?.run(input), replacer));
+}
+
+/**
+ * Each of `files` (a task's initial program and references) bundled as the sandbox bundles it
+ * gives what importing it and calling the driver's `run` gives, and the task's check accepts it.
+ */
+export async function assertBundlesAsImported<I>(o: {
+  taskDir: string;
+  files: readonly string[];
+  workload: Workload<I>;
+  run: (program: Record<string, unknown>, input: I) => unknown;
+  check: (workload: Workload<I>, output: unknown) => OutputCheck;
+}): Promise<void> {
+  for (const file of o.files) {
+    const code = readFileSync(join(o.taskDir, file), "utf8");
+    const bundled = await bundleAndRun(o.taskDir, code, o.workload.input);
+    const direct = o.run(await import(join(o.taskDir, file)), o.workload.input);
+    assert.deepEqual(bundled, direct, file);
+    assert.equal(o.check(o.workload, bundled).valid, true, file);
+  }
 }

@@ -9,7 +9,7 @@ import type { ScenarioInput } from "../simulator.ts";
 import task from "../task.ts";
 import { publishedWorkloads } from "../workloads.ts";
 import { evaluate } from "./helpers.ts";
-import { bundleAndRun as runBundled } from "../../../test/support/bundle-run.ts";
+import { assertBundlesAsImported } from "../../../test/support/bundle-run.ts";
 
 const taskDir = join(import.meta.dirname, "..");
 
@@ -72,18 +72,16 @@ test("the driver needs createPolicy returning a function, and actions it knows",
   assert.equal(out.decisions[0]?.slice(0, 6), "S1S1S1");
 });
 
-const bundleAndRun = (code: string, input: unknown): Promise<unknown> => runBundled(taskDir, code, input);
-
 test("initial program and references bundle for the sandbox and give the in-process result", async () => {
-  const w = (await task.workloads("train"))[4];
-  assert.ok(w);
-  for (const file of ["initial.ts", "references/round-robin.ts", "references/best-known.ts"]) {
-    const code = readFileSync(join(taskDir, file), "utf8");
-    const bundled = await bundleAndRun(code, w.input);
-    const direct = run(await import(join(taskDir, file)), w.input);
-    assert.deepEqual(bundled, direct, file);
-    assert.equal(task.check(w, bundled).valid, true);
-  }
+  const workload = (await task.workloads("train"))[4];
+  assert.ok(workload);
+  await assertBundlesAsImported({
+    taskDir,
+    files: ["initial.ts", "references/round-robin.ts", "references/best-known.ts"],
+    workload,
+    run,
+    check: (w, output) => task.check(w, output),
+  });
 });
 
 test("the initial program's EVOLVE block holds the entry, a tunable constant and no imports", () => {

@@ -1,7 +1,4 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { test } from "node:test";
 import type { WorkloadResult } from "../../../src/core/types.ts";
 import type { Workload } from "../../../src/task/contract.ts";
@@ -9,14 +6,7 @@ import { run } from "../driver.ts";
 import * as greedy from "../references/greedy.ts";
 import { ALL_ON_DEMAND_COST, type EnvInput, MISS_PENALTY } from "../simulator.ts";
 import task, { ANCHORS, checkEnv } from "../task.ts";
-import {
-  DATA_DIR_VARIABLE,
-  ENVIRONMENTS,
-  loadTraces,
-  splitWorkloads,
-  TEST_POSITIONS,
-  TRAIN_POSITIONS,
-} from "../workloads.ts";
+import { ENVIRONMENTS, loadTraces, splitWorkloads, TEST_POSITIONS, TRAIN_POSITIONS } from "../workloads.ts";
 
 const firstTrain = async () => (await task.workloads("train"))[0] as Workload<EnvInput>;
 
@@ -219,22 +209,4 @@ test("feedback: invalid environments first, then the worst scenarios and one lin
   );
   assert.equal(lines[3], "- us-west-2a_k80_8, deadline 70 h, restart 0.02 h: mean $80.00, std $4.00, 9 runs");
   assert.match(lines[5] ?? "", /^- us-west-2a_k80_8: \$90\.00; 30\.0 h spot, 20\.0 h on demand, 2\.0 h idle/);
-});
-
-test("a missing trace archive names the path and the variable that moves it", async () => {
-  const dir = mkdtempSync(join(tmpdir(), "cbl-data-"));
-  const saved = process.env[DATA_DIR_VARIABLE];
-  process.env[DATA_DIR_VARIABLE] = dir;
-  try {
-    await assert.rejects(
-      loadTraces(),
-      (e: Error) =>
-        e.message.includes(join(dir, "cant-be-late", "real_traces.tar.gz")) &&
-        e.message.includes("ADRS_DATA_DIR"),
-    );
-  } finally {
-    if (saved === undefined) delete process.env[DATA_DIR_VARIABLE];
-    else process.env[DATA_DIR_VARIABLE] = saved;
-    rmSync(dir, { recursive: true, force: true });
-  }
 });
