@@ -4,9 +4,10 @@
  * Real SQLite and the real sandbox, with the model-free tuner.
  */
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
+import { withRunStore } from "../src/cli/commands/open-run.ts";
 import { parseRunConfig } from "../src/engine/config.ts";
 import { resumeRun, startRun } from "../src/engine/session.ts";
 import { tempDir, withStore } from "./support/run-helpers.ts";
@@ -51,7 +52,6 @@ test("a resume refused because the run is live changes nothing: no config.yaml, 
   const config = readFileSync(join(out, "config.yaml"), "utf8");
   const events = await withStore(out, (s) => s.events());
   // The parent of this test process is alive: the run looks held by it.
-  const { writeFileSync } = await import("node:fs");
   writeFileSync(join(out, "run.lock"), String(process.ppid));
   await assert.rejects(
     resumeRun(out, { budget: { iterations: 999, timeLimit: 1 } }),
@@ -59,4 +59,52 @@ test("a resume refused because the run is live changes nothing: no config.yaml, 
   );
   assert.equal(readFileSync(join(out, "config.yaml"), "utf8"), config);
   assert.deepEqual(await withStore(out, (s) => s.events()), events);
+});
+
+test("a run.db with no run_started is no run: status and best say so without writing, resume shows the way out, run --out starts afresh", async () => {
+  const out = join(tempDir("session"), "run");
+  mkdirSync(out);
+  writeFileSync(join(out, "run.db"), "");
+  const noRun =
+    /holds no run: its run\.db has no run_started event \(the run never started\)\. Start one there with `adrs run <task> --out/;
+  await assert.rejects(
+    withRunStore(out, async () => "read"),
+    noRun,
+  );
+  assert.equal(statSync(join(out, "run.db")).size, 0, "a reader wrote nothing");
+  await assert.rejects(resumeRun(out), noRun);
+
+  const notices: string[] = [];
+  const session = await startRun(tunerConfig(out, 1), { onNotice: (line) => notices.push(line) });
+  assert.ok(notices.some((n) => /its run never started .*starting one there afresh/.test(n)));
+  assert.equal((await session.run()).reason, "iterations");
+  assert.equal(await withRunStore(out, async (s) => (await s.summary()).iterations), 1);
+});
+
+test("run --out refuses a folder that holds files but no run, and overwrites nothing", async () => {
+  const out = tempDir("session");
+  writeFileSync(join(out, "config.yaml"), "task: my-own\n");
+  await assert.rejects(
+    startRun(tunerConfig(out, 1)),
+    /is not empty and holds no run: choose an empty or new folder/,
+  );
+  assert.equal(readFileSync(join(out, "config.yaml"), "utf8"), "task: my-own\n");
+  assert.deepEqual(readdirSync(out), ["config.yaml"]);
+  // Beside a run.db that never started, a file of the user's is kept too.
+  writeFileSync(join(out, "run.db"), "");
+  await assert.rejects(
+    startRun(tunerConfig(out, 1)),
+    /holds no run, but files that are not a run's \(config\.yaml\)/,
+  );
+  assert.equal(readFileSync(join(out, "config.yaml"), "utf8"), "task: my-own\n");
+});
+
+test("temporary files a kill left in evaluations/ are removed on resume", async () => {
+  const out = join(tempDir("session"), "run");
+  await (await startRun(tunerConfig(out, 1))).run();
+  const left = join(out, "evaluations", `${"0".repeat(40)}.json.4242.tmp`);
+  writeFileSync(left, '{"key":');
+  const session = await resumeRun(out);
+  assert.equal(existsSync(left), false);
+  await session.run();
 });

@@ -7,3 +7,25 @@
 export class InputError extends Error {
   override name = "InputError";
 }
+
+/**
+ * A write failed for want of space (ENOSPC, a quota, SQLite's "database or
+ * disk is full"). Nothing half-written is kept, so once space is freed the
+ * run resumes where it stopped. An error of the run, not of its input.
+ */
+export class DiskFullError extends Error {
+  override name = "DiskFullError";
+
+  constructor(
+    readonly file: string,
+    cause?: unknown,
+  ) {
+    super(`disk full while writing ${file}`, cause === undefined ? undefined : { cause });
+  }
+}
+
+/** Whether an error from the file system or SQLite means the disk (or quota) is full. */
+export function isDiskFull(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === "ENOSPC" || code === "EDQUOT" || code === "SQLITE_FULL";
+}

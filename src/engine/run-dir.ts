@@ -1,7 +1,8 @@
-import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { stringify } from "yaml";
-import { InputError } from "../core/errors.ts";
+import { DiskFullError, InputError, isDiskFull } from "../core/errors.ts";
+import type { Store } from "../store/store.ts";
 import type { RunConfig } from "./config.ts";
 
 /** A run directory holds the database, the resolved config and, while a run is live, a lock. */
@@ -55,10 +56,67 @@ export function createRunDir(dir: string): void {
 }
 
 export function writeResolvedConfig(dir: string, config: RunConfig): void {
-  writeFileSync(
-    join(dir, runFiles.config),
-    `# The resolved config of this run (defaults filled in). adrs resume reads it.\n${stringify(config)}`,
+  const file = join(dir, runFiles.config);
+  try {
+    writeFileSync(file, `${CONFIG_HEADER}\n${stringify(config)}`);
+  } catch (e) {
+    throw isDiskFull(e) ? new DiskFullError(file, e) : e;
+  }
+}
+
+/** The first line of the config.yaml a run writes: how a folder's config.yaml is told from a user's own. */
+const CONFIG_HEADER = "# The resolved config of this run (defaults filled in). adrs resume reads it.";
+
+/**
+ * Whether a run database holds a run: false when it never got its
+ * run_started (a disk that filled at the start, a kill in the first instant,
+ * a 0-byte file), which leaves no tables or no events.
+ */
+export async function holdsRun(store: Store): Promise<boolean> {
+  try {
+    return (await store.startConfig()) !== undefined;
+  } catch (e) {
+    if (/no such table/.test(String((e as Error).message))) return false;
+    throw e;
+  }
+}
+
+/** What to say of a folder whose run.db holds no run, and the way out. */
+export function noRunMessage(dir: string): string {
+  return (
+    `${resolve(dir)} holds no run: its ${runFiles.database} has no run_started event (the run never started). ` +
+    `Start one there with \`adrs run <task> --out ${dir}\`, which replaces it`
   );
+}
+
+/**
+ * The files a folder holds that are not a run's own, for `run --out` on a
+ * folder whose run never started: a run's database, lock, evaluation cache
+ * and the config.yaml it wrote may be replaced; anything else is the user's.
+ */
+export function foreignFiles(dir: string): string[] {
+  const ours = new Set<string>([runFiles.lock, runFiles.evaluations]);
+  for (const suffix of ["", "-wal", "-shm", "-journal"]) ours.add(`${runFiles.database}${suffix}`);
+  return readdirSync(dir).filter((name) => {
+    if (name === runFiles.config) {
+      return !readFileSync(join(dir, name), "utf8").startsWith(CONFIG_HEADER);
+    }
+    return !ours.has(name);
+  });
+}
+
+/** Removes what a run that never started left, so a new run starts there afresh. */
+export function clearUnstartedRun(dir: string): void {
+  for (const name of readdirSync(dir)) rmSync(join(dir, name), { recursive: true, force: true });
+}
+
+/** Temporary files (an evaluation being written) that a killed process left; returns how many were removed. */
+export function removeLeftovers(dir: string): number {
+  const evaluations = join(dir, runFiles.evaluations);
+  if (!existsSync(evaluations)) return 0;
+  const left = readdirSync(evaluations).filter((name) => name.endsWith(".tmp"));
+  for (const name of left) rmSync(join(evaluations, name), { force: true });
+  return left.length;
 }
 
 /** The pid holding the run, if that process is still alive. */

@@ -1,3 +1,4 @@
+import { existsSync, readdirSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { InputError } from "../core/errors.ts";
 import type { RunEvent } from "../core/events.ts";
@@ -14,7 +15,19 @@ import type { Task } from "../task/contract.ts";
 import { parseRunConfig, type RunConfig } from "./config.ts";
 import { Engine, type RunOutcome } from "./engine.ts";
 import { buildModels, type Models, pinPrices } from "./models.ts";
-import { createRunDir, isRunDir, lockRun, requireRunDir, runFiles, writeResolvedConfig } from "./run-dir.ts";
+import {
+  clearUnstartedRun,
+  createRunDir,
+  foreignFiles,
+  holdsRun,
+  isRunDir,
+  lockRun,
+  noRunMessage,
+  removeLeftovers,
+  requireRunDir,
+  runFiles,
+  writeResolvedConfig,
+} from "./run-dir.ts";
 
 export interface SessionOptions {
   onEvent?: (event: RunEvent) => void;
@@ -52,11 +65,7 @@ export interface Session {
  */
 export async function startRun(config: RunConfig, options: SessionOptions = {}): Promise<Session> {
   const dir = resolve(config.out ?? "runs/run");
-  if (isRunDir(dir)) {
-    throw new InputError(
-      `${dir} already holds a run: resume it with \`adrs resume ${config.out}\`, or choose another --out`,
-    );
-  }
+  const unstarted = await checkNewRunDir(dir, config.out ?? dir);
   const task = await loadTask(config.task);
   try {
     findEvolveBlocks(task.initialCode);
@@ -66,9 +75,38 @@ export async function startRun(config: RunConfig, options: SessionOptions = {}):
   // The run records the prices it starts with, so its ledger means the same on any later resume.
   const pinned = pinPrices(config);
   const models = await buildModels(pinned, options);
+  if (unstarted) {
+    options.onNotice?.(`${dir}: its run never started (no run_started event); starting one there afresh`);
+    clearUnstartedRun(dir);
+  }
   createRunDir(dir);
   writeResolvedConfig(dir, pinned);
   return open(dir, pinned, task, options, models);
+}
+
+/**
+ * Whether `dir` may take a new run: a new or empty folder may; so may one a
+ * run left before it started (true: its files are to be cleared), unless it
+ * also holds files of the user's. A run, or a folder of other files, is refused.
+ */
+async function checkNewRunDir(dir: string, shown: string): Promise<boolean> {
+  if (!existsSync(dir) || !statSync(dir).isDirectory() || readdirSync(dir).length === 0) return false;
+  if (isRunDir(dir)) {
+    if (await withStore(dir, holdsRun)) {
+      throw new InputError(
+        `${dir} already holds a run: resume it with \`adrs resume ${shown}\`, or choose another --out`,
+      );
+    }
+    lockRun(dir)();
+    const foreign = foreignFiles(dir);
+    if (foreign.length === 0) return true;
+    throw new InputError(
+      `${dir} holds no run, but files that are not a run's (${foreign.slice(0, 3).join(", ")}): choose an empty or new folder for --out`,
+    );
+  }
+  throw new InputError(
+    `${dir} is not empty and holds no run: choose an empty or new folder for --out (nothing in it is overwritten)`,
+  );
 }
 
 /**
@@ -90,6 +128,7 @@ export async function resumeRun(
   const models = await buildModels(config, options);
   const release = lockRun(full);
   try {
+    removeLeftovers(full);
     if (changed) {
       await withStore(full, (store) => store.append([{ type: "budget_changed", budget: config.budget }]), true);
       writeResolvedConfig(full, config);
@@ -107,8 +146,8 @@ export async function resumeRun(
  */
 export async function storedConfig(store: Store, dir: string): Promise<RunConfig> {
   const file = join(dir, runFiles.database);
+  if (!(await holdsRun(store))) throw new InputError(noRunMessage(dir));
   const stored = await store.startConfig();
-  if (!stored) throw new InputError(`${dir}: the run never started (no run_started event); start a new run`);
   const changes = await store.events(0, Number.MAX_SAFE_INTEGER, ["budget_changed"]);
   const latest = changes.at(-1);
   const raw = latest?.type === "budget_changed" ? { ...(stored as object), budget: latest.budget } : stored;

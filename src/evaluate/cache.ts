@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
+import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Evaluation } from "../core/types.ts";
 import type { EvaluationWithArtifacts, Scored } from "./result.ts";
@@ -47,8 +47,14 @@ export class FileEvaluationCache implements EvaluationCache {
     const file = this.file(key);
     // Write then rename: a reader never sees half a file, even if this process dies.
     const tmp = `${file}.${process.pid}.tmp`;
-    await writeFile(tmp, JSON.stringify({ key, evaluation }));
-    await rename(tmp, file);
+    try {
+      await writeFile(tmp, JSON.stringify({ key, evaluation }));
+      await rename(tmp, file);
+    } catch (e) {
+      // A full disk leaves no half-written temporary file behind.
+      await rm(tmp, { force: true });
+      throw e;
+    }
   }
 
   private file(key: string): string {

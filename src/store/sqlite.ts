@@ -1,7 +1,9 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import BetterSqlite3 from "better-sqlite3";
-import { Kysely, SqliteDialect, sql } from "kysely";
+import { type Driver, Kysely, SqliteDialect, sql } from "kysely";
+import { DiskFullError, isDiskFull } from "../core/errors.ts";
+import type { RunEvent } from "../core/events.ts";
 import { KyselyStore } from "./kysely-store.ts";
 import type { Database } from "./schema.ts";
 
@@ -63,20 +65,63 @@ function upgrade(raw: BetterSqlite3.Database): void {
   })();
 }
 
+/**
+ * SQLite's dialect, except that a rollback SQLite already did is no error:
+ * on a full disk SQLite rolls the transaction back itself, and the rollback
+ * Kysely then sends ("no transaction is active") would hide why it failed.
+ */
+class SqliteRunDialect extends SqliteDialect {
+  override createDriver(): Driver {
+    const driver = super.createDriver();
+    const rollback = driver.rollbackTransaction.bind(driver);
+    driver.rollbackTransaction = async (connection) => {
+      try {
+        await rollback(connection);
+      } catch (e) {
+        if (!/no transaction is active/.test(String((e as Error).message))) throw e;
+      }
+    };
+    return driver;
+  }
+}
+
+/** The store over one SQLite file: a full disk is said as such, naming the file. */
+class SqliteStore extends KyselyStore {
+  constructor(
+    db: Kysely<Database>,
+    private readonly file: string,
+    clock?: () => number,
+  ) {
+    super(db, clock);
+  }
+
+  override async append(events: RunEvent[]): Promise<void> {
+    try {
+      await super.append(events);
+    } catch (e) {
+      throw isDiskFull(e) ? new DiskFullError(this.file, e) : e;
+    }
+  }
+}
+
 /** Opens (creating if needed) the run database at `file`, in WAL mode. */
 export async function openSqliteStore(file: string, options: SqliteStoreOptions = {}): Promise<KyselyStore> {
   if (options.readonly) return openReadonly(file);
   mkdirSync(dirname(file), { recursive: true });
-  const raw = new BetterSqlite3(file);
-  // WAL lets `adrs status` read while a run writes; NORMAL sync is safe in WAL
-  // against process crashes (kill -9), which is the failure resume must survive.
-  raw.pragma("journal_mode = WAL");
-  raw.pragma("synchronous = NORMAL");
-  raw.pragma("busy_timeout = 5000");
-  upgrade(raw);
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: raw }) });
-  for (const statement of ddl) await sql.raw(statement).execute(db);
-  return new KyselyStore(db, options.clock);
+  try {
+    const raw = new BetterSqlite3(file);
+    // WAL lets `adrs status` read while a run writes; NORMAL sync is safe in WAL
+    // against process crashes (kill -9), which is the failure resume must survive.
+    raw.pragma("journal_mode = WAL");
+    raw.pragma("synchronous = NORMAL");
+    raw.pragma("busy_timeout = 5000");
+    upgrade(raw);
+    const db = new Kysely<Database>({ dialect: new SqliteRunDialect({ database: raw }) });
+    for (const statement of ddl) await sql.raw(statement).execute(db);
+    return new SqliteStore(db, file, options.clock);
+  } catch (e) {
+    throw isDiskFull(e) ? new DiskFullError(file, e) : e;
+  }
 }
 
 /**

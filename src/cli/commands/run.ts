@@ -1,5 +1,6 @@
 import { relative } from "node:path";
 import { parseDuration } from "../../core/duration.ts";
+import { DiskFullError } from "../../core/errors.ts";
 import { type ConfigOverrides, resolveRunConfig } from "../../engine/config.ts";
 import { UsageError } from "../errors.ts";
 import type { RunOutcome } from "../../engine/engine.ts";
@@ -151,13 +152,18 @@ async function drive(session: Session, progress: ReturnType<typeof createProgres
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
   let outcome: RunOutcome;
+  const resumeHint = `free some space, then continue with: adrs resume ${display(session.dir)}`;
   try {
     outcome = await session.run();
+  } catch (e) {
+    if (e instanceof DiskFullError) e.message += `; ${resumeHint}`;
+    throw e;
   } finally {
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
     progress.close();
   }
+  if (outcome.detail?.startsWith("disk full while writing")) outcome.detail += `; ${resumeHint}`;
   const summary = await reopenSummary(session);
   if (json) {
     process.stdout.write(
@@ -180,7 +186,7 @@ async function drive(session: Session, progress: ReturnType<typeof createProgres
 async function reopenSummary(session: Session) {
   const { openSqliteStore } = await import("../../store/sqlite.ts");
   const { runFiles } = await import("../../engine/run-dir.ts");
-  const store = await openSqliteStore(`${session.dir}/${runFiles.database}`);
+  const store = await openSqliteStore(`${session.dir}/${runFiles.database}`, { readonly: true });
   try {
     return await store.summary();
   } finally {
