@@ -33,8 +33,19 @@ export interface AuditOptions {
   splits?: readonly AuditSplit[];
   /** Probes run at once (the sandbox queues the rest); default 2. */
   concurrency?: number;
+  /**
+   * The baseline's runs kept between audits of one task with the same probes
+   * and limits (the loop's gate audits many programs against the seed).
+   */
+  baselineMemo?: BaselineMemo;
   /** Called after each probe run (program or baseline). */
   onProgress?: (done: number, total: number, what: string) => void;
+}
+
+/** The baseline's runs of one audit, for the next (see `AuditOptions.baselineMemo`). */
+export interface BaselineMemo {
+  runs?: ProbeRun[];
+  kept?: number[] | string;
 }
 
 /** One probe as reported: what it is, and each program's run on it. */
@@ -96,8 +107,10 @@ export async function auditProgram(o: AuditOptions): Promise<AuditReport> {
       return run;
     });
   const mine = await runAll("program", program);
-  const theirs = await runAll("baseline", baseline);
-  const leak = await leakProbe(o, limits, probes, program, baseline, step);
+  const memo = o.baselineMemo;
+  const theirs = memo?.runs?.length === probes.length ? memo.runs : await runAll("baseline", baseline);
+  if (memo) memo.runs = theirs;
+  const leak = await leakProbe(o, limits, probes, program, baseline, step, memo);
   const judged = judge(task, probes, mine, theirs, leak);
   const verdicts = Object.fromEntries(
     WEAKNESS_CLASSES.map((c) => [c, judged.weaknesses.some((w) => w.class === c) ? "fail" : "pass"]),
@@ -138,6 +151,7 @@ async function leakProbe(
   program: Exclude<Runnable, { compileError: string }>,
   baseline: Exclude<Runnable, { compileError: string }>,
   step: (what: string) => void,
+  memo: BaselineMemo | undefined,
 ): Promise<LeakProbe | null> {
   // The largest train input: what a leak that keeps inputs keeps most of.
   const train = probes.some((p) => p.split === "train")
@@ -152,7 +166,8 @@ async function leakProbe(
   const input = largest.workload.input;
   const mine = await runRepeated(o.sandbox, limits, program, input, LEAK_CALLS);
   step("program leak");
-  const theirs = await runRepeated(o.sandbox, limits, baseline, input, LEAK_CALLS);
+  const theirs = memo?.kept ?? (await runRepeated(o.sandbox, limits, baseline, input, LEAK_CALLS));
+  if (memo) memo.kept = theirs;
   step("baseline leak");
   return { workload: largest.workload.id, program: mine, baseline: theirs };
 }

@@ -3,3 +3,5 @@ export * from "./probes.ts";
 export * from "./render.ts";
 export * from "./verdict.ts";
 export * from "./growth.ts";
+export * from "./drift.ts";
+export * from "./gate.ts";

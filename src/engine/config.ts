@@ -88,6 +88,14 @@ export const runConfigSchema = z
     seed: z.number().int().default(42),
     out: z.string().min(1).optional(),
     prompt: z.strictObject({ templateDir: z.string().optional() }).default({}),
+    audit: z
+      .strictObject({
+        /** Warn when the best program's train score exceeds its test score by more than this many points. */
+        driftAlarm: z.number().min(0).max(100).default(10),
+        /** Audit every would-be new best against the seed; one with a weakness is not kept (docs/audit.md). */
+        onNewBest: z.boolean().default(false),
+      })
+      .default({ driftAlarm: 10, onNewBest: false }),
     evaluation: z
       .strictObject({
         timeoutMs: z.number().int().positive().optional(),
@@ -116,7 +124,8 @@ export const runConfigSchema = z
       ctx.addIssue({
         code: "custom",
         path: ["models"],
-        message: 'no model serves the role "mutation": give one model no roles, or list "mutation" in its roles',
+        message:
+          'no model serves the role "mutation": give one model no roles, or list "mutation" in its roles',
       });
     }
     c.models.forEach((m, i) => {

@@ -73,6 +73,12 @@ export interface EngineParts {
   ledger?: Ledger;
   /** Default: the proposer, if it is one. */
   observer?: ProposalObserver;
+  /**
+   * `audit.onNewBest` (src/audit/gate.ts): looks at an evaluation that would
+   * make a new best and returns the one to store (invalid, with why, for a
+   * program with a weakness).
+   */
+  gate?: { review(code: string, evaluation: Evaluation, bestScore: number): Promise<Evaluation> };
   /** Called for every event once it is stored, in store order. */
   onEvent?: (event: RunEvent) => void;
   /** Told what the user should know during the run (the evaluation time limit in force). */
@@ -530,6 +536,8 @@ export class Engine {
       if (!isSeed && strategy.screen)
         verdict = await strategy.screen(candidate, await this.screenTools(candidate));
       if (verdict.pass) evaluation = await this.safeEvaluate(candidate.code, "train");
+      if (evaluation && !isSeed && this.parts.gate)
+        evaluation = await this.parts.gate.review(candidate.code, evaluation, this.bestScore);
     } finally {
       this.evaluating--;
       this.startEvaluations();

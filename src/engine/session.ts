@@ -4,6 +4,7 @@ import { InputError } from "../core/errors.ts";
 import type { RunEvent } from "../core/events.ts";
 import { findEvolveBlocks } from "../edit/index.ts";
 import { Evaluator, FileEvaluationCache } from "../evaluate/index.ts";
+import { AuditGate } from "../audit/gate.ts";
 import { ProcessSandbox } from "../sandbox/index.ts";
 import { createStrategy } from "../search/index.ts";
 import type { Proposer } from "../search/proposer.ts";
@@ -130,7 +131,11 @@ export async function resumeRun(
   try {
     removeLeftovers(full);
     if (changed) {
-      await withStore(full, (store) => store.append([{ type: "budget_changed", budget: config.budget }]), true);
+      await withStore(
+        full,
+        (store) => store.append([{ type: "budget_changed", budget: config.budget }]),
+        true,
+      );
       writeResolvedConfig(full, config);
     }
   } catch (e) {
@@ -195,6 +200,7 @@ async function open(
     strategy,
     proposer,
     evaluator,
+    ...(config.audit.onNewBest ? { gate: new AuditGate(task, sandbox, limits) } : {}),
     ...(models ? { ledger: models.ledger } : {}),
     onEvent: options.onEvent,
     ...(options.onNotice ? { onNotice: options.onNotice } : {}),

@@ -1,5 +1,6 @@
 import { statSync } from "node:fs";
 import { join } from "node:path";
+import { driftAlarmIn, driftOf } from "../audit/drift.ts";
 import type { StoredEvent } from "../core/events.ts";
 import type { Evaluation } from "../core/types.ts";
 import { livePid, runFiles } from "../engine/run-dir.ts";
@@ -300,6 +301,9 @@ export class LiveRun {
       evaluations,
       programs,
       best: best ? { id: best.id, score: best.score!, testScore: best.testScore } : null,
+      drift: best
+        ? driftOf({ score: best.score!, testScore: best.testScore }, driftAlarmIn(view.config))
+        : null,
       costUsd: view.calls.reduce((sum, c) => sum + c.costUsd, 0),
       activeSeconds: active,
       evaluationsPerHour: active > 0 ? evaluations / (active / 3600) : 0,
@@ -309,6 +313,7 @@ export class LiveRun {
 
   private async entryFromSummary(summary: RunSummary): Promise<RunEntry> {
     const state: RunState = summary.state === "running" ? "interrupted" : summary.state;
+    const config = await this.store.startConfig();
     // A killed run's clock stops at its last event, not now.
     const active = await this.store.activeSeconds(
       state === "interrupted" ? (summary.lastEventAt ?? undefined) : undefined,
@@ -317,13 +322,14 @@ export class LiveRun {
       id: this.catalog.id,
       name: this.catalog.name,
       task: summary.taskId,
-      strategy: strategyName(await this.store.startConfig()),
+      strategy: strategyName(config),
       state,
       stopReason: summary.stopReason,
       iterations: summary.iterations,
       evaluations: summary.evaluations,
       programs: summary.programs,
       best: summary.best,
+      drift: driftOf(summary.best, driftAlarmIn(config)),
       costUsd: summary.costUsd,
       activeSeconds: active,
       evaluationsPerHour: active > 0 ? summary.evaluations / (active / 3600) : 0,
@@ -349,6 +355,7 @@ const emptyEntry: Omit<RunEntry, "id" | "name"> = {
   evaluations: 0,
   programs: 0,
   best: null,
+  drift: null,
   costUsd: 0,
   activeSeconds: 0,
   evaluationsPerHour: 0,

@@ -2,6 +2,7 @@
  * What the dashboard API sends. Type-only: the page (web/) imports these too,
  * so nothing here may pull in Node modules.
  */
+import type { Drift } from "../audit/drift.ts";
 import type { ChatMessage, EvaluationStatus, Metrics, Usage, WorkloadResult } from "../core/types.ts";
 import type { CompareSummary } from "../compare/summarise.ts";
 import type { LedgerEntry } from "../store/store.ts";
@@ -24,6 +25,8 @@ export interface RunEntry {
   evaluations: number;
   programs: number;
   best: { id: string; score: number; testScore: number | null } | null;
+  /** The best program's train–test gap against `audit.driftAlarm` (docs/audit.md); null before its test score. */
+  drift: Drift | null;
   costUsd: number;
   activeSeconds: number;
   evaluationsPerHour: number;

@@ -7,6 +7,8 @@ import type { RunOutcome } from "../../engine/engine.ts";
 import { defaultRunDir } from "../../engine/run-dir.ts";
 import { recordedConfig, startReplay } from "../../engine/replay.ts";
 import { resumeRun, type Session, startRun } from "../../engine/session.ts";
+import { driftWatcher } from "../../audit/drift.ts";
+import type { RunEvent } from "../../core/events.ts";
 import { createProgress } from "../progress.ts";
 
 interface BudgetFlags {
@@ -52,7 +54,14 @@ export async function runCommand(task: string | undefined, flags: RunFlags): Pro
   const config = resolveRunConfig(flags.config, overrides);
   config.out ??= defaultRunDir(config.task.split(/[\\/]/).filter(Boolean).at(-1) ?? "run");
   const progress = createProgress(config.budget.iterations);
-  const session = await startRun(config, { onEvent: progress.onEvent, onNotice: progress.note });
+  const drift = driftWatcher(config.audit.driftAlarm, progress.note);
+  const session = await startRun(config, {
+    onEvent: (e) => {
+      progress.onEvent(e);
+      drift(e);
+    },
+    onNotice: progress.note,
+  });
   progress.note(`run directory: ${display(session.dir)}`);
   await drive(session, progress, flags.json);
 }
@@ -113,11 +122,16 @@ export async function resumeCommand(dir: string, flags: BudgetFlags): Promise<vo
   };
   let progress = createProgress(0);
   progress.close();
+  let drift: ((e: RunEvent) => void) | undefined;
   const session = await resumeRun(dir, {
     budget,
-    onEvent: (e) => progress.onEvent(e),
+    onEvent: (e) => {
+      progress.onEvent(e);
+      drift?.(e);
+    },
     onNotice: (l) => progress.note(l),
   });
+  drift = driftWatcher(session.config.audit.driftAlarm, (l) => progress.note(l));
   const summary = await session.store.summary();
   progress = createProgress(session.config.budget.iterations, {
     iteration: summary.iterations,

@@ -1,3 +1,8 @@
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { DEFAULT_DRIFT_ALARM, describeDrift, driftAlarmIn, driftOf } from "../../audit/drift.ts";
+import { readConfigFile } from "../../engine/config.ts";
+import { runFiles } from "../../engine/run-dir.ts";
 import { liveState, withRunStore } from "./open-run.ts";
 
 export async function statusCommand(dir: string, options: { json?: boolean }): Promise<void> {
@@ -21,6 +26,7 @@ export async function statusCommand(dir: string, options: { json?: boolean }): P
       screened: summary.screened,
       failedEvaluations: summary.failedEvaluations,
       best: summary.best,
+      drift: driftOf(summary.best, driftAlarmOf(dir)),
       costUsd: summary.costUsd,
       spend: summary.spend,
       spendByRole: summary.spendByRole,
@@ -41,7 +47,7 @@ export async function statusCommand(dir: string, options: { json?: boolean }): P
     `task         ${report.task ?? "-"}`,
     `state        ${report.state}${report.stopReason ? ` (${report.stopReason})` : ""}`,
     `iterations   ${report.iterations}   evaluations ${report.evaluations} (${report.failedEvaluations} failed)   rejected edits ${report.rejectedEdits}${report.screened ? `   screened ${report.screened}` : ""}   programs ${report.programs}`,
-    `best         ${b ? `${b.id}  score ${b.score.toFixed(2)}  test ${b.testScore == null ? "-" : b.testScore.toFixed(2)}` : "-"}`,
+    `best         ${b ? `${b.id}  score ${b.score.toFixed(2)}  test ${b.testScore == null ? "-" : b.testScore.toFixed(2)}${report.drift ? `  ${describeDrift(report.drift)}` : ""}` : "-"}`,
     `cost         $${report.costUsd.toFixed(4)}   ($${report.rate.usdPerHour.toFixed(2)}/hour, ${report.rate.evaluationsPerMinute.toFixed(1)} evaluations/minute over ${formatSeconds(report.activeSeconds)})`,
   ];
   if (report.spend.length > 0) lines.push("by model");
@@ -68,4 +74,16 @@ function formatSeconds(s: number): string {
   if (s < 120) return `${s} s`;
   if (s < 7200) return `${(s / 60).toFixed(1)} min`;
   return `${(s / 3600).toFixed(1)} h`;
+}
+
+/** `audit.driftAlarm` of the run's resolved config (the default when the run predates it). */
+function driftAlarmOf(dir: string): number {
+  const file = join(dir, runFiles.config);
+  if (!existsSync(file)) return DEFAULT_DRIFT_ALARM;
+  try {
+    return driftAlarmIn(readConfigFile(file));
+  } catch {
+    // A config.yaml edited into something unreadable: status still reports the run.
+    return DEFAULT_DRIFT_ALARM;
+  }
 }
