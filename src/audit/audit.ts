@@ -4,7 +4,7 @@ import type { Limits } from "../evaluate/candidate.ts";
 import { errorMessage, validateAggregate } from "../evaluate/validate.ts";
 import type { Sandbox } from "../sandbox/sandbox.ts";
 import type { Task } from "../task/contract.ts";
-import { type ProbeRun, prepare, runProbe, runRepeated, type Runnable } from "./measure.ts";
+import { type ProbeRun, prepare, type Ready, runProbe, runRepeated } from "./measure.ts";
 import { type AuditProbe, type AuditSplit, auditProbes } from "./probes.ts";
 import {
   type Growth,
@@ -100,7 +100,7 @@ export async function auditProgram(o: AuditOptions): Promise<AuditReport> {
   const total = 2 * probes.length + 2;
   let done = 0;
   const step = (what: string) => o.onProgress?.(++done, total, what);
-  const runAll = (which: string, p: Exclude<Runnable, { compileError: string }>) =>
+  const runAll = (which: string, p: Ready) =>
     pool(probes, o.concurrency ?? 2, async (probe) => {
       const run = await runProbe(task, o.sandbox, limits, p, probe);
       step(`${which} ${probe.split}/${probe.workload.id}`);
@@ -148,8 +148,8 @@ async function leakProbe(
   o: AuditOptions,
   limits: Limits,
   probes: readonly AuditProbe[],
-  program: Exclude<Runnable, { compileError: string }>,
-  baseline: Exclude<Runnable, { compileError: string }>,
+  program: Ready,
+  baseline: Ready,
   step: (what: string) => void,
   memo: BaselineMemo | undefined,
 ): Promise<LeakProbe | null> {

@@ -2,7 +2,7 @@ import type { Metrics } from "../core/types.ts";
 import type { Limits } from "../evaluate/candidate.ts";
 import { errorMessage, validateCheck } from "../evaluate/validate.ts";
 import { bundleCandidate, mapScriptLocations } from "../sandbox/bundle.ts";
-import type { Sandbox, SandboxOutput } from "../sandbox/sandbox.ts";
+import type { Sandbox, SandboxJob, SandboxOutput } from "../sandbox/sandbox.ts";
 import type { Task } from "../task/contract.ts";
 import type { AuditProbe } from "./probes.ts";
 
@@ -24,7 +24,9 @@ export interface ProbeRun {
 }
 
 /** A program ready to run: the bundle, or why it does not compile. */
-export type Runnable = { script: string; map: (text: string) => string } | { compileError: string };
+export type Runnable = Ready | { compileError: string };
+/** A program that compiled: its bundle, and how to map its error locations back to its source. */
+export type Ready = { script: string; map: (text: string) => string };
 
 export async function prepare(task: Task, code: string, sourcefile: string): Promise<Runnable> {
   const bundle = await bundleCandidate({ code, taskDir: task.dir, driverPath: task.driverPath, sourcefile });
@@ -41,20 +43,13 @@ export async function runProbe(
   task: Task,
   sandbox: Sandbox,
   limits: Limits,
-  program: Exclude<Runnable, { compileError: string }>,
+  program: Ready,
   probe: AuditProbe,
 ): Promise<ProbeRun> {
   const input = probe.workload.input;
   // A scale probe's CPU time feeds the growth verdicts: the least of three calls.
   const calls = probe.probe?.kind === "scale" ? 3 : 2;
-  const result = await sandbox.run({
-    script: program.script,
-    inputs: Array.from({ length: calls }, () => input),
-    timeoutMs: limits.timeoutMs,
-    memoryMb: limits.memoryMb,
-    ...(limits.cpuMs === undefined ? {} : { cpuMs: limits.cpuMs }),
-    profile: true,
-  });
+  const result = await sandbox.run(profiledCalls(program, limits, input, calls));
   const [first, second] = result.outputs;
   const run: ProbeRun = { status: "ok", metrics: {}, deterministic: null };
   if (first) measured(run, first);
@@ -96,22 +91,27 @@ function measured(run: ProbeRun, out: SandboxOutput): void {
   }
 }
 
-/** Heap kept after each of `calls` calls on one input in one isolate: a leak grows it call after call. */
-export async function runRepeated(
-  sandbox: Sandbox,
-  limits: Limits,
-  program: Exclude<Runnable, { compileError: string }>,
-  input: unknown,
-  calls: number,
-): Promise<number[] | string> {
-  const result = await sandbox.run({
+/** A sandbox job calling the program `calls` times on one input, every call profiled. */
+function profiledCalls(program: Ready, limits: Limits, input: unknown, calls: number): SandboxJob {
+  return {
     script: program.script,
     inputs: Array.from({ length: calls }, () => input),
     timeoutMs: limits.timeoutMs,
     memoryMb: limits.memoryMb,
     ...(limits.cpuMs === undefined ? {} : { cpuMs: limits.cpuMs }),
     profile: true,
-  });
+  };
+}
+
+/** Heap kept after each of `calls` calls on one input in one isolate: a leak grows it call after call. */
+export async function runRepeated(
+  sandbox: Sandbox,
+  limits: Limits,
+  program: Ready,
+  input: unknown,
+  calls: number,
+): Promise<number[] | string> {
+  const result = await sandbox.run(profiledCalls(program, limits, input, calls));
   const failed = result.outputs.find((o) => !o.ok);
   if (result.status !== "ok" || failed)
     return program.map(failed && !failed.ok ? failed.error : (result.error ?? result.status));
