@@ -65,3 +65,27 @@ test("bad usage exits 2 and names what is wrong", () => {
   assert.equal(baseline.code, 2);
   assert.match(baseline.stderr, /no such program file/);
 });
+
+test("--baseline compares with another program: the seed is worse than the swap pass it lacks", () => {
+  const r = adrs(
+    "prism",
+    "tasks/prism/initial.ts",
+    "--baseline",
+    "test/fixtures/audit/prism/blowup.ts",
+    "--split",
+    "stress",
+    "--json",
+  );
+  assert.equal(r.code, 1, r.stderr);
+  const report = JSON.parse(r.stdout);
+  assert.equal(report.baseline, "test/fixtures/audit/prism/blowup.ts");
+  // Faster than that baseline everywhere, and worse where its swaps pay off.
+  assert.deepEqual([...new Set(report.weaknesses.map((w: { class: string }) => w.class))], ["worse"]);
+  assert.equal(report.verdicts.slow, "pass");
+});
+
+test("a baseline that does not compile is bad usage, named", () => {
+  const r = adrs("prism", "tasks/prism/initial.ts", "--baseline", "README.md", "--split", "stress");
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /README\.md: the baseline does not compile/);
+});
