@@ -161,4 +161,6 @@ export interface FailedAttempt {
   candidateId: string;
   reason: string;
   diff: string;
+  /** The ancestor it was tried on, when not the parent itself (negative memory of the lineage). */
+  on?: string;
 }

@@ -87,7 +87,18 @@ export const runConfigSchema = z
     budget: budget.default(budget.parse({})),
     seed: z.number().int().default(42),
     out: z.string().min(1).optional(),
-    prompt: z.strictObject({ templateDir: z.string().optional() }).default({}),
+    prompt: z
+      .strictObject({
+        templateDir: z.string().optional(),
+        /**
+         * Failed attempts a prompt shows: `lineage`, those on the parent and its
+         * nearest ancestors, children worse than their parent included
+         * (negative memory); `parent`, only the parent's rejected, screened and
+         * failed children (runs stored before negative memory).
+         */
+        memory: z.enum(["lineage", "parent"]).default("lineage"),
+      })
+      .default({ memory: "lineage" }),
     audit: z
       .strictObject({
         /** Warn when the best program's train score exceeds its test score by more than this many points. */
@@ -143,6 +154,18 @@ export type RunConfig = z.infer<typeof runConfigSchema>;
 export type ModelConfig = RunConfig["models"][number];
 export type EnsembleConfig = RunConfig["ensemble"];
 export type StrategyConfig = RunConfig["strategy"];
+
+/**
+ * A run's stored config (run_started) as this version reads it: a run stored
+ * before a key existed keeps the behaviour it ran with.
+ */
+export function upgradeStoredConfig(stored: unknown): unknown {
+  if (stored === null || typeof stored !== "object" || Array.isArray(stored)) return stored;
+  const raw = stored as Record<string, unknown>;
+  const prompt = (raw.prompt ?? {}) as Record<string, unknown>;
+  // Negative memory of the lineage came later: older runs showed the parent's failures only.
+  return prompt.memory === undefined ? { ...raw, prompt: { ...prompt, memory: "parent" } } : raw;
+}
 
 /** A config error that names the file and the key path. */
 export class ConfigError extends InputError {

@@ -6,6 +6,7 @@ import { unifiedDiff } from "../edit/diff.ts";
 import { LlmError } from "../llm/errors.ts";
 // Not llm/index.ts: the engine has no need of the providers' SDKs.
 import { Budget, Ledger } from "../llm/ledger.ts";
+import { NegativeMemory } from "../search/memory.ts";
 import type { Proposal, Proposer } from "../search/proposer.ts";
 import type {
   Directive,
@@ -144,6 +145,8 @@ export class Engine {
   private testRunning: Promise<void> | null = null;
   /** Iterations proposed but not yet evaluated or rejected. */
   private readonly unsettled = new Set<number>();
+  /** What failed on each lineage, for the next prompts (fed with everything settled, so resume recalls the same). */
+  private readonly memory = new NegativeMemory();
   /** Pause, hints and vetoes from the dashboard, read from the store before each selection. */
   private readonly steering: Steering;
   /** The order of selections and commits; replaced in run() once the stored commits are counted. */
@@ -390,7 +393,7 @@ export class Engine {
   }
 
   private async propose(iteration: number): Promise<void> {
-    const { store, proposer, task } = this.parts;
+    const { proposer, task, config } = this.parts;
     const id = candidateId(iteration);
     // The selection, the prompt's read of the store and the request run as one step: what they see is
     // the commits before it, which the proposal records as its basis.
@@ -411,7 +414,11 @@ export class Engine {
             iteration,
             parent: selection.parent,
             inspirations: selection.inspirations,
-            failures: await store.recentFailures(selection.parent.id, FAILURES_IN_PROMPT),
+            failures: this.memory.recall(
+              selection.parent.id,
+              FAILURES_IN_PROMPT,
+              config.prompt.memory === "lineage",
+            ),
             spec: task.spec,
             rng: proposalRng,
             ...(directive ? { directive } : {}),
@@ -640,6 +647,7 @@ export class Engine {
 
   /** Tells the strategy how a candidate settled; returns its events (none when rebuilding on resume). */
   private remember(settled: Settled, replay: boolean): RunEvent[] {
+    this.memory.ingest(settled);
     if (settled.candidate.iteration === 0 && settled.status === "ok") {
       const { evaluator, config } = this.parts;
       const limit = adaptiveTimeout(

@@ -19,7 +19,7 @@ import { join, resolve } from "node:path";
 import type { StoredEvent } from "../core/events.ts";
 import type { ModelCall } from "../core/types.ts";
 import { openSqliteStore } from "../store/sqlite.ts";
-import { parseRunConfig, type RunConfig } from "./config.ts";
+import { parseRunConfig, type RunConfig, upgradeStoredConfig } from "./config.ts";
 import { InputError } from "../core/errors.ts";
 import { requireRunDir, runFiles } from "./run-dir.ts";
 import { scheduleOf } from "./sequencer.ts";
@@ -62,7 +62,7 @@ export function recordedConfig(dir: string): Promise<RunConfig> {
   return withRecorded(dir, async (store) => {
     const stored = await store.startConfig();
     if (!stored) throw new InputError(`--replay: ${resolve(dir)} never started (no run_started event)`);
-    return parseRunConfig(stored, join(resolve(dir), runFiles.database));
+    return parseRunConfig(upgradeStoredConfig(stored), join(resolve(dir), runFiles.database));
   });
 }
 

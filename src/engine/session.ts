@@ -13,7 +13,7 @@ import { openSqliteStore } from "../store/sqlite.ts";
 import type { Store } from "../store/store.ts";
 import { loadTask } from "../task/load.ts";
 import type { Task } from "../task/contract.ts";
-import { parseRunConfig, type RunConfig } from "./config.ts";
+import { parseRunConfig, type RunConfig, upgradeStoredConfig } from "./config.ts";
 import { Engine, type RunOutcome } from "./engine.ts";
 import { buildModels, type Models, pinPrices } from "./models.ts";
 import {
@@ -152,7 +152,7 @@ export async function resumeRun(
 export async function storedConfig(store: Store, dir: string): Promise<RunConfig> {
   const file = join(dir, runFiles.database);
   if (!(await holdsRun(store))) throw new InputError(noRunMessage(dir));
-  const stored = await store.startConfig();
+  const stored = upgradeStoredConfig(await store.startConfig());
   const changes = await store.events(0, Number.MAX_SAFE_INTEGER, ["budget_changed"]);
   const latest = changes.at(-1);
   const raw = latest?.type === "budget_changed" ? { ...(stored as object), budget: latest.budget } : stored;

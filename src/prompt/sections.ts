@@ -131,7 +131,8 @@ export function failuresSection(failures: readonly FailedAttempt[]): string {
     "Newest first. Do not repeat them; if you return to one of these ideas, fix what went wrong.",
   ];
   for (const f of failures) {
-    parts.push(`## Attempt ${f.candidateId}\n\nWhy it failed: ${clip(f.reason, FAILURE_REASON_CHARS)}`);
+    const where = f.on ? ` (already tried on ancestor ${f.on})` : "";
+    parts.push(`## Attempt ${f.candidateId}${where}\n\nWhy it failed: ${clip(f.reason, FAILURE_REASON_CHARS)}`);
     if (f.diff.trim() !== "") parts.push(fenced(clip(f.diff, FAILURE_DIFF_CHARS), "diff"));
   }
   return parts.join("\n\n");
