@@ -149,6 +149,10 @@ export function buildProgram(): Command {
     .command("status")
     .description("state, iterations, evaluations, best scores, spend and rate of a run")
     .argument("<dir>", "run directory")
+    .option(
+      "--edits",
+      "also how edits fare: acceptance and mean score change by model, role, edit mode, operation and strategy",
+    )
     .option("--json", "print JSON")
     .action(lazy(() => import("./commands/status.ts"), "statusCommand"));
 

@@ -42,6 +42,8 @@ export type RunEvent =
       operation?: string;
       /** The second parent of a crossover or merge. */
       secondParentId?: string;
+      /** The edit mode when the strategy chose one for this child; absent: the run's editMode. */
+      editMode?: "diff" | "full";
       /** null when the edit was rejected (an edit_rejected event follows in the same transaction). */
       code: string | null;
       diff: string;

@@ -762,11 +762,16 @@ function readyChild(parent: Program, child: NonNullable<Directive["child"]>): Pr
   };
 }
 
-/** The directive's operation and second parent, as candidate_proposed records them. */
-function operationOf(directive: Directive | undefined): { operation?: string; secondParentId?: string } {
+/** The directive's operation, second parent and edit mode, as candidate_proposed records them. */
+function operationOf(directive: Directive | undefined): {
+  operation?: string;
+  secondParentId?: string;
+  editMode?: "diff" | "full";
+} {
   return {
     ...(directive?.operation ? { operation: directive.operation } : {}),
     ...(directive?.secondParent ? { secondParentId: directive.secondParent.id } : {}),
+    ...(directive?.editMode ? { editMode: directive.editMode } : {}),
   };
 }
 

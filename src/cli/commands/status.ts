@@ -3,9 +3,13 @@ import { join } from "node:path";
 import { DEFAULT_DRIFT_ALARM, describeDrift, driftAlarmIn, driftOf } from "../../audit/drift.ts";
 import { readConfigFile } from "../../engine/config.ts";
 import { runFiles } from "../../engine/run-dir.ts";
+import { editReport, formatEdits } from "./edits.ts";
 import { liveState, withRunStore } from "./open-run.ts";
 
-export async function statusCommand(dir: string, options: { json?: boolean }): Promise<void> {
+export async function statusCommand(
+  dir: string,
+  options: { json?: boolean; edits?: boolean },
+): Promise<void> {
   const report = await withRunStore(dir, async (store) => {
     const summary = await store.summary();
     const state = liveState(dir, summary.state);
@@ -31,6 +35,7 @@ export async function statusCommand(dir: string, options: { json?: boolean }): P
       spend: summary.spend,
       spendByRole: summary.spendByRole,
       activeSeconds: Math.round(active),
+      ...(options.edits ? { edits: await editReport(store) } : {}),
       rate: {
         evaluationsPerMinute: active > 0 ? summary.evaluations / (active / 60) : 0,
         usdPerHour: hours > 0 ? summary.costUsd / hours : 0,
@@ -67,6 +72,7 @@ export async function statusCommand(dir: string, options: { json?: boolean }): P
       `  ${r.role.padEnd(28)} ${String(r.calls).padStart(6)} calls  ${r.inputTokens} in / ${r.outputTokens} out tokens  $${r.costUsd.toFixed(4)}`,
     );
   }
+  if (report.edits) lines.push(...formatEdits(report.edits));
   process.stdout.write(`${lines.join("\n")}\n`);
 }
 
