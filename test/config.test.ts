@@ -33,7 +33,7 @@ test("strategy errors name the key path", () => {
     );
   fails(
     { kind: "annealing" },
-    /^run\.yaml: strategy\.kind: expected one of islands, gepa, best-of-n, hill-climb, shinka$/,
+    /^run\.yaml: strategy\.kind: expected one of islands, gepa, best-of-n, hill-climb, shinka, adaptive$/,
   );
   fails({ kind: "gepa", minibatch: 0 }, /^run\.yaml: strategy\.minibatch: Too small/);
   fails({ kind: "hill-climb", islands: 3 }, /^run\.yaml: strategy: unknown key "islands"$/);

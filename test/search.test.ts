@@ -467,7 +467,7 @@ describe("createStrategy", () => {
   });
 
   test("every kind's defaults are the ones docs/strategies.md documents", () => {
-    for (const kind of ["islands", "gepa", "best-of-n", "hill-climb", "shinka"]) {
+    for (const kind of ["islands", "gepa", "best-of-n", "hill-climb", "shinka", "adaptive"]) {
       const s = createStrategy({ kind }) as Strategy & { options: object };
       assert.deepEqual({ ...s.options }, documentedDefaults(kind), kind);
     }

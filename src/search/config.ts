@@ -1,10 +1,18 @@
 import { z } from "zod";
+import { adaptiveConfig } from "./adaptive.ts";
 import { bestOfNConfig, hillClimbConfig } from "./baselines.ts";
 import { gepaConfig } from "./gepa.ts";
 import { islandsConfig } from "./islands.ts";
 import { shinkaConfig } from "./shinka.ts";
 
-const kinds = [islandsConfig, gepaConfig, bestOfNConfig, hillClimbConfig, shinkaConfig] as const;
+const kinds = [
+  islandsConfig,
+  gepaConfig,
+  bestOfNConfig,
+  hillClimbConfig,
+  shinkaConfig,
+  adaptiveConfig,
+] as const;
 
 /**
  * The `strategy:` section of a run config: `kind` picks the strategy, the

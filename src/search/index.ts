@@ -1,3 +1,4 @@
+import { AdaptiveStrategy } from "./adaptive.ts";
 import { BestOfNStrategy, HillClimbStrategy } from "./baselines.ts";
 import { type StrategyConfig, strategyConfig } from "./config.ts";
 import { GepaStrategy } from "./gepa.ts";
@@ -6,6 +7,7 @@ import { optionsError } from "./options.ts";
 import { ShinkaStrategy } from "./shinka.ts";
 import type { Strategy } from "./strategy.ts";
 
+export { type AdaptiveOptions, AdaptiveStrategy, adaptiveConfig } from "./adaptive.ts";
 export { BestOfNStrategy, HillClimbStrategy } from "./baselines.ts";
 export { type StrategyConfig, type StrategyKind, strategyConfig } from "./config.ts";
 export { dominates, GepaStrategy, type GepaOptions, gepaConfig } from "./gepa.ts";
@@ -56,5 +58,7 @@ export function createStrategy(section: unknown = {}): Strategy {
       return new HillClimbStrategy(config);
     case "shinka":
       return new ShinkaStrategy(config);
+    case "adaptive":
+      return new AdaptiveStrategy(config);
   }
 }
