@@ -72,7 +72,8 @@ test("the bandit shifts proposals to the island whose children improve", () => {
     const island = Number(pick.tag);
     chosen.push(island);
     // Island 2's children keep improving; the others' never do.
-    s.ingest(child(pick.tag, island === 2 ? (score += 1) : 5));
+    if (island === 2) score += 1;
+    s.ingest(child(pick.tag, island === 2 ? score : 5));
   }
   const last = chosen.slice(-30);
   assert.ok(
