@@ -10,7 +10,9 @@ import type { Placement, Weights } from "./api.ts";
  * Then every replica is dealt to the GPUs in a serpentine over the replicas
  * sorted by load (GPU 0 … G−1, then G−1 … 0, one slot per GPU per round).
  * Nodes and groups are ignored: any GPU may hold any expert. Everything runs
- * on typed arrays allocated once per call, with no comparison sort.
+ * on typed arrays kept between calls, with no comparison sort; the maps are
+ * views of one buffer each, and an expert with one replica gets a slot list
+ * made once for all layers and calls.
  */
 
 /** A row is refined when its heaviest replica exceeds the average slot load by this factor. */
@@ -86,6 +88,37 @@ function siftDown(heap: Int32Array, key: Float64Array, at: number, size: number)
   heap[at] = item;
 }
 
+/** Work arrays, kept between calls (a call only grows them): fewer allocations, less GC. */
+let scratch: ReturnType<typeof allocate> | undefined;
+
+function allocate(experts: number, numReplicas: number) {
+  return {
+    experts,
+    numReplicas,
+    w: new Float64Array(experts),
+    count: new Int32Array(experts),
+    remainder: new Float64Array(experts),
+    // The heaviest experts (or largest remainders) and their replica counts.
+    topValue: new Float64Array(experts + 1),
+    topIndex: new Int32Array(experts + 1),
+    topCount: new Int32Array(experts + 1),
+    topLoad: new Float64Array(experts + 1),
+    heap: new Int32Array(experts + 1),
+    bucketOf: new Int32Array(experts),
+    per: new Float64Array(experts),
+    bucketStart: new Int32Array(BUCKETS + 1),
+    sorted: new Int32Array(numReplicas),
+    firstSlot: new Int32Array(experts),
+  };
+}
+
+/**
+ * `[slot]` for every slot, made once: most experts have one replica, and their
+ * slot lists are shared between layers and calls instead of allocated each time
+ * (nothing reads them but the caller, which copies them).
+ */
+const single: number[][] = [];
+
 export function rebalanceExperts(
   weight: Weights,
   numReplicas: number,
@@ -97,24 +130,19 @@ export function rebalanceExperts(
   const experts = (weight[0] as readonly number[]).length;
   const perGpu = numReplicas / numGpus;
   const extra = numReplicas - experts;
+  if (scratch === undefined || scratch.experts !== experts || scratch.numReplicas !== numReplicas) {
+    scratch = allocate(experts, numReplicas);
+  }
+  const { w, count, remainder, topValue, topIndex, topCount, topLoad, heap } = scratch;
+  const { bucketOf, per, bucketStart, sorted, firstSlot } = scratch;
+  for (let s = single.length; s < numReplicas; s++) single.push([s]);
 
-  const w = new Float64Array(experts);
-  const count = new Int32Array(experts);
-  const remainder = new Float64Array(experts);
-  // The heaviest experts (or largest remainders) and their replica counts.
-  const topValue = new Float64Array(experts + 1);
-  const topIndex = new Int32Array(experts + 1);
-  const topCount = new Int32Array(experts + 1);
-  const topLoad = new Float64Array(experts + 1);
-  const heap = new Int32Array(experts + 1);
-  const bucketOf = new Int32Array(experts);
-  const per = new Float64Array(experts);
-  const bucketStart = new Int32Array(BUCKETS + 1);
-  const sorted = new Int32Array(numReplicas);
-
-  const phy2log: number[][] = [];
-  const log2phy: number[][][] = [];
-  const logcnt: number[][] = [];
+  // The maps, each layer a view of one buffer per map.
+  const slotsAll = new Int32Array(layers * numReplicas);
+  const countsAll = new Int32Array(layers * experts);
+  const phy2log: Int32Array[] = new Array(layers);
+  const log2phy: number[][][] = new Array(layers);
+  const logcnt: Int32Array[] = new Array(layers);
 
   for (let l = 0; l < layers; l++) {
     const row = weight[l] as readonly number[];
@@ -142,8 +170,8 @@ export function rebalanceExperts(
       given += whole;
       remainder[e] = quota - whole;
       // The load per replica even if this expert also gets a remainder replica.
-      const per = x / (2 + whole);
-      if (per > heaviest) heaviest = per;
+      const load = x / (2 + whole);
+      if (load > heaviest) heaviest = load;
     }
     const average = total / numReplicas;
     if (heaviest > REFINE_ABOVE * average) {
@@ -152,7 +180,7 @@ export function rebalanceExperts(
       // each extra replica to the expert with the largest load per replica). Only the
       // `extra` heaviest experts can receive one, so the search runs over them alone.
       const kept = topHeaviest(w, experts, extra, topValue, topIndex);
-      for (let e = 0; e < experts; e++) count[e] = 1;
+      count.fill(1);
       // A max-heap of the candidates on their load per replica.
       for (let k = 0; k < kept; k++) {
         heap[k] = k;
@@ -201,8 +229,9 @@ export function rebalanceExperts(
     }
 
     // Serpentine deal, heaviest first: round r gives slot r of every GPU, left to right on
-    // even rounds and right to left on odd ones.
-    const slots: number[] = new Array(numReplicas);
+    // even rounds and right to left on odd ones. An expert's slots are listed in deal order.
+    const slots = slotsAll.subarray(l * numReplicas, (l + 1) * numReplicas);
+    const counts = countsAll.subarray(l * experts, (l + 1) * experts);
     const lists: number[][] = new Array(experts);
     let k = 0;
     for (let round = 0; round < perGpu; round++) {
@@ -211,16 +240,17 @@ export function rebalanceExperts(
         const e = sorted[k] as number;
         const slot = (forward ? pos : numGpus - 1 - pos) * perGpu + round;
         slots[slot] = e;
-        const list = lists[e];
-        if (list === undefined) lists[e] = [slot];
-        else list.push(slot);
+        const c = counts[e] as number;
+        if (count[e] === 1) lists[e] = single[slot] as number[];
+        else if (c === 0) firstSlot[e] = slot;
+        else if (c === 1) lists[e] = [firstSlot[e] as number, slot];
+        else (lists[e] as number[]).push(slot);
+        counts[e] = c + 1;
       }
     }
-    const counts: number[] = new Array(experts);
-    for (let e = 0; e < experts; e++) counts[e] = count[e] as number;
-    phy2log.push(slots);
-    log2phy.push(lists);
-    logcnt.push(counts);
+    phy2log[l] = slots;
+    log2phy[l] = lists;
+    logcnt[l] = counts;
   }
   return { phy2log, log2phy, logcnt };
 }
