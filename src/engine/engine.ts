@@ -155,7 +155,7 @@ export class Engine {
   private readonly queue: Candidate[] = [];
   /** Evaluations (screen included) holding a slot. */
   private evaluating = 0;
-  /** Settling candidates: from their evaluation's start until their settlement is stored. */
+  /** Work past its model call or its evaluation slot: proposals and settlements being stored. */
   private readonly settling = new Set<Promise<void>>();
   private failure: Error | null = null;
   /** The stop rules, checked in the loop and in each commit (where a replay checks them too). */
@@ -507,9 +507,14 @@ export class Engine {
       this.queue.push({ ...candidate, code });
       this.startEvaluations();
     }
-    await stored;
-    if (this.ledger.budget.exhausted) this.stop("budget_usd", this.ledger.budget.exhausted);
-    if (code === null) this.settled(iteration);
+    // Its place among the proposals in flight is free now: the loop may start the next while this one is stored.
+    this.track(
+      this.settling,
+      stored.then(() => {
+        if (this.ledger.budget.exhausted) this.stop("budget_usd", this.ledger.budget.exhausted);
+        if (code === null) this.settled(iteration);
+      }),
+    );
   }
 
   /**
