@@ -205,7 +205,8 @@ describe("gepa in the engine", () => {
         task: "toy",
         strategy: { kind: "gepa", minibatch: 2 },
         budget: { iterations: 14 },
-        concurrency: { proposals: 1, evaluations: 1 },
+        // Ordered: a resumed run equals an uninterrupted one only when neither depends on timing.
+        concurrency: { proposals: 1, evaluations: 1, ordered: true },
         seed: 5,
       },
       "test",

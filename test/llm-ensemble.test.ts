@@ -241,7 +241,8 @@ describe("in a run against the mock", () => {
       mockRunConfig(mock.url, out, {
         models: [model("flaky"), model("lazy"), model("keen")],
         ensemble: { policy: "bandit", restAfterFailures: 2, restIterations: 3 },
-        concurrency: { proposals: 1, evaluations: 1 },
+        // Ordered: a resumed run equals an uninterrupted one only when neither depends on timing.
+        concurrency: { proposals: 1, evaluations: 1, ordered: true },
         budget: { iterations: 12 },
         seed: 9,
       });

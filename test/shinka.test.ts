@@ -174,7 +174,8 @@ describe("shinka in the engine", () => {
         task: "toy",
         strategy: { kind: "shinka", islands: 2, stagnation: 3, crossoverRate: 0.3 },
         budget: { iterations: 16 },
-        concurrency: { proposals: 1, evaluations: 1 },
+        // Ordered: a resumed run equals an uninterrupted one only when neither depends on timing.
+        concurrency: { proposals: 1, evaluations: 1, ordered: true },
         seed: 9,
       },
       "test",
