@@ -21,6 +21,8 @@ import { startRun } from "../src/engine/session.ts";
 import { Rng } from "../src/core/rng.ts";
 import { type ChatRequestBody, type MockStep, promptOf, startMockLlm } from "../test/support/mock-llm.ts";
 import { withStore } from "../test/support/run-helpers.ts";
+import { meanSd } from "../src/core/stats.ts";
+import { median } from "./measure.ts";
 import type { BenchResult } from "./run.ts";
 
 const TASK = "txn-scheduling";
@@ -119,7 +121,7 @@ async function measure(
     ),
   );
   rmSync(out, { recursive: true, force: true });
-  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
+  const mean = (xs: number[]) => meanSd(xs).mean ?? Number.NaN;
   settledAt.sort((a, b) => a - b);
   const lo = Math.floor(settledAt.length * 0.1);
   const hi = Math.floor(settledAt.length * 0.9);
@@ -127,9 +129,8 @@ async function measure(
   // place of the (i − proposals)-th reply.
   replied.sort((a, b) => a - b);
   const gaps = arrived.slice(proposals).map((a, i) => a - (replied[i] as number));
-  gaps.sort((a, b) => a - b);
   return {
-    gapMs: gaps[Math.floor(gaps.length / 2)] ?? Number.NaN,
+    gapMs: median(gaps),
     candidates: settledAt.length,
     meanModelMs: mean(delays),
     meanEvaluationMs: mean(durations),
