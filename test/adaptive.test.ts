@@ -130,7 +130,8 @@ describe("adaptive in the engine", () => {
         task: "toy",
         strategy: { kind: "adaptive", islands: 2, window: 2, paradigmAfter: 3 },
         budget: { iterations: 16 },
-        concurrency: { proposals: 1, evaluations: 1 },
+        // Ordered: a resumed run equals an uninterrupted one only when neither depends on timing.
+        concurrency: { proposals: 1, evaluations: 1, ordered: true },
         seed: 4,
       },
       "test",
