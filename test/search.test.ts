@@ -422,6 +422,26 @@ describe("IslandsStrategy", () => {
     });
   });
 
+  test("on resume each stored migration is checked against the rebuilt ones", () => {
+    const programs = sequence(60, 3);
+    const stored: { ingest: Program; events: StrategyEvent[] }[] = [];
+    const live = new IslandsStrategy({ migrationInterval: 4 });
+    for (const p of programs) stored.push({ ingest: p, events: feed(live, p) });
+    assert.ok(stored.some((s) => s.events.length > 0), "the run migrated");
+    const resume = (options: Partial<IslandsOptions>) => {
+      const s = new IslandsStrategy(options);
+      for (const { ingest, events } of stored) {
+        feed(s, ingest);
+        for (const e of events) s.replay(e);
+      }
+    };
+    resume({ migrationInterval: 4 });
+    assert.throws(
+      () => resume({ migrationInterval: 5 }),
+      /islands: the stored run copied \S+ from island \d to island \d, but the islands rebuilt/,
+    );
+  });
+
   test("a resumed strategy (ingest only) matches a live one (ingests interleaved with selects)", () => {
     const programs = sequence(60, 3);
     const live = new IslandsStrategy({ migrationInterval: 4 });

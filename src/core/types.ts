@@ -128,11 +128,6 @@ export interface ModelCall {
   durationMs: number;
 }
 
-/** Why a proposal did not become a candidate. */
-export interface Rejection {
-  reason: string;
-}
-
 /** A proposed child: code produced from a parent by a proposer, not yet evaluated. */
 export interface Candidate {
   id: string;

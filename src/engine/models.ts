@@ -14,7 +14,7 @@ import {
 import { loadTemplates } from "../prompt/index.ts";
 import { ConfigError, MODEL_ROLES, type RunConfig } from "./config.ts";
 import { LlmProposer } from "./llm-proposer.ts";
-import { readRecording } from "./replay.ts";
+import { readRecording } from "./recording.ts";
 
 /** The model side of a run: the ensemble, the cost ledger with the dollar budget, and the proposer over them. */
 export interface Models {

@@ -15,56 +15,9 @@
  * The first request the recording cannot answer stops the replay with an
  * error.
  */
-import { join, resolve } from "node:path";
-import type { StoredEvent } from "../core/events.ts";
-import type { ModelCall } from "../core/types.ts";
-import { openSqliteStore } from "../store/sqlite.ts";
-import { parseRunConfig, type RunConfig, upgradeStoredConfig } from "./config.ts";
-import { InputError } from "../core/errors.ts";
-import { requireRunDir, runFiles } from "./run-dir.ts";
-import { scheduleOf } from "./sequencer.ts";
+import type { RunConfig } from "./config.ts";
+import { recordedConfig, recordedSchedule } from "./recording.ts";
 import { type Session, type SessionOptions, startRun } from "./session.ts";
-
-async function withRecorded<T>(
-  dir: string,
-  use: (store: Awaited<ReturnType<typeof openSqliteStore>>) => Promise<T>,
-) {
-  const full = requireRunDir(dir, "--replay");
-  const store = await openSqliteStore(join(full, runFiles.database));
-  try {
-    return await use(store);
-  } finally {
-    await store.close();
-  }
-}
-
-/** The model calls recorded in a run directory, in stored order. */
-export function readRecording(dir: string): Promise<ModelCall[]> {
-  return withRecorded(dir, (store) => store.modelCalls());
-}
-
-const SCHEDULED = ["candidate_proposed", "evaluation_finished", "candidate_screened"] as const;
-
-/** The recorded order of a run's selections and commits up to `iterations`; null for a run stored before bases. */
-export function recordedSchedule(dir: string, iterations: number): Promise<string[] | null> {
-  return withRecorded(dir, async (store) => {
-    const events: StoredEvent[] = [];
-    for (;;) {
-      const page = await store.events(events.at(-1)?.seq ?? 0, 10_000, SCHEDULED);
-      if (page.length === 0) return scheduleOf(events, iterations);
-      events.push(...page);
-    }
-  });
-}
-
-/** The config a recorded run started with. */
-export function recordedConfig(dir: string): Promise<RunConfig> {
-  return withRecorded(dir, async (store) => {
-    const stored = await store.startConfig();
-    if (!stored) throw new InputError(`--replay: ${resolve(dir)} never started (no run_started event)`);
-    return parseRunConfig(upgradeStoredConfig(stored), join(resolve(dir), runFiles.database));
-  });
-}
 
 /**
  * Starts a new run in `out` that replays the run recorded in `recordedDir`:

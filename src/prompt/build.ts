@@ -5,17 +5,14 @@ import {
   customSections,
   failuresSection,
   inspirationsSection,
+  type PromptSection,
   parentSection,
   secondParentSection,
   specSection,
 } from "./sections.ts";
 import { placeholdersIn, renderTemplate, type Templates } from "./templates.ts";
 
-/** A section a strategy adds to the prompt (feedback on a minibatch, a hint, a note): a heading and Markdown. */
-export interface PromptSection {
-  title: string;
-  body: string;
-}
+export type { PromptSection };
 
 export interface PromptInput {
   /** The task's spec.md. */

@@ -5,7 +5,12 @@
  */
 import type { FailedAttempt, Metrics, Program } from "../core/types.ts";
 import { type EvolveBlock, findEvolveBlocks } from "../edit/index.ts";
-import type { PromptSection } from "./build.ts";
+
+/** A section a strategy adds to the prompt (feedback on a minibatch, a hint, a note): a heading and Markdown. */
+export interface PromptSection {
+  title: string;
+  body: string;
+}
 
 /** Past this, an inspiration is cut down to its EVOLVE-BLOCKs. */
 export const PROGRAM_CHARS = 6000;

@@ -101,6 +101,8 @@ export class IslandsStrategy implements Strategy {
   private readonly seen = new Set<string>();
   /** Programs that have been copied off their island once; they never move again. */
   private readonly migrated = new Set<string>();
+  /** Every copy made, `id:from:to`: what a resumed run's stored `program_migrated` events are checked against. */
+  private readonly copies = new Set<string>();
   private readonly islandStates: Island[];
   private readonly ranges: Range[];
   private seq = 0;
@@ -152,7 +154,7 @@ export class IslandsStrategy implements Strategy {
       for (let to = 0; to < n; to++) {
         if (to === islandIndex) continue;
         this.place(to, entry);
-        events.push(migrated(program.id, islandIndex, to));
+        events.push(this.copied(program.id, islandIndex, to));
       }
     } else {
       const island = this.island(islandIndex);
@@ -163,6 +165,28 @@ export class IslandsStrategy implements Strategy {
     }
     this.enforceCap();
     return events;
+  }
+
+  /**
+   * On resume, ingest has rebuilt every migration; each stored one must be among them. One that is
+   * not means the islands now decide otherwise than when the run was stored (changed options or
+   * code), and the resumed run would silently differ from the stored one.
+   */
+  replay(event: StrategyEvent): void {
+    if (event.kind !== "program_migrated") return;
+    const { programId, from, to } = event.data as { programId: string; from: number; to: number };
+    if (!this.copies.has(`${programId}:${from}:${to}`)) {
+      throw new Error(
+        `islands: the stored run copied ${programId} from island ${from} to island ${to}, but the islands ` +
+          "rebuilt from the stored programs did not: their options or code changed since the run was stored",
+      );
+    }
+  }
+
+  /** A copy of a program to another island, recorded as an event (which ingest rebuilds on resume). */
+  private copied(programId: string, from: number, to: number): StrategyEvent {
+    this.copies.add(`${programId}:${from}:${to}`);
+    return { kind: "program_migrated", data: { programId, from, to } };
   }
 
   select(rng: Rng): Selection {
@@ -284,7 +308,7 @@ export class IslandsStrategy implements Strategy {
         const target = this.island(to);
         if (target.memberSet.has(id) || (target.codes.get(entry.hash) ?? 0) > 0) continue;
         this.place(to, entry);
-        events.push(migrated(id, from, to));
+        events.push(this.copied(id, from, to));
       }
     }
     return events;
@@ -481,11 +505,6 @@ export interface IslandsDescription {
     archive: string[];
     cells: { cell: number[]; programId: string; score: number }[];
   }[];
-}
-
-/** A copy of a program to another island: informational, since ingest rebuilds it. */
-function migrated(programId: string, from: number, to: number): StrategyEvent {
-  return { kind: "program_migrated", data: { programId, from, to } };
 }
 
 /** Whether `a` ranks above `b`: higher score, then earlier ingest (the incumbent wins ties). */

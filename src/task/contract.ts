@@ -140,15 +140,6 @@ export interface ExternalTaskDefinition<I = unknown> extends TaskBase<I> {
   external: ExternalEvaluator;
 }
 
-/**
- * The sandbox-side module `driver.ts` of a task: it is bundled with the
- * candidate, receives the candidate's module namespace and one workload input,
- * and returns the candidate's output. It never computes the score.
- */
-export interface Driver<I = unknown> {
-  run(candidate: Record<string, unknown>, input: I): unknown;
-}
-
 export function defineTask<I>(task: TaskDefinition<I>): TaskDefinition<I>;
 export function defineTask<I>(task: ExternalTaskDefinition<I>): ExternalTaskDefinition<I>;
 export function defineTask<I>(
