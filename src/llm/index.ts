@@ -26,8 +26,6 @@ export {
   costUsd,
   estimateCostUsd,
   estimateTokens,
-  KNOWN_PRICES,
-  PRICES_AS_OF,
   type Price,
   priceFor,
   type TokenCounts,

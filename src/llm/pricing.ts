@@ -22,8 +22,9 @@ export interface Price {
  * The table gives the standard (not batch, not priority) price for prompts up
  * to 200k tokens; Gemini 2.5 Pro and long-context Claude charge more beyond.
  * Anthropic's cache writes (1.25× input) are charged at the input price.
+ *
+ * Prices as of 2025-11.
  */
-export const PRICES_AS_OF = "2025-11";
 
 const TABLE: Readonly<Record<string, Price>> = {
   // OpenAI
@@ -78,9 +79,6 @@ const ALIASES: Readonly<Record<string, string>> = {
   "gemini:gemini-2.0-flash-001": "gemini:gemini-2.0-flash",
   "gemini:gemini-2.0-flash-lite-001": "gemini:gemini-2.0-flash-lite",
 };
-
-/** The known list prices, keyed by `provider:name`. */
-export const KNOWN_PRICES: Readonly<Record<string, Price>> = TABLE;
 
 /**
  * The price for a model: the override when given, else the table. Dated
