@@ -20,6 +20,8 @@ let browser: Browser;
 let page: Page;
 let server: DashboardServer;
 const settled: Record<string, Extract<Settled, { status: "ok" }>[]> = {};
+/** Each run's best program as its store reports it, with its test evaluation. */
+const bests: Record<string, { train: number; test: number | null }> = {};
 
 before(async () => {
   await ensureWebBuilt();
@@ -33,6 +35,8 @@ before(async () => {
     settled[name] = (await store.history())
       .flatMap((e) => ("settled" in e && e.settled.status === "ok" ? [e.settled] : []))
       .filter((s): s is Extract<Settled, { status: "ok" }> => s.status === "ok");
+    const best = await store.best();
+    bests[name] = { train: best!.program.score, test: best!.test?.score ?? null };
     await store.close();
   }
   browser = await launchChromium();
@@ -89,4 +93,13 @@ test("a hill-climb run's page names its seed and its best program", async () => 
   assert.match(text, /hill-climb: every child from the current best/);
   assert.match(text, new RegExp(`best ${best.program.id} ${best.program.score.toFixed(2)}`));
   assert.match(text, new RegExp(`${programs.length} programs`));
+});
+
+test("a run's page shows its best program's train–test gap against the drift alarm", async () => {
+  const { train, test: held } = bests["hill-climb"]!;
+  assert.notEqual(held, null, "the synthetic run scores its best on test");
+  await page.goto(`${server.origin}/#/run/${runId("hill-climb")}`);
+  const gap = page.locator("dd.drift");
+  await gap.getByText(/points/).waitFor();
+  assert.equal(await gap.textContent(), `${(train - held!).toFixed(2)} points (alarm at 10)`);
 });

@@ -64,6 +64,12 @@ function Run({ id, data }: { id: string; data: RunData }) {
             "–"
           )}
         </dd>
+        <dt>train–test gap</dt>
+        <dd class={`drift${run.drift?.alarming ? " alarming" : ""}`}>
+          {run.drift
+            ? `${score(run.drift.gap)} points${run.drift.alarming ? `: past the drift alarm of ${run.drift.alarm}` : ` (alarm at ${run.drift.alarm})`}`
+            : "–"}
+        </dd>
         <dt>spent</dt>
         <dd>{usd(run.costUsd)}</dd>
         <dt>throughput</dt>
