@@ -194,7 +194,10 @@ test("the run page draws its curves, strategy, lineage and cost once the run has
 
 test("the compare page overlays the picked runs", async () => {
   await page.goto(`${server.origin}/`);
-  for (const box of await page.locator("tr[data-run] input[type=checkbox]").all()) await box.check();
+  // The list arrives after the first paint: pick the boxes once both rows are there, not before.
+  const boxes = page.locator("tr[data-run] input[type=checkbox]");
+  await boxes.nth(1).waitFor();
+  for (const box of await boxes.all()) await box.check();
   await page.getByText("Compare 2 runs").click();
   await page.locator("h1", { hasText: "Compare 2 runs" }).waitFor();
   await page.locator(".uplot").nth(1).waitFor();
