@@ -529,6 +529,56 @@ describe("resume", () => {
   });
 });
 
+describe("reservations", () => {
+  test("a call in flight at a kill was reserved before it was sent, and is charged as 'outcome unknown' on resume", async () => {
+    const store = new MemoryStore();
+    const base = instantClient(nudgeKnob, { costUsd: 0.001 });
+    const price = { inputPerMTok: 10, outputPerMTok: 10 };
+    let calls = 0;
+    let sent: () => void = () => {};
+    const inFlight = new Promise<void>((resolve) => {
+      sent = resolve;
+    });
+    // The third request never gets its reply: the process is killed while it waits.
+    const client = {
+      ...base,
+      price,
+      async complete(request: CompletionRequest) {
+        if (++calls === 3) {
+          sent();
+          return new Promise<never>(() => {});
+        }
+        return base.complete(request);
+      },
+    };
+    const proposer = () =>
+      new LlmProposer(new Ensemble([{ client, weight: 1 }]), templates, "diff", {
+        ledger: new Ledger(new Budget(1)),
+      });
+    const budget = { iterations: 6, usd: 1 };
+    const { store: mortal, kill } = killable(store);
+    const killed = engine({ config: config({ budget }), store: mortal, proposer: proposer() });
+    void killed.engine.run();
+    await inFlight;
+    kill();
+    const reserved = (await store.events()).filter((e) => e.type === "model_reserved");
+    assert.equal(reserved.length, 3, "each request was reserved before it was sent");
+
+    const resumed = engine({ config: config({ budget }), store, proposer: proposer() });
+    await resumed.engine.run();
+    const ledger = await store.ledger();
+    const unknown = ledger.filter((c) => c.outcome === "unknown");
+    assert.equal(unknown.length, 1);
+    const third = reserved[2] as RunEvent & { type: "model_reserved" };
+    assert.ok(third.usd > 0.1, `reserved $${third.usd}: the prompt and the token limit at the price`);
+    assert.equal(unknown[0]?.costUsd, third.usd);
+    assert.equal(unknown[0]?.candidateId, third.candidateId);
+    const summary = await store.summary();
+    assert.equal(summary.spend[0]?.unknown, 1);
+    assert.ok(summary.costUsd >= third.usd && summary.costUsd <= 1, `spent $${summary.costUsd}`);
+  });
+});
+
 describe("screening", () => {
   /**
    * A minibatch gate: the child is tried on one train workload drawn from the

@@ -163,6 +163,7 @@ async function projections(store: Store): Promise<unknown> {
     failed: 1,
     empty: 0,
     truncated: 0,
+    unknown: 0,
   });
   assert.ok(Math.abs(summary.costUsd - 0.02) < 1e-9);
   assert.deepEqual(

@@ -1,5 +1,5 @@
 import type { RngState } from "./rng.ts";
-import type { Evaluation, ModelCall, Program, Usage } from "./types.ts";
+import type { Evaluation, ModelCall, Program, Reservation, Usage } from "./types.ts";
 
 /**
  * Every change of a run's state is one of these, appended to the store.
@@ -60,6 +60,8 @@ export type RunEvent =
        */
       basis?: number;
     }
+  /** Stored before a model request is sent (again, larger, before each retry): see `Reservation`. */
+  | ({ type: "model_reserved" } & Reservation)
   /** One request to a model, with its exact messages and reply: the cost ledger and the recording replay reads. */
   | ({ type: "model_called" } & ModelCall)
   /** The proposal produced no code (no edit in the reply, an edit that did not apply, a failed call). */

@@ -126,6 +126,24 @@ export interface ModelCall {
   /** Attempts made by our retry layer (each may include the SDK's own retries). */
   attempts: number;
   durationMs: number;
+  /** The id of the reservation stored before the call was sent (see `model_reserved`). */
+  reservation?: string;
+}
+
+/**
+ * What a model call may cost, stored before it is sent. A reservation that
+ * no `model_called` resolves (the process died with the call in flight, or
+ * before its candidate was stored) is charged at `usd` on resume, as a call
+ * whose outcome is unknown, so kills cannot spend past the dollar budget.
+ */
+export interface Reservation {
+  reservation: string;
+  candidateId: string | null;
+  iteration: number | null;
+  role: string;
+  model: string;
+  /** The most the call may have cost so far: earlier attempts plus the estimate of the one being sent. */
+  usd: number;
 }
 
 /** A proposed child: code produced from a parent by a proposer, not yet evaluated. */

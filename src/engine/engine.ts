@@ -20,6 +20,7 @@ import type { LedgerEntry, ProposalOutcome, Store } from "../store/store.ts";
 import type { Task } from "../task/contract.ts";
 import type { RunConfig } from "./config.ts";
 import { Sequencer } from "./sequencer.ts";
+import { chargeOpenReservations } from "./reservations.ts";
 import { Steering } from "./steering.ts";
 import { adaptiveTimeout } from "./time-limit.ts";
 
@@ -171,6 +172,8 @@ export class Engine {
     this.ledger =
       parts.ledger ??
       (own instanceof Ledger ? own : new Ledger(new Budget(parts.config.budget.usd), this.clock));
+    // Stored before each request is sent: a kill with calls in flight still charges them on resume.
+    this.ledger.onReserve = (reservation) => this.write([{ type: "model_reserved", ...reservation }]);
     this.observer = parts.observer ?? (isObserver(parts.proposer) ? parts.proposer : undefined);
     this.steering = new Steering(parts.store);
   }
@@ -236,6 +239,7 @@ export class Engine {
       queue.push(...pending);
       for (const c of pending) this.unsettled.add(c.iteration);
       commits += pending.filter((c) => c.iteration > 0).length;
+      await chargeOpenReservations(store);
       this.ledger.budget.spentUsd = (await store.totalUsage()).costUsd;
       if (this.observer) {
         for (const call of await store.ledger()) this.observer.onModelCall(call, false);

@@ -1,6 +1,7 @@
-import type { ModelCall } from "../core/types.ts";
+import type { ModelCall, Reservation } from "../core/types.ts";
 import type { Completion, CompletionRequest, LlmClient } from "./client.ts";
 import { LlmError } from "./errors.ts";
+import { estimateCostUsd } from "./pricing.ts";
 
 /**
  * The token limit sent, when a dollar budget is in force, with requests whose
@@ -103,6 +104,13 @@ export interface CallPurpose {
  */
 export class Ledger {
   private readonly pending: ModelCall[] = [];
+  private reservations = 0;
+  /**
+   * Stores a reservation (the engine appends it as `model_reserved`). The
+   * first one of a call is stored before the call is sent; a retry's larger
+   * one is stored beside its attempt.
+   */
+  onReserve: ((reservation: Reservation) => Promise<void>) | undefined;
 
   constructor(
     readonly budget: Budget = new Budget(undefined),
@@ -115,10 +123,39 @@ export class Ledger {
       client.defaultMaxTokens ??
       (this.budget.limited ? BUDGET_DEFAULT_MAX_TOKENS : undefined);
     const hold = this.budget.hold();
+    const id = `${purpose.candidateId ?? "run"}:${++this.reservations}:${this.clock()}`;
+    const reserve = (usd: number) =>
+      this.onReserve?.({
+        reservation: id,
+        candidateId: purpose.candidateId,
+        iteration: purpose.iteration,
+        role: purpose.role,
+        model: client.model,
+        usd,
+      });
+    let reserved = estimateCostUsd({ messages: request.messages, maxTokens }, client.price);
+    // Only a request the budget can hold is reserved; one it cannot is refused here, as the client would.
+    if (!hold.set(reserved)) {
+      hold.settle(0);
+      throw new LlmError({
+        kind: "budget",
+        model: client.model,
+        message: `${client.model}: not sent: the dollar budget cannot hold its estimated cost of $${reserved.toFixed(4)}`,
+        attempts: 0,
+      });
+    }
+    await reserve(reserved);
     const sent: CompletionRequest = {
       ...request,
       ...(maxTokens === undefined ? {} : { maxTokens }),
-      reserve: (usd) => hold.set(usd),
+      reserve: (usd) => {
+        if (!hold.set(usd)) return false;
+        if (usd > reserved) {
+          reserved = usd;
+          reserve(usd)?.catch(() => {});
+        }
+        return true;
+      },
       purpose: { role: purpose.role, candidateId: purpose.candidateId },
     };
     const base = {
@@ -129,6 +166,7 @@ export class Ledger {
       messages: request.messages.map((m) => ({ role: m.role, content: m.content })),
       ...(request.temperature === undefined ? {} : { temperature: request.temperature }),
       ...(maxTokens === undefined ? {} : { maxTokens }),
+      reservation: id,
     };
     const start = this.clock();
     try {

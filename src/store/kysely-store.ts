@@ -334,9 +334,10 @@ export class KyselyStore implements Store {
         sql<number>`sum(input_tokens)`.as("input"),
         sql<number>`sum(output_tokens)`.as("output"),
         sql<number>`sum(cost_usd)`.as("cost"),
-        sql<number>`sum(case when outcome not in ('ok', 'empty', 'truncated') then 1 else 0 end)`.as(
+        sql<number>`sum(case when outcome not in ('ok', 'empty', 'truncated', 'unknown') then 1 else 0 end)`.as(
           "failed",
         ),
+        sql<number>`sum(case when outcome = 'unknown' then 1 else 0 end)`.as("unknown"),
         sql<number>`sum(case when outcome = 'empty' then 1 else 0 end)`.as("empty"),
         sql<number>`sum(case when outcome = 'truncated' then 1 else 0 end)`.as("truncated"),
       ])
@@ -352,6 +353,7 @@ export class KyselyStore implements Store {
       failed: Number(r.failed),
       empty: Number(r.empty),
       truncated: Number(r.truncated),
+      unknown: Number(r.unknown),
     }));
   }
 

@@ -385,6 +385,7 @@ export class MemoryStore implements Store {
         failed: 0,
         empty: 0,
         truncated: 0,
+        unknown: 0,
       };
       s.calls++;
       s.inputTokens += c.inputTokens;
@@ -392,6 +393,7 @@ export class MemoryStore implements Store {
       s.costUsd += c.costUsd;
       if (c.outcome === "empty") s.empty++;
       else if (c.outcome === "truncated") s.truncated++;
+      else if (c.outcome === "unknown") s.unknown++;
       else if (c.outcome !== "ok") s.failed++;
       by.set(c.model, s);
     }

@@ -22,6 +22,8 @@ export interface ModelSpend {
   /** Replies with no text, and replies cut by the token limit. */
   empty: number;
   truncated: number;
+  /** Calls in flight when the run was killed, charged at their reservation (outcome "unknown"). */
+  unknown: number;
 }
 
 /** Spend of one role (mutation, repair, …). */

@@ -61,6 +61,7 @@ export async function statusCommand(
       s.failed ? `${s.failed} failed` : "",
       s.empty ? `${s.empty} empty` : "",
       s.truncated ? `${s.truncated} truncated` : "",
+      s.unknown ? `${s.unknown} outcome unknown` : "",
     ].filter(Boolean);
     lines.push(
       `  ${s.model.padEnd(28)} ${String(s.calls).padStart(6)} calls  ${s.inputTokens} in / ${s.outputTokens} out tokens  $${s.costUsd.toFixed(4)}${problems.length ? `  (${problems.join(", ")})` : ""}`,
