@@ -5,6 +5,7 @@
  * holding both parents.
  */
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { Rng } from "../src/core/rng.ts";
@@ -16,7 +17,7 @@ import { createStrategy, jaccard, ShinkaStrategy, shingles, TunerProposer } from
 import { MemoryStore } from "../src/store/memory.ts";
 import { InstantEvaluator, settledOk, TOY_CODE, toyTask } from "./support/instant.ts";
 import { type MockLlm, promptOf, startMockLlm } from "./support/mock-llm.ts";
-import { mockRunConfig, tempDir, widenSample } from "./support/run-helpers.ts";
+import { mockRunConfig, tempDir, widenSample, withStore } from "./support/run-helpers.ts";
 
 const block = (body: string) =>
   `import x from "y";\n// EVOLVE-BLOCK-START\n${body}\n// EVOLVE-BLOCK-END\nexport { x };\n`;
@@ -257,5 +258,71 @@ describe("shinka against the mock model", () => {
       assert.ok(parent && second && parent !== second, `both parents in the prompt: ${p}`);
       assert.match(p, /Crossover[\s\S]*Combine the ideas/);
     }
+  });
+});
+
+describe("shinka meta-recommendations", () => {
+  let mock: MockLlm;
+  const seen: { model: string; prompt: string }[] = [];
+  before(async () => {
+    mock = await startMockLlm({
+      responder: (body) => {
+        seen.push({ model: body.model, prompt: promptOf(body) });
+        return body.model === "mock-meta"
+          ? "INSIGHT: larger samples helped; keep widening"
+          : widenSample(body);
+      },
+    });
+  });
+  after(() => mock.close());
+
+  test("every metaInterval children the meta model writes insights, charged to role meta, that later prompts and status show", async () => {
+    const out = join(tempDir("shinka-meta"), "run");
+    const price = { inputPerMTok: 1, outputPerMTok: 4 };
+    const config = parseRunConfig(
+      {
+        task: "txn-scheduling",
+        models: [
+          { model: "openai:mock-coder", baseUrl: mock.url, price },
+          { model: "openai:mock-meta", baseUrl: mock.url, price, roles: ["meta"] },
+        ],
+        strategy: { kind: "shinka", islands: 1, metaInterval: 2, crossoverRate: 0 },
+        concurrency: { proposals: 1, evaluations: 1, ordered: true },
+        budget: { iterations: 5 },
+        out,
+      },
+      "test config",
+    );
+    await (await startRun(config)).run();
+    const ledger = await withStore(out, (s) => s.ledger());
+    const meta = ledger.filter((c) => c.role === "meta");
+    // After children 2 and 4 settled: before proposals 3 and 5.
+    assert.deepEqual(
+      meta.map((c) => [c.iteration, c.model]),
+      [
+        [3, "openai:mock-meta"],
+        [5, "openai:mock-meta"],
+      ],
+    );
+    assert.ok(meta.every((c) => c.costUsd > 0));
+    const metaPrompt = seen.find((s) => s.model === "mock-meta")!.prompt;
+    assert.match(metaPrompt, /c000002 from c00000\d: score [\d.]+ \(\+[\d.]+\)/);
+    const mutations = seen.filter((s) => s.model === "mock-coder").map((s) => s.prompt);
+    assert.equal(mutations.length, 5);
+    assert.doesNotMatch(mutations[1]!, /INSIGHT/, "nothing to show before the first meta call");
+    assert.match(mutations[2]!, /Insights from recent generations[\s\S]*INSIGHT: larger samples helped/);
+    assert.match(mutations[3]!, /Insights from earlier generations[\s\S]*INSIGHT: larger samples helped/);
+    const status = spawnSync(
+      process.execPath,
+      [join(import.meta.dirname, "..", "bin", "adrs.js"), "status", out],
+      {
+        encoding: "utf8",
+      },
+    );
+    assert.match(
+      status.stdout,
+      /insights +\(latest meta-recommendations, by openai:mock-meta\)\n +INSIGHT: larger samples/,
+    );
+    assert.match(status.stdout, /by role[\s\S]*meta +2 calls/);
   });
 });

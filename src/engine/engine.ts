@@ -488,10 +488,13 @@ export class Engine {
         basis,
       },
       ...this.own(selection.events ?? []),
+      ...this.own(proposal.events ?? []),
       ...calls.map((call): RunEvent => ({ type: "model_called", ...call })),
     ];
     if (code === null) this.sequencer.settledWithProposal(iteration);
     const stored = this.sequencer.commit("propose", iteration, async () => {
+      // What the proposer learned for the strategy (meta-recommendations) reaches it as on resume.
+      for (const e of proposal.events ?? []) this.parts.strategy.replay?.(e);
       if (code === null) {
         const reason = proposal.rejection ?? "no code";
         events.push(

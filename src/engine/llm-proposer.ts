@@ -54,6 +54,7 @@ export class LlmProposer implements Proposer, ProposalObserver {
     const member = (this.roles[role] ?? this.ensemble).pick(context.rng, context.iteration);
     const temperature = directive.temperature ?? member.temperature;
     const purpose = { candidateId: candidateId(context.iteration), iteration: context.iteration };
+    const prepared = directive.prepare ? await this.prepare(directive.prepare, context, purpose) : null;
     const messages = buildPrompt({
       spec: context.spec,
       parent: context.parent,
@@ -62,9 +63,9 @@ export class LlmProposer implements Proposer, ProposalObserver {
       editMode,
       templates: this.templates,
       ...(directive.secondParent ? { secondParent: directive.secondParent } : {}),
-      ...(directive.sections ? { sections: directive.sections } : {}),
+      sections: [...(directive.sections ?? []), ...(prepared ? [prepared.section] : [])],
     });
-    const usage: Usage = { inputTokens: 0, outputTokens: 0, costUsd: 0 };
+    const usage: Usage = { ...(prepared?.usage ?? { inputTokens: 0, outputTokens: 0, costUsd: 0 }) };
     const charge = (u: Usage) => {
       usage.inputTokens += u.inputTokens;
       usage.outputTokens += u.outputTokens;
@@ -90,7 +91,12 @@ export class LlmProposer implements Proposer, ProposalObserver {
         throw e;
       }
     };
-    const base = { model: member.client.model, prompt: renderMessages(messages), usage };
+    const base = {
+      model: member.client.model,
+      prompt: renderMessages(messages),
+      usage,
+      ...(prepared ? { events: [prepared.event] } : {}),
+    };
 
     let completion: Completion;
     try {
@@ -131,6 +137,42 @@ export class LlmProposer implements Proposer, ProposalObserver {
       reply: replies,
       rejection: `${first.error}; after repair: ${retry.error}`,
     };
+  }
+
+  /**
+   * A strategy's preparatory call (meta-recommendations) through the ledger,
+   * under its role; null when it failed (the child is proposed without it).
+   * A refused budget or a missing recording ends the proposal, as for the child's own call.
+   */
+  private async prepare(
+    prepare: NonNullable<ProposalContext["directive"]>["prepare"] & object,
+    context: ProposalContext,
+    purpose: { candidateId: string; iteration: number },
+  ): Promise<{ section: { title: string; body: string }; event: { kind: string; data: unknown }; usage: Usage } | null> {
+    const by = (this.roles[prepare.role] ?? this.ensemble).pick(context.rng, context.iteration);
+    try {
+      const c = await this.ledger.complete(
+        by.client,
+        {
+          messages: [{ role: "user", content: prepare.prompt }],
+          temperature: by.temperature,
+          maxTokens: by.maxTokens,
+          signal: context.signal,
+        },
+        { role: prepare.role, ...purpose },
+      );
+      const text = c.text.trim();
+      if (text === "") return null;
+      return {
+        section: { title: prepare.title, body: text },
+        event: { kind: prepare.kind, data: { text, model: by.client.model } },
+        usage: c.usage,
+      };
+    } catch (e) {
+      if (e instanceof LlmError && (e.kind === "replay_missing" || (e.kind === "budget" && e.attempts === 0)))
+        throw e;
+      return null;
+    }
   }
 
   /** The model that repairs an edit: the one that made it, unless it does not serve `repair` and another does. */

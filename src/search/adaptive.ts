@@ -57,7 +57,8 @@ export class AdaptiveStrategy implements Strategy {
   private sinceBest = 0;
   /** Whether each of the last `window` settled children beat its island's best. */
   private recent: boolean[] = [];
-  private paradigmIssued = false;
+  /** The best program a paradigm shift was last asked from (one shift per best, whatever order resume replays in). */
+  private paradigmFrom: string | null = null;
   private level: Level = "exploit";
   /** Paradigm children so far: what was tried and how it went. */
   private readonly ideas: string[] = [];
@@ -68,8 +69,8 @@ export class AdaptiveStrategy implements Strategy {
 
   select(rng: Rng): Selection {
     if (!this.top) throw new Error("adaptive.select: the population is empty; ingest the seed program first");
-    if (!this.paradigmIssued && this.sinceBest >= this.options.paradigmAfter) {
-      this.paradigmIssued = true;
+    if (this.paradigmFrom !== this.top.id && this.sinceBest >= this.options.paradigmAfter) {
+      this.paradigmFrom = this.top.id;
       const reason = `no new best in ${this.sinceBest} settled children (paradigmAfter ${this.options.paradigmAfter})`;
       return {
         parent: this.top,
@@ -171,7 +172,6 @@ export class AdaptiveStrategy implements Strategy {
       if (program.score > this.top!.score) {
         this.top = program;
         this.sinceBest = 0;
-        this.paradigmIssued = false;
         return [];
       }
     }
@@ -180,7 +180,7 @@ export class AdaptiveStrategy implements Strategy {
   }
 
   replay(event: StrategyEvent): void {
-    if (event.kind === "paradigm_shift") this.paradigmIssued = true;
+    if (event.kind === "paradigm_shift") this.paradigmFrom = (event.data as { from: string }).from;
     else if (event.kind === "intensity") this.level = (event.data as { level: Level }).level;
   }
 

@@ -1,6 +1,6 @@
 import type { Rng } from "../core/rng.ts";
 import type { FailedAttempt, Program, Usage } from "../core/types.ts";
-import type { Directive } from "./strategy.ts";
+import type { Directive, StrategyEvent } from "./strategy.ts";
 
 export type { FailedAttempt };
 
@@ -35,6 +35,8 @@ export interface Proposal {
   prompt: string;
   reply: string;
   usage: Usage;
+  /** For the strategy, from a directive's `prepare` call: stored with the proposal, then handed to `replay`. */
+  events?: StrategyEvent[];
 }
 
 /** Something that turns a selection into a child program: the LLM proposer or the constant tuner. */

@@ -14,7 +14,7 @@ import type { Rng } from "../core/rng.ts";
 import type { Candidate, Program, Settled } from "../core/types.ts";
 import { jaccard, shingles } from "./novelty.ts";
 import { parseOptions } from "./options.ts";
-import type { ScreenVerdict, Selection, Strategy, StrategyEvent } from "./strategy.ts";
+import type { Directive, ScreenVerdict, Selection, Strategy, StrategyEvent } from "./strategy.ts";
 
 export const shinkaConfig = z.strictObject({
   kind: z.literal("shinka"),
@@ -38,6 +38,8 @@ export const shinkaConfig = z.strictObject({
   spawnFrom: z.enum(["best", "seed"]).default("best"),
   /** No island is spawned beyond this many. */
   maxIslands: z.number().int().min(1).default(6),
+  /** Settled children between two meta-recommendations (a `meta` model call on recent results); 0: none. */
+  metaInterval: z.number().int().min(0).default(10),
 });
 
 export type ShinkaOptions = Omit<z.output<typeof shinkaConfig>, "kind">;
@@ -48,6 +50,9 @@ interface Island {
   /** Settled children since the island's best last improved. */
   since: number;
 }
+
+/** Settled children a meta prompt describes. */
+const RECENT_RESULTS = 12;
 
 const CROSSOVER_NOTE =
   "Two parents are shown: the current program and a second one from the same population. " +
@@ -64,6 +69,11 @@ export class ShinkaStrategy implements Strategy {
   private top: Program | undefined;
   private spawned = 0;
   private rejected = 0;
+  /** Settled children (not the seed), what the latest few did, meta calls asked for, and the latest insights. */
+  private settledChildren = 0;
+  private recentResults: string[] = [];
+  private metaAsked = 0;
+  private insights: string | null = null;
 
   constructor(options: Partial<ShinkaOptions> = {}) {
     this.options = Object.freeze(parseOptions(shinkaConfig, "shinka", options));
@@ -80,23 +90,61 @@ export class ShinkaStrategy implements Strategy {
       .filter((p) => p.id !== parent.id)
       .slice(0, this.options.inspirations);
     const tag = String(index);
+    const events: StrategyEvent[] = [];
+    const directive: Directive = {};
     // The coin is always drawn, so the stream does not depend on the island's size.
     const coin = rng.next();
     const others = island.programs.filter((p) => p.id !== parent.id);
+    let shown = inspirations;
     if (coin < this.options.crossoverRate && others.length > 0) {
       const secondParent = this.draw(others, rng);
-      return {
-        parent,
-        inspirations: inspirations.filter((p) => p.id !== secondParent.id),
-        tag,
-        directive: {
-          operation: "crossover",
-          secondParent,
-          sections: [{ title: "Crossover", body: CROSSOVER_NOTE }],
-        },
-      };
+      shown = inspirations.filter((p) => p.id !== secondParent.id);
+      directive.operation = "crossover";
+      directive.secondParent = secondParent;
+      directive.sections = [{ title: "Crossover", body: CROSSOVER_NOTE }];
     }
-    return { parent, inspirations, tag };
+    const { metaInterval } = this.options;
+    if (metaInterval > 0 && Math.floor(this.settledChildren / metaInterval) > this.metaAsked) {
+      // Counted, not reset, so that resume replays it in any order among the ingests.
+      this.metaAsked++;
+      events.push({ kind: "meta_requested", data: { after: this.settledChildren } });
+      directive.prepare = {
+        role: "meta",
+        kind: "meta_insights",
+        title: "Insights from recent generations",
+        prompt: this.metaPrompt(),
+      };
+    } else if (this.insights) {
+      directive.sections = [
+        ...(directive.sections ?? []),
+        { title: "Insights from earlier generations", body: this.insights },
+      ];
+    }
+    return {
+      parent,
+      inspirations: shown,
+      tag,
+      ...(Object.keys(directive).length > 0 ? { directive } : {}),
+      ...(events.length > 0 ? { events } : {}),
+    };
+  }
+
+  private metaPrompt(): string {
+    return [
+      "You advise a program search. These are its most recent children, newest last",
+      "(score change over the parent, or why the child failed):",
+      "",
+      ...this.recentResults.map((r) => `- ${r}`),
+      "",
+      this.insights ? `Your previous insights were:\n${this.insights}\n` : "",
+      "Write at most five short insights for the next generations: what kinds of change helped, what kinds",
+      "failed or made things worse and should not be tried again, and what to try next. Plain text, one per line.",
+    ].join("\n");
+  }
+
+  replay(event: StrategyEvent): void {
+    if (event.kind === "meta_requested") this.metaAsked++;
+    else if (event.kind === "meta_insights") this.insights = (event.data as { text: string }).text;
   }
 
   /** A parent from `programs` by the configured rule. */
@@ -128,7 +176,11 @@ export class ShinkaStrategy implements Strategy {
   ingest(settled: Settled): StrategyEvent[] {
     const { candidate } = settled;
     const isSeed = candidate.iteration === 0;
-    if (!isSeed) this.children.set(candidate.parentId, (this.children.get(candidate.parentId) ?? 0) + 1);
+    if (!isSeed) {
+      this.children.set(candidate.parentId, (this.children.get(candidate.parentId) ?? 0) + 1);
+      this.settledChildren++;
+      this.recentResults = [...this.recentResults, this.resultOf(settled)].slice(-RECENT_RESULTS);
+    }
     if (settled.status === "screened" && settled.reason.startsWith("too similar")) this.rejected++;
     const events: StrategyEvent[] = [];
     if (settled.status === "ok" && !this.seen.has(settled.program.id)) {
@@ -198,6 +250,27 @@ export class ShinkaStrategy implements Strategy {
     };
   }
 
+  /** One line on a settled child, for the meta prompt. */
+  private resultOf(settled: Settled): string {
+    const c = settled.candidate;
+    const parent = this.programById(c.parentId);
+    if (settled.status === "ok") {
+      const change = parent ? settled.program.score - parent.score : 0;
+      return `${c.id} from ${c.parentId}: score ${settled.program.score.toFixed(2)} (${change >= 0 ? "+" : ""}${change.toFixed(2)})`;
+    }
+    const why =
+      settled.status === "failed" ? (settled.evaluation.error ?? settled.evaluation.status) : settled.reason;
+    return `${c.id} from ${c.parentId}: ${settled.status}: ${why.split("\n")[0]!.slice(0, 160)}`;
+  }
+
+  private programById(id: string): Program | undefined {
+    for (const island of this.islands) {
+      const p = island.programs.find((x) => x.id === id);
+      if (p) return p;
+    }
+    return undefined;
+  }
+
   private shinglesOf(p: Program): Set<string> {
     let s = this.shingleCache.get(p.id);
     if (!s) {
@@ -234,6 +307,7 @@ export class ShinkaStrategy implements Strategy {
       })),
       spawned: this.spawned,
       noveltyRejected: this.rejected,
+      insights: this.insights,
     };
   }
 }

@@ -26,6 +26,13 @@ export interface Directive {
   role?: string;
   /** A child made without a model (a merge): proposed as is, no proposer asked. */
   child?: { code: string; note: string };
+  /**
+   * A model call made before the child's own (meta-recommendations): `prompt`
+   * goes to a model of `role`; its reply joins this child's prompt as a
+   * section under `title`, and comes back to the strategy as a strategy event
+   * of `kind` with `{ text }` (stored with the proposal, replayed on resume).
+   */
+  prepare?: { role: string; kind: string; title: string; prompt: string };
 }
 
 /** A strategy's own event: `kind` says what happened, `data` is anything JSON. */

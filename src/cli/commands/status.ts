@@ -4,6 +4,7 @@ import { DEFAULT_DRIFT_ALARM, describeDrift, driftAlarmIn, driftOf } from "../..
 import { readConfigFile } from "../../engine/config.ts";
 import { runFiles } from "../../engine/run-dir.ts";
 import { editReport, formatEdits } from "./edits.ts";
+import type { Store } from "../../store/store.ts";
 import { liveState, withRunStore } from "./open-run.ts";
 
 export async function statusCommand(
@@ -34,6 +35,7 @@ export async function statusCommand(
       costUsd: summary.costUsd,
       spend: summary.spend,
       spendByRole: summary.spendByRole,
+      insights: await latestInsights(store),
       activeSeconds: Math.round(active),
       ...(options.edits ? { edits: await editReport(store) } : {}),
       rate: {
@@ -67,6 +69,10 @@ export async function statusCommand(
       `  ${s.model.padEnd(28)} ${String(s.calls).padStart(6)} calls  ${s.inputTokens} in / ${s.outputTokens} out tokens  $${s.costUsd.toFixed(4)}${problems.length ? `  (${problems.join(", ")})` : ""}`,
     );
   }
+  if (report.insights) {
+    lines.push(`insights     (latest meta-recommendations, by ${report.insights.model})`);
+    for (const line of report.insights.text.split("\n").slice(0, 8)) lines.push(`  ${line}`);
+  }
   if (report.spendByRole.length > 0) lines.push("by role");
   for (const r of report.spendByRole) {
     lines.push(
@@ -93,4 +99,13 @@ function driftAlarmOf(dir: string): number {
     // A config.yaml edited into something unreadable: status still reports the run.
     return DEFAULT_DRIFT_ALARM;
   }
+}
+
+/** The latest meta-recommendations a strategy stored (shinka's `meta_insights`), or null. */
+async function latestInsights(store: Store): Promise<{ text: string; model: string } | null> {
+  const events = await store.events(0, Number.MAX_SAFE_INTEGER, ["strategy_event"]);
+  const latest = events.findLast((e) => e.type === "strategy_event" && e.kind === "meta_insights");
+  if (latest?.type !== "strategy_event") return null;
+  const data = latest.data as { text: string; model?: string };
+  return { text: data.text, model: data.model ?? "?" };
 }
