@@ -11,13 +11,13 @@ import { after, before, describe, test } from "node:test";
 import { Rng } from "../src/core/rng.ts";
 import type { Program, Settled } from "../src/core/types.ts";
 import { parseRunConfig } from "../src/engine/config.ts";
-import { Engine } from "../src/engine/engine.ts";
 import { startRun } from "../src/engine/session.ts";
-import { AdaptiveStrategy, createStrategy, TunerProposer } from "../src/search/index.ts";
+import { AdaptiveStrategy } from "../src/search/index.ts";
 import { MemoryStore } from "../src/store/memory.ts";
-import { InstantEvaluator, settledOk, TOY_CODE, toyTask } from "./support/instant.ts";
+import { runPicture, toyRun } from "./support/strategy-run.ts";
+import { settledOk } from "./support/instant.ts";
 import { type MockLlm, promptOf, startMockLlm } from "./support/mock-llm.ts";
-import { tempDir, widenSample, withStore } from "./support/run-helpers.ts";
+import { tempDir, withStore } from "./support/run-helpers.ts";
 
 let n = 0;
 function child(tag: string, score: number, parentId = "c000000"): Settled {
@@ -124,52 +124,18 @@ test("intensity rises when children stop improving and falls when one improves, 
 });
 
 describe("adaptive in the engine", () => {
-  const config = () =>
-    parseRunConfig(
-      {
-        task: "toy",
-        strategy: { kind: "adaptive", islands: 2, window: 2, paradigmAfter: 3 },
-        budget: { iterations: 16 },
-        // Ordered: a resumed run equals an uninterrupted one only when neither depends on timing.
-        concurrency: { proposals: 1, evaluations: 1, ordered: true },
-        seed: 4,
-      },
-      "test",
-    );
-  const run = (store: MemoryStore, stopAt?: string) => {
-    const c = config();
-    const e: Engine = new Engine({
-      config: c,
-      task: toyTask(TOY_CODE),
-      store,
-      strategy: createStrategy(c.strategy),
-      proposer: new TunerProposer(),
-      evaluator: new InstantEvaluator({ train: 3 }),
-      ...(stopAt
-        ? {
-            onEvent: (ev) => {
-              if (ev.type === "evaluation_finished" && ev.candidateId >= stopAt) e.stop("interrupted");
-            },
-          }
-        : {}),
-    });
-    return e;
-  };
-  const picture = async (s: MemoryStore) => ({
-    programs: (await s.programs()).map((p) => [p.id, p.parentId, p.tag, p.score, p.code]),
-    events: (await s.events()).flatMap((e) => (e.type === "strategy_event" ? [[e.kind, e.data]] : [])),
-  });
+  const strategy = { kind: "adaptive", islands: 2, window: 2, paradigmAfter: 3 };
 
   test("a resumed run equals an uninterrupted one, decisions and all", async () => {
     const straight = new MemoryStore();
-    await run(straight).run();
-    const kinds = (await picture(straight)).events.map(([k]) => k);
+    await toyRun(straight, strategy, 16).run();
+    const kinds = (await runPicture(straight)).events.map(([k]) => k);
     assert.ok(kinds.includes("paradigm_shift") && kinds.includes("island_chosen"), kinds.join(","));
     const store = new MemoryStore();
-    await run(store, "c000007").run();
+    await toyRun(store, strategy, 16, "c000007").run();
     assert.ok((await store.summary()).iterations < 16, "stopped early");
-    await run(store).run();
-    assert.deepEqual(await picture(store), await picture(straight));
+    await toyRun(store, strategy, 16).run();
+    assert.deepEqual(await runPicture(store), await runPicture(straight));
   });
 });
 

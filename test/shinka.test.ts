@@ -11,11 +11,11 @@ import { after, before, describe, test } from "node:test";
 import { Rng } from "../src/core/rng.ts";
 import type { Candidate, Program, Settled } from "../src/core/types.ts";
 import { parseRunConfig } from "../src/engine/config.ts";
-import { Engine } from "../src/engine/engine.ts";
 import { startRun } from "../src/engine/session.ts";
-import { createStrategy, jaccard, ShinkaStrategy, shingles, TunerProposer } from "../src/search/index.ts";
+import { createStrategy, jaccard, ShinkaStrategy, shingles } from "../src/search/index.ts";
 import { MemoryStore } from "../src/store/memory.ts";
-import { InstantEvaluator, settledOk, TOY_CODE, toyTask } from "./support/instant.ts";
+import { runPicture, toyRun } from "./support/strategy-run.ts";
+import { settledOk } from "./support/instant.ts";
 import { type MockLlm, promptOf, startMockLlm } from "./support/mock-llm.ts";
 import { mockRunConfig, tempDir, widenSample, withStore } from "./support/run-helpers.ts";
 
@@ -169,57 +169,22 @@ test("an island is spawned from the best when every island has stagnated", () =>
 });
 
 describe("shinka in the engine", () => {
-  const config = () =>
-    parseRunConfig(
-      {
-        task: "toy",
-        strategy: { kind: "shinka", islands: 2, stagnation: 3, crossoverRate: 0.3 },
-        budget: { iterations: 16 },
-        // Ordered: a resumed run equals an uninterrupted one only when neither depends on timing.
-        concurrency: { proposals: 1, evaluations: 1, ordered: true },
-        seed: 9,
-      },
-      "test",
-    );
-  const run = (store: MemoryStore, stopAt?: string) => {
-    const c = config();
-    const e: Engine = new Engine({
-      config: c,
-      task: toyTask(TOY_CODE),
-      store,
-      strategy: createStrategy(c.strategy),
-      proposer: new TunerProposer(),
-      evaluator: new InstantEvaluator({ train: 3 }),
-      ...(stopAt
-        ? {
-            onEvent: (ev) => {
-              const settled = ev.type === "evaluation_finished" || ev.type === "candidate_screened";
-              if (settled && ev.candidateId >= stopAt) e.stop("interrupted");
-            },
-          }
-        : {}),
-    });
-    return e;
-  };
-  const picture = async (s: MemoryStore) => ({
-    programs: (await s.programs()).map((p) => [p.id, p.parentId, p.tag, p.score, p.code]),
-    screened: (await s.events()).flatMap((e) =>
-      e.type === "candidate_screened" ? [[e.candidateId, e.reason]] : [],
-    ),
-    events: (await s.events()).flatMap((e) => (e.type === "strategy_event" ? [[e.kind, e.data]] : [])),
-  });
+  const strategy = { kind: "shinka", islands: 2, stagnation: 3, crossoverRate: 0.3 };
 
   test("a resumed run equals an uninterrupted one, and a fresh strategy rebuilds the same islands", async () => {
     const straight = new MemoryStore();
-    await run(straight).run();
+    await toyRun(straight, strategy, 16).run();
     const store = new MemoryStore();
-    await run(store, "c000006").run();
+    await toyRun(store, strategy, 16, "c000006").run();
     assert.ok((await store.summary()).iterations < 16, "stopped early");
-    await run(store).run();
-    assert.deepEqual(await picture(store), await picture(straight));
+    await toyRun(store, strategy, 16).run();
+    assert.deepEqual(await runPicture(store), await runPicture(straight));
     const rebuilt = async (s: MemoryStore) => {
-      const fresh = createStrategy(config().strategy) as ShinkaStrategy;
-      for (const entry of await s.history()) if ("settled" in entry) fresh.ingest(entry.settled);
+      const fresh = createStrategy(strategy) as ShinkaStrategy;
+      for (const entry of await s.history()) {
+        if ("settled" in entry) fresh.ingest(entry.settled);
+        else fresh.replay({ kind: entry.strategyEvent.kind, data: entry.strategyEvent.data });
+      }
       return fresh.describe();
     };
     assert.deepEqual(await rebuilt(store), await rebuilt(straight));

@@ -191,7 +191,7 @@ export class AdaptiveStrategy implements Strategy {
 
   private islandOfProgram(p: Program): number {
     const i = this.islands.findIndex((island) => island.programs.includes(p));
-    return i < 0 ? 0 : i;
+    return Math.max(0, i);
   }
 
   best(): Program | undefined {
