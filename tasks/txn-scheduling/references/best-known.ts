@@ -261,12 +261,13 @@ function relocateDescent(s: Schedules): void {
 
 /**
  * One round of simulated annealing over relocate (80 %) and swap moves, from
- * HOT to COLD (stopping early after `stall` steps without a smaller makespan);
+ * HOT to COLD (stopping early after `stall` steps without a smaller makespan,
+ * or at `floor`, a lower bound);
  * equal costs are always accepted. Leaves the best schedule seen
  * (least makespan, then least cost) as the current one; returns whether it
  * beat the schedule the round started from.
  */
-function anneal(s: Schedules, seed: number, steps: number, stall = steps): boolean {
+function anneal(s: Schedules, seed: number, steps: number, floor: number, stall = steps): boolean {
   const random = rng(seed);
   const n = s.n;
   const best = Int32Array.from(s.seq);
@@ -275,7 +276,7 @@ function anneal(s: Schedules, seed: number, steps: number, stall = steps): boole
   let bestSpan = startSpan;
   let bestCost = startCost;
   let lastBetter = 0;
-  for (let step = 0; step < steps && step - lastBetter < stall; step++) {
+  for (let step = 0; step < steps && step - lastBetter < stall && bestSpan > floor; step++) {
     const temperature = HOT * (COLD / HOT) ** (step / steps);
     // Metropolis with the threshold drawn up front, so a move can be cut
     // short once it exceeds it.
@@ -298,16 +299,58 @@ function anneal(s: Schedules, seed: number, steps: number, stall = steps): boole
   return bestSpan < startSpan || (bestSpan === startSpan && bestCost < startCost - 1e-9);
 }
 
+/**
+ * A lower bound on any schedule's makespan: the writers of a key run in some
+ * order, each at least the smallest gap that key forces between two of them
+ * after the one before, and the last one still has to finish.
+ */
+function lowerBound(workload: Workload): number {
+  const ops = workload.ops;
+  const byKey = new Map<number, number[]>();
+  ops.forEach((list, t) => {
+    for (const op of list) {
+      if (op.type !== "w") continue;
+      const writers = byKey.get(op.key) ?? [];
+      if (writers[writers.length - 1] !== t) writers.push(t);
+      byKey.set(op.key, writers);
+    }
+  });
+  let bound = Math.max(0, ...workload.lengths);
+  for (const [key, writers] of byKey) {
+    if (writers.length < 2) continue;
+    let gap = Number.POSITIVE_INFINITY;
+    for (const i of writers) {
+      for (const j of writers) {
+        if (i === j) continue;
+        // j's ops on the key after i's: the start difference this pair forces.
+        let d = Number.NEGATIVE_INFINITY;
+        (ops[i] as Workload["ops"][number]).forEach((a, oa) => {
+          if (a.key !== key) return;
+          (ops[j] as Workload["ops"][number]).forEach((b, ob) => {
+            if (b.key === key && (a.type === "w" || b.type === "w")) d = Math.max(d, oa - ob + 1);
+          });
+        });
+        gap = Math.min(gap, d);
+      }
+    }
+    const shortest = Math.min(...writers.map((t) => workload.lengths[t] as number));
+    bound = Math.max(bound, 1 + (writers.length - 1) * Math.max(0, gap) + shortest - 1);
+  }
+  return bound;
+}
+
 export function schedule(workload: Workload): number[] {
   const s = new Schedules(workload);
   if (s.n < 2) return Array.from({ length: s.n }, (_, i) => i);
   for (const t of bordaOrder(workload)) s.insertBest(t);
   relocateDescent(s);
-  anneal(s, 7, LONG_STEPS, LONG_STALL);
+  // The search stops once the makespan meets the lower bound (the TPC-C workloads do).
+  const floor = lowerBound(workload);
+  anneal(s, 7, LONG_STEPS, floor, LONG_STALL);
   relocateDescent(s);
   let stalled = 0;
-  for (let round = 1; round <= MAX_ROUNDS && stalled < STALL; round++) {
-    const better = anneal(s, 7 + round, ROUND_STEPS);
+  for (let round = 1; round <= MAX_ROUNDS && stalled < STALL && s.span > floor; round++) {
+    const better = anneal(s, 7 + round, ROUND_STEPS, floor);
     relocateDescent(s);
     stalled = better ? 0 : stalled + 1;
   }
