@@ -13,7 +13,7 @@ import BetterSqlite3 from "better-sqlite3";
 import type { Page } from "playwright-core";
 import { candidateId } from "../src/core/ids.ts";
 import { serveDashboard } from "../src/server/serve.ts";
-import { openSqliteStore } from "../src/store/sqlite.ts";
+import { openSqliteStore } from "../src/store/sqlite/index.ts";
 import { ensureWebBuilt, launchChromium } from "../test/support/browser.ts";
 import { oneCandidate, writeSyntheticRun } from "../test/support/synthetic-run.ts";
 import type { BenchResult } from "./run.ts";

@@ -17,7 +17,7 @@ import { LlmProposer } from "../src/engine/llm-proposer.ts";
 import { Ensemble } from "../src/llm/ensemble.ts";
 import { loadTemplates } from "../src/prompt/index.ts";
 import { createStrategy } from "../src/search/index.ts";
-import { openSqliteStore } from "../src/store/sqlite.ts";
+import { openSqliteStore } from "../src/store/sqlite/index.ts";
 import { loadTask } from "../src/task/load.ts";
 import { evaluationOf, instantClient } from "../test/support/instant.ts";
 import type { BenchResult } from "./run.ts";

@@ -24,7 +24,7 @@ import { ProcessSandbox } from "../src/sandbox/index.ts";
 import type { Sandbox, SandboxJob } from "../src/sandbox/sandbox.ts";
 import { createStrategy } from "../src/search/index.ts";
 import { MemoryStore } from "../src/store/memory.ts";
-import { openSqliteStore } from "../src/store/sqlite.ts";
+import { openSqliteStore } from "../src/store/sqlite/index.ts";
 import { loadTask } from "../src/task/load.ts";
 import { InstantEvaluator, instantClient, knobOf, nudgeKnob, toyTask } from "./support/instant.ts";
 import { writeSyntheticRun } from "./support/synthetic-run.ts";

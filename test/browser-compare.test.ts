@@ -11,7 +11,7 @@ import { type ComparePlan, type CompareSummary, writeSummary } from "../src/comp
 import { show } from "../src/compare/table.ts";
 import type { RunConfig } from "../src/engine/config.ts";
 import { type DashboardServer, serveDashboard } from "../src/server/serve.ts";
-import { openSqliteStore } from "../src/store/sqlite.ts";
+import { openSqliteStore } from "../src/store/sqlite/index.ts";
 import { ensureWebBuilt, launchChromium, screenshotDir } from "./support/browser.ts";
 import { tempDir } from "./support/run-helpers.ts";
 import { writeSyntheticRun } from "./support/synthetic-run.ts";

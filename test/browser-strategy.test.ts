@@ -11,7 +11,7 @@ import { after, before, test } from "node:test";
 import type { Browser, Page } from "playwright-core";
 import type { Settled } from "../src/core/types.ts";
 import { type DashboardServer, serveDashboard } from "../src/server/serve.ts";
-import { openSqliteStore } from "../src/store/sqlite.ts";
+import { openSqliteStore } from "../src/store/sqlite/index.ts";
 import { ensureWebBuilt, launchChromium, screenshotDir } from "./support/browser.ts";
 import { tempDir } from "./support/run-helpers.ts";
 import { writeSyntheticRun } from "./support/synthetic-run.ts";

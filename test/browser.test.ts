@@ -11,7 +11,7 @@ import type { Browser, Page } from "playwright-core";
 import { candidateId } from "../src/core/ids.ts";
 import { type Session, startRun } from "../src/engine/session.ts";
 import { type DashboardServer, serveDashboard } from "../src/server/serve.ts";
-import { openSqliteStore } from "../src/store/sqlite.ts";
+import { openSqliteStore } from "../src/store/sqlite/index.ts";
 import { ensureWebBuilt, launchChromium, screenshotDir } from "./support/browser.ts";
 import { type MockLlm, promptOf, startMockLlm } from "./support/mock-llm.ts";
 import { mockRunConfig, tempDir, widenSample } from "./support/run-helpers.ts";

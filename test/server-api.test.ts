@@ -8,7 +8,7 @@ import { candidateId } from "../src/core/ids.ts";
 import type { ProgramPayload, RunEntry, RunPayload, StrategyDescription } from "../src/server/payloads.ts";
 import { fromRows } from "../src/server/rows.ts";
 import { type DashboardServer, serveDashboard } from "../src/server/serve.ts";
-import { openSqliteStore } from "../src/store/sqlite.ts";
+import { openSqliteStore } from "../src/store/sqlite/index.ts";
 import type { Store } from "../src/store/store.ts";
 import { openStream, rawGet } from "./support/dashboard.ts";
 import { tempDir } from "./support/run-helpers.ts";

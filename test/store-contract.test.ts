@@ -1,6 +1,8 @@
 /**
- * The behaviour every Store must have, run against each implementation (the
- * in-memory store and SQLite), and their answers compared with each other.
+ * The behaviour every Store must have, run against each implementation (in
+ * memory, SQLite, PostgreSQL), and their answers compared with each other,
+ * times included: each store is handed the same fake clock. PostgreSQL is the
+ * local server (test/support/postgres.ts); each test is a run of its own in it.
  */
 import assert from "node:assert/strict";
 import { mkdtempSync } from "node:fs";
@@ -10,8 +12,10 @@ import { describe, test } from "node:test";
 import type { RunEvent } from "../src/core/events.ts";
 import type { Evaluation, Program } from "../src/core/types.ts";
 import { MemoryStore } from "../src/store/memory.ts";
-import { openSqliteStore } from "../src/store/sqlite.ts";
-import type { Store } from "../src/store/store.ts";
+import { openPostgresStore } from "../src/store/postgres/index.ts";
+import { openSqliteStore } from "../src/store/sqlite/index.ts";
+import type { RunSummary, Store } from "../src/store/store.ts";
+import { postgresUrl, testRunId } from "./support/postgres.ts";
 
 const usage = { inputTokens: 10, outputTokens: 5, costUsd: 0.01 };
 const evaluation = (score: number, status: Evaluation["status"] = "ok"): Evaluation => ({
@@ -69,11 +73,10 @@ const called = (id: string, iteration: number, role: string, outcome = "ok"): Ru
   durationMs: 12,
 });
 
-/** Every query's answer, with times (which differ between stores) left out. */
+/** Every query's answer. */
 async function answers(store: Store) {
-  const summary = await store.summary();
   return {
-    events: (await store.events()).map(({ at: _, ...e }) => e),
+    events: await store.events(),
     programs: await store.programs(),
     history: await store.history(),
     program: await store.program("c3"),
@@ -83,16 +86,27 @@ async function answers(store: Store) {
     config: await store.startConfig(),
     rng: await store.lastRngState(),
     usage: await store.totalUsage(),
-    ledger: (await store.ledger()).map(({ at: _, ...e }) => e),
+    ledger: await store.ledger(),
     calls: await store.modelCalls(),
     outcomes: await store.outcomes(),
-    summary: { ...summary, startedAt: null, lastEventAt: null },
+    summary: await store.summary(),
+    activeSeconds: await store.activeSeconds(),
+    evaluations: [await store.evaluation("job:c3:train"), await store.evaluation("none")],
   };
 }
 
+/** A fake clock: each reading is a second after the last, from the same start for every store. */
+function fakeClock(): () => number {
+  let now = 1_700_000_000_000;
+  return () => (now += 1000);
+}
+
 const stores: Record<string, () => Promise<Store>> = {
-  memory: async () => new MemoryStore(),
-  sqlite: async () => openSqliteStore(join(mkdtempSync(join(tmpdir(), "adrs-store-")), "run.db")),
+  memory: async () => new MemoryStore(fakeClock()),
+  sqlite: async () =>
+    openSqliteStore(join(mkdtempSync(join(tmpdir(), "adrs-store-")), "run.db"), { clock: fakeClock() }),
+  postgres: async () =>
+    openPostgresStore(postgresUrl(), { runId: testRunId("contract"), clock: fakeClock() }),
 };
 
 async function projections(store: Store): Promise<unknown> {
@@ -200,6 +214,11 @@ async function projections(store: Store): Promise<unknown> {
   );
   await store.append([{ type: "run_stopped", reason: "iterations" }]);
   assert.equal((await store.summary()).state, "stopped");
+  // Job results and the evaluation cache: stored once, the first stays.
+  await store.saveEvaluation("job:c3:train", evaluation(40));
+  await store.saveEvaluation("job:c3:train", evaluation(1));
+  assert.equal((await store.evaluation("job:c3:train"))?.score, 40);
+  assert.equal(await store.evaluation("none"), undefined);
   return answers(store);
 }
 
@@ -301,6 +320,32 @@ describe("every store", () => {
       assert.equal((await store.events(0, 1, steering)).length, 1);
       await store.close();
     });
+    test(`${name}: a summary is one snapshot, never torn by appends running beside it`, async () => {
+      const store = await open();
+      // Each batch adds one evaluated candidate, its program and its model call: every consistent
+      // snapshot has as many of each. A summary reading outside one transaction sees some of a batch.
+      const batches: Promise<void>[] = [];
+      const summaries: Promise<RunSummary>[] = [];
+      for (let i = 0; i < 30; i++) {
+        const id = `c${i}`;
+        batches.push(
+          store.append([
+            proposed(id, i, null, "x"),
+            called(id, i, "mutation"),
+            { type: "evaluation_finished", candidateId: id, evaluation: evaluation(i) },
+            { type: "program_inserted", program: program(id, i, i, null) },
+          ]),
+        );
+        summaries.push(store.summary());
+      }
+      await Promise.all(batches);
+      for (const s of await Promise.all(summaries)) {
+        const calls = s.spend[0]?.calls ?? 0;
+        assert.deepEqual([s.evaluations, s.programs, calls], [s.programs, s.programs, s.programs]);
+      }
+      assert.equal((await store.summary()).programs, 30);
+      await store.close();
+    });
     test(`${name}: an append is one transaction; a failing event leaves nothing of its batch`, async () => {
       const store = await open();
       await atomicity(store);
@@ -308,12 +353,16 @@ describe("every store", () => {
     });
   }
 
-  test("the in-memory store answers every query exactly as SQLite does", async () => {
+  test("every store answers every query exactly as the in-memory store does, times included", async () => {
     for (const scenario of [projections, history]) {
-      const [memory, sqlite] = [await stores.memory!(), await stores.sqlite!()];
-      assert.deepEqual(await scenario(memory), await scenario(sqlite));
+      const memory = await stores.memory!();
+      const expected = await scenario(memory);
       await memory.close();
-      await sqlite.close();
+      for (const name of ["sqlite", "postgres"]) {
+        const store = await stores[name]!();
+        assert.deepEqual(await scenario(store), expected, name);
+        await store.close();
+      }
     }
   });
 });

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { gunzipSync } from "node:zlib";
 import BetterSqlite3 from "better-sqlite3";
-import { openSqliteStore } from "../src/store/sqlite.ts";
+import { openSqliteStore } from "../src/store/sqlite/index.ts";
 
 async function fresh() {
   const dir = mkdtempSync(join(tmpdir(), "adrs-store-"));

@@ -41,6 +41,9 @@ const milliseconds = (name: string) => (v: string) => {
   return Math.max(1, Math.round(seconds * 1000));
 };
 const collect = (v: string, previous: string[] = []) => [...previous, v];
+const STORE_FLAG = "--store <url>";
+const STORE_HELP =
+  "the run's events in this PostgreSQL database (postgres://user@host:5432/db), the run named like its folder; default run.db in the folder";
 
 export function buildProgram(): Command {
   const program = new Command("adrs")
@@ -95,6 +98,7 @@ export function buildProgram(): Command {
         ).choices(["diff", "full"]),
       )
       .option("--proposals <n>", "proposals in flight", int("--proposals"))
+      .option(STORE_FLAG, STORE_HELP)
       .option("--evaluations <n>", "evaluations in flight", int("--evaluations"))
       .option(
         "--replay <dir>",
@@ -108,6 +112,7 @@ export function buildProgram(): Command {
       .command("resume")
       .description("continue a run that stopped or was killed; budget flags extend it")
       .argument("<dir>", "run directory")
+      .option(STORE_FLAG, STORE_HELP)
       .option("--json", "print the outcome as JSON"),
   ).action(lazy(() => import("./commands/run.ts"), "resumeCommand"));
 
@@ -153,6 +158,7 @@ export function buildProgram(): Command {
       "--edits",
       "also how edits fare: acceptance and mean score change by model, role, edit mode, operation and strategy",
     )
+    .option(STORE_FLAG, STORE_HELP)
     .option("--json", "print JSON")
     .action(lazy(() => import("./commands/status.ts"), "statusCommand"));
 
@@ -161,6 +167,7 @@ export function buildProgram(): Command {
     .description("print the best program of a run and its metrics")
     .argument("<dir>", "run directory")
     .option("-o, --out <file>", "write the program to this file")
+    .option(STORE_FLAG, STORE_HELP)
     .option("--json", "print JSON")
     .action(lazy(() => import("./commands/best.ts"), "bestCommand"));
 
@@ -235,6 +242,7 @@ export function buildProgram(): Command {
     .description("the dashboard: watch, compare and steer runs in the browser")
     .argument("[folders...]", "run folders, or folders holding runs (default: runs)")
     .option("-p, --port <n>", "port (0: any free one)", int("--port"))
+    .option(STORE_FLAG, STORE_HELP)
     .option(
       "--host <address>",
       "address to listen on (default 127.0.0.1); any other needs a token, printed at start",

@@ -1,7 +1,7 @@
 /** What a comparison reads of one stored run: its totals and its best-so-far curve. */
 import { join } from "node:path";
 import { runFiles } from "../engine/run-dir.ts";
-import { openSqliteStore } from "../store/sqlite.ts";
+import { openSqliteStore } from "../store/sqlite/index.ts";
 import type { Store } from "../store/store.ts";
 import type { PlannedRun } from "./plan.ts";
 

@@ -10,7 +10,7 @@ import type { RunEvent } from "../core/events.ts";
 import type { RunOutcome } from "../engine/engine.ts";
 import { isRunDir, runFiles } from "../engine/run-dir.ts";
 import { resumeRun, type Session, type SessionOptions, startRun, storedConfig } from "../engine/session.ts";
-import { openSqliteStore } from "../store/sqlite.ts";
+import { openSqliteStore } from "../store/sqlite/index.ts";
 import type { ComparePlan, PlannedRun } from "./plan.ts";
 
 /** Stop reasons after which a run is done: it ran out of what the plan gave it, or reached its target. */

@@ -87,6 +87,14 @@ export const runConfigSchema = z
     budget: budget.default(budget.parse({})),
     seed: z.number().int().default(42),
     out: z.string().min(1).optional(),
+    /** Where the run's events live: a PostgreSQL URL (many machines); left out, SQLite in the run folder. */
+    store: z
+      .string()
+      .regex(
+        /^postgres(ql)?:\/\/.+/,
+        "expected a PostgreSQL URL (postgres://user@host:5432/database); leave it out for SQLite in the run folder",
+      )
+      .optional(),
     prompt: z
       .strictObject({
         templateDir: z.string().optional(),
@@ -239,6 +247,7 @@ export interface ConfigOverrides {
   evaluations?: number;
   /** A strategy kind: the file's options are kept when it names the same kind, else the kind's defaults. */
   strategy?: string;
+  store?: string;
 }
 
 /** Merges a config file (optional) with flag overrides and validates the result. */
@@ -271,6 +280,7 @@ export function resolveRunConfig(file: string | undefined, flags: ConfigOverride
     if ((section.kind ?? "islands") !== flags.strategy) raw.strategy = { kind: flags.strategy };
     else section.kind = flags.strategy;
   }
+  if (flags.store) raw.store = flags.store;
   const flagOf = (path: string) =>
     FLAGS.find(([key, keys]) => flags[key] !== undefined && keys.test(path))?.[2];
   return parseRunConfig(raw, file ?? "command line", flagOf);
@@ -291,4 +301,5 @@ const FLAGS: [keyof ConfigOverrides, RegExp, string][] = [
   ["seed", /^seed$/, "--seed"],
   ["editMode", /^editMode$/, "--edit-mode"],
   ["strategy", /^strategy(\.kind)?$/, "--strategy"],
+  ["store", /^store$/, "--store"],
 ];

@@ -7,18 +7,15 @@
 import { join, resolve } from "node:path";
 import type { StoredEvent } from "../core/events.ts";
 import type { ModelCall } from "../core/types.ts";
-import { openSqliteStore } from "../store/sqlite.ts";
+import type { Store } from "../store/store.ts";
 import { parseRunConfig, type RunConfig, upgradeStoredConfig } from "./config.ts";
 import { InputError } from "../core/errors.ts";
 import { requireRunDir, runFiles } from "./run-dir.ts";
+import { openRunStore, postgresOf } from "./run-store.ts";
 import { scheduleOf } from "./sequencer.ts";
 
-async function withRecorded<T>(
-  dir: string,
-  use: (store: Awaited<ReturnType<typeof openSqliteStore>>) => Promise<T>,
-) {
-  const full = requireRunDir(dir, "--replay");
-  const store = await openSqliteStore(join(full, runFiles.database));
+async function withRecorded<T>(dir: string, use: (store: Store) => Promise<T>) {
+  const store = await openRunStore(postgresOf(dir) ? dir : requireRunDir(dir, "--replay"));
   try {
     return await use(store);
   } finally {

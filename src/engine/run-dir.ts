@@ -10,6 +10,7 @@ export const runFiles = {
   database: "run.db",
   config: "config.yaml",
   lock: "run.lock",
+  // The evaluation cache of runs made before it moved into the store (their leftovers are still cleared).
   evaluations: "evaluations",
 } as const;
 
@@ -18,8 +19,9 @@ export function defaultRunDir(taskId: string, now = new Date()): string {
   return join("runs", `${taskId.replace(/[^A-Za-z0-9_-]/g, "_")}-${stamp}`);
 }
 
+/** A run folder holds run.db (SQLite) or, for a run stored in PostgreSQL, its resolved config. */
 export function isRunDir(dir: string): boolean {
-  return existsSync(join(dir, runFiles.database));
+  return existsSync(join(dir, runFiles.database)) || existsSync(join(dir, runFiles.config));
 }
 
 /** The run directory's full path; an InputError when `dir` is not one. `flag` names where it came from. */

@@ -2,14 +2,14 @@ import { existsSync, readdirSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { InputError } from "../core/errors.ts";
 import type { RunEvent } from "../core/events.ts";
+import type { Evaluation } from "../core/types.ts";
 import { findEvolveBlocks } from "../edit/index.ts";
-import { Evaluator, FileEvaluationCache } from "../evaluate/index.ts";
+import { Evaluator } from "../evaluate/index.ts";
 import { AuditGate } from "../audit/gate.ts";
 import { ProcessSandbox } from "../sandbox/index.ts";
 import { createStrategy } from "../search/index.ts";
 import type { Proposer } from "../search/proposer.ts";
 import { TunerProposer } from "../search/tuner.ts";
-import { openSqliteStore } from "../store/sqlite.ts";
 import type { Store } from "../store/store.ts";
 import { loadTask } from "../task/load.ts";
 import type { Task } from "../task/contract.ts";
@@ -29,6 +29,7 @@ import {
   runFiles,
   writeResolvedConfig,
 } from "./run-dir.ts";
+import { openRunStore, postgresOf, runIdOf } from "./run-store.ts";
 
 export interface SessionOptions {
   onEvent?: (event: RunEvent) => void;
@@ -80,9 +81,20 @@ export async function startRun(config: RunConfig, options: SessionOptions = {}):
     options.onNotice?.(`${dir}: its run never started (no run_started event); starting one there afresh`);
     clearUnstartedRun(dir);
   }
+  await refuseTakenRunId(dir, pinned.store);
   createRunDir(dir);
   writeResolvedConfig(dir, pinned);
   return open(dir, pinned, task, options, models);
+}
+
+/** A PostgreSQL database may already hold a run of this name (started from another machine). */
+async function refuseTakenRunId(dir: string, store: string | undefined): Promise<void> {
+  if (!store) return;
+  if (await withStore(dir, store, holdsRun)) {
+    throw new InputError(
+      `the store already holds a run named ${runIdOf(dir)}: resume it with \`adrs resume ${dir} --store …\`, or choose another --out`,
+    );
+  }
 }
 
 /**
@@ -93,7 +105,7 @@ export async function startRun(config: RunConfig, options: SessionOptions = {}):
 async function checkNewRunDir(dir: string, shown: string): Promise<boolean> {
   if (!existsSync(dir) || !statSync(dir).isDirectory() || readdirSync(dir).length === 0) return false;
   if (isRunDir(dir)) {
-    if (await withStore(dir, holdsRun)) {
+    if (await withStore(dir, undefined, holdsRun)) {
       throw new InputError(
         `${dir} already holds a run: resume it with \`adrs resume ${shown}\`, or choose another --out`,
       );
@@ -111,17 +123,22 @@ async function checkNewRunDir(dir: string, shown: string): Promise<boolean> {
 }
 
 /**
- * Opens an existing run directory to continue it, with the config it was
+ * Opens an existing run to continue it (`store`: where its events are, when
+ * not in its folder: `--store`), with the config it was
  * started with and its latest budget. Budget flags that change the budget are
  * stored as a `budget_changed` event, so later resumes keep them; nothing is
  * written before the run's lock is taken, so a refused resume changes nothing.
  */
 export async function resumeRun(
   dir: string,
-  options: SessionOptions & { budget?: Partial<RunConfig["budget"]> } = {},
+  options: SessionOptions & { budget?: Partial<RunConfig["budget"]>; store?: string } = {},
 ): Promise<Session> {
-  const full = requireRunDir(dir);
-  const config = await withStore(full, (store) => storedConfig(store, full));
+  const full = postgresOf(dir, options.store) ? resolve(dir) : requireRunDir(dir);
+  const config = await withStore(full, options.store, (store) => storedConfig(store, full));
+  if (options.store) config.store = options.store;
+  // A run stored in PostgreSQL resumes on any machine: its folder there holds the lock and the resolved config.
+  if (!existsSync(full)) createRunDir(full);
+  if (!existsSync(join(full, runFiles.config))) writeResolvedConfig(full, config);
   const before = config.budget;
   if (options.budget) config.budget = { ...config.budget, ...stripUndefined(options.budget) };
   const changed = JSON.stringify(config.budget) !== JSON.stringify(before);
@@ -133,6 +150,7 @@ export async function resumeRun(
     if (changed) {
       await withStore(
         full,
+        options.store,
         (store) => store.append([{ type: "budget_changed", budget: config.budget }]),
         true,
       );
@@ -159,8 +177,14 @@ export async function storedConfig(store: Store, dir: string): Promise<RunConfig
   return parseRunConfig(raw, file);
 }
 
-async function withStore<T>(dir: string, use: (store: Store) => Promise<T>, write = false): Promise<T> {
-  const store = await openSqliteStore(join(dir, runFiles.database), { readonly: !write });
+/** `where`: the run's `--store`, when not its config's (else run.db in the folder). */
+async function withStore<T>(
+  dir: string,
+  where: string | undefined,
+  use: (store: Store) => Promise<T>,
+  write = false,
+): Promise<T> {
+  const store = await openRunStore(dir, { ...(where ? { store: where } : {}), readonly: !write });
   try {
     return await use(store);
   } finally {
@@ -176,7 +200,7 @@ async function open(
   models: Models | null,
   release = lockRun(dir),
 ): Promise<Session> {
-  const store = await openSqliteStore(join(dir, runFiles.database));
+  const store = await openRunStore(dir, config.store ? { store: config.store } : {});
   // Sized to the evaluations in flight, plus the held-out test evaluation of a new best.
   const { evaluations } = config.concurrency;
   const sandbox = new ProcessSandbox({
@@ -184,8 +208,11 @@ async function open(
     concurrency: evaluations + 1,
     warm: evaluations,
   });
-  // Evaluations outlive the process: a candidate evaluated just before a kill is not run again on resume.
-  const cache = new FileEvaluationCache(join(dir, runFiles.evaluations));
+  // Evaluations outlive the process, in the store: a candidate evaluated just before a kill is not run again on resume.
+  const cache = {
+    get: (key: string) => store.evaluation(key),
+    set: (key: string, e: Evaluation) => store.saveEvaluation(key, e),
+  };
   const { adaptiveTimeout: _, ...limits } = config.evaluation;
   const evaluator = new Evaluator(task, sandbox, { ...limits, cache });
   // Children booted while the store is read and the strategy rebuilt: the seed's evaluation (whose time sets

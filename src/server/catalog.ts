@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { existsSync, readdirSync, realpathSync, statSync } from "node:fs";
 import { basename, join, relative, sep } from "node:path";
 import { compareFiles } from "../compare/plan.ts";
-import { runFiles } from "../engine/run-dir.ts";
+import { isRunDir } from "../engine/run-dir.ts";
 
 /** A run folder found under one of the folders `serve` was given. */
 export interface CatalogRun {
@@ -33,7 +33,7 @@ export class Catalog {
   scan(): CatalogRun[] {
     const found = new Map<string, CatalogRun>();
     this.walk((dir, name) => {
-      if (!existsSync(join(dir, runFiles.database))) return false;
+      if (!isRunDir(dir)) return false;
       if (!found.has(dir)) found.set(dir, { id: runId(name, dir), name, dir });
       return true;
     });
@@ -44,7 +44,7 @@ export class Catalog {
   scanCompares(): CatalogRun[] {
     const found = new Map<string, CatalogRun>();
     this.walk((dir, name) => {
-      if (existsSync(join(dir, runFiles.database))) return true;
+      if (isRunDir(dir)) return true;
       if (existsSync(join(dir, compareFiles.summary)) && !found.has(dir))
         found.set(dir, { id: runId(name, dir), name, dir });
       return false;

@@ -10,6 +10,8 @@ export interface DashboardOptions {
   pollMs?: number;
   /** How often the folders are searched for runs started since. */
   rescanMs?: number;
+  /** The PostgreSQL database of every run found (`--store`), instead of each run's own store. */
+  store?: string;
 }
 
 /** Polls fast enough that a stored event reaches an open page well within a second. */
@@ -33,7 +35,7 @@ export class Dashboard {
   private ticking: Promise<void> = Promise.resolve();
 
   private constructor(
-    private readonly options: Required<DashboardOptions>,
+    private readonly options: Required<Omit<DashboardOptions, "store">> & Pick<DashboardOptions, "store">,
     private readonly log: (line: string) => void,
   ) {
     this.catalog = new Catalog(options.folders);
@@ -141,7 +143,7 @@ export class Dashboard {
     for (const entry of found) {
       if (this.runs.has(entry.id)) continue;
       try {
-        this.runs.set(entry.id, await LiveRun.open(entry));
+        this.runs.set(entry.id, await LiveRun.open(entry, this.options.store));
         changed = true;
       } catch (e) {
         this.fail(entry.id, entry.name, e);

@@ -4,7 +4,7 @@ import { driftAlarmIn, driftOf } from "../audit/drift.ts";
 import type { StoredEvent } from "../core/events.ts";
 import type { Evaluation } from "../core/types.ts";
 import { livePid, runFiles } from "../engine/run-dir.ts";
-import { openSqliteStore } from "../store/sqlite.ts";
+import { openRunStore } from "../engine/run-store.ts";
 import type { RunSummary, Store } from "../store/store.ts";
 import type { CatalogRun } from "./catalog.ts";
 import type {
@@ -89,9 +89,12 @@ export class LiveRun {
     this.listed = { ...emptyEntry, id: catalog.id, name: catalog.name };
   }
 
-  static async open(entry: CatalogRun): Promise<LiveRun> {
-    const file = join(entry.dir, runFiles.database);
-    return new LiveRun(entry, await openSqliteStore(file, { readonly: true }), () => openSqliteStore(file));
+  /** `store`: the PostgreSQL database of `--store`; default the run's own (its config's, else run.db). */
+  static async open(entry: CatalogRun, store?: string): Promise<LiveRun> {
+    const where = store ? { store } : {};
+    return new LiveRun(entry, await openRunStore(entry.dir, { ...where, readonly: true }), () =>
+      openRunStore(entry.dir, where),
+    );
   }
 
   /** Loaded (opened, or live): its event log is read at every poll. */

@@ -17,6 +17,8 @@ export interface ServeOptions {
   /** A token to require; default: none on loopback, a new random one beyond it. */
   token?: string;
   pollMs?: number;
+  /** The PostgreSQL database of every run (`--store`). */
+  store?: string;
   /** The built page's folder (default web/dist). */
   webDir?: string;
   log?: (line: string) => void;
@@ -41,7 +43,11 @@ export async function serveDashboard(options: ServeOptions): Promise<DashboardSe
   const token = options.token ?? (loopback ? null : newToken());
   const files = loadStaticFiles(options.webDir);
   const dashboard = await Dashboard.start(
-    { folders: options.folders, ...(options.pollMs ? { pollMs: options.pollMs } : {}) },
+    {
+      folders: options.folders,
+      ...(options.pollMs ? { pollMs: options.pollMs } : {}),
+      ...(options.store ? { store: options.store } : {}),
+    },
     options.log,
   );
   const app = createApp(dashboard, files, { token, loopback }, options.log);

@@ -2,6 +2,8 @@ import { type Kysely, sql } from "kysely";
 import type { RunEvent, RunEventType, StoredEvent } from "../core/events.ts";
 import type { RngState } from "../core/rng.ts";
 import type { Candidate, Evaluation, FailedAttempt, ModelCall, Program, Usage } from "../core/types.ts";
+import { appendEvents, type SeqMode } from "./kysely-write.ts";
+import { activeSecondsOf, failureReason, mergeBySeq, settledOf } from "./projection.ts";
 import type { Database } from "./schema.ts";
 import type {
   HistoryEntry,
@@ -12,52 +14,87 @@ import type {
   RunSummary,
   Store,
 } from "./store.ts";
-import { activeSecondsOf, failureReason, mergeBySeq, settledOf } from "./projection.ts";
 import { readEvent, readProgram, tagOf } from "./upgrade.ts";
 
-type Tx = Kysely<Database>;
+type Db = Kysely<Database>;
+
+export interface KyselyStoreOptions {
+  /** The run this store reads and writes: every row carries it. */
+  runId: string;
+  /** Stamps the events appended; injected, never read from the system by the store itself. */
+  clock: () => number;
+  seqs: SeqMode;
+}
 
 /**
- * The store over any Kysely dialect: the query code is shared, only the DDL
- * differs per database (see sqlite.ts).
+ * One run's store over any Kysely dialect: the query code is shared, only the
+ * schema's migrations and the connection differ per database
+ * (store/sqlite/, store/postgres/). Every query is scoped to the run's id.
  */
 export class KyselyStore implements Store {
+  readonly runId: string;
+  private readonly clock: () => number;
+  private readonly seqs: SeqMode;
+
   constructor(
-    private readonly db: Kysely<Database>,
-    private readonly clock: () => number = Date.now,
-  ) {}
+    private readonly db: Db,
+    options: KyselyStoreOptions,
+  ) {
+    this.runId = options.runId;
+    this.clock = options.clock;
+    this.seqs = options.seqs;
+  }
 
   async append(events: RunEvent[]): Promise<void> {
     if (events.length === 0) return;
     const at = this.clock();
-    await this.db.transaction().execute(async (tx) => {
-      const rows = await tx
-        .insertInto("events")
-        .values(events.map((e) => ({ at, type: e.type, data: JSON.stringify(e) })))
-        .returning("seq")
-        .execute();
-      // Rows take increasing seqs in the order given, whatever order RETURNING lists them in.
-      const seqs = rows.map((r) => r.seq).sort((x, y) => x - y);
-      for (let i = 0; i < events.length; i++) await project(tx, events[i] as RunEvent, at, seqs[i] as number);
-    });
+    await this.db.transaction().execute((tx) => appendEvents(tx, this.runId, this.seqs, events, at));
+  }
+
+  async evaluation(key: string): Promise<Evaluation | undefined> {
+    const row = await this.db
+      .selectFrom("evaluations")
+      .select("evaluation")
+      .where("run_id", "=", this.runId)
+      .where("key", "=", key)
+      .executeTakeFirst();
+    return row ? (JSON.parse(row.evaluation) as Evaluation) : undefined;
+  }
+
+  async saveEvaluation(key: string, evaluation: Evaluation): Promise<void> {
+    await this.db
+      .insertInto("evaluations")
+      .values({ run_id: this.runId, key, evaluation: JSON.stringify(evaluation) })
+      .onConflict((oc) => oc.columns(["run_id", "key"]).doNothing())
+      .execute();
   }
 
   async events(afterSeq = 0, limit = 10_000, types?: readonly RunEventType[]): Promise<StoredEvent[]> {
-    let query = this.db.selectFrom("events").selectAll().where("seq", ">", afterSeq);
+    let query = this.db
+      .selectFrom("events")
+      .where("run_id", "=", this.runId)
+      .selectAll()
+      .where("seq", ">", afterSeq);
     if (types) query = query.where("type", "in", types.length > 0 ? [...types] : [""]);
     const rows = await query.orderBy("seq").limit(limit).execute();
     return rows.map((r) => ({ ...readEvent(r.data), seq: r.seq, at: r.at }));
   }
 
   async programs(): Promise<Program[]> {
-    const rows = await this.db.selectFrom("programs").select("data").orderBy("seq").execute();
+    const rows = await this.db
+      .selectFrom("programs")
+      .where("run_id", "=", this.runId)
+      .select("data")
+      .orderBy("seq")
+      .execute();
     return rows.map((r) => readProgram(r.data));
   }
 
   async history(afterSeq = 0): Promise<HistoryEntry[]> {
     const rows = await this.db
       .selectFrom("candidates as c")
-      .leftJoin("programs as p", "p.id", "c.id")
+      .leftJoin("programs as p", (j) => j.onRef("p.id", "=", "c.id").onRef("p.run_id", "=", "c.run_id"))
+      .where("c.run_id", "=", this.runId)
       .select([
         "c.id",
         "c.iteration",
@@ -92,6 +129,7 @@ export class KyselyStore implements Store {
     });
     const events = await this.db
       .selectFrom("events")
+      .where("run_id", "=", this.runId)
       .select(["seq", "data"])
       .where("type", "in", ["strategy_event", "program_migrated"])
       .where("seq", ">", afterSeq)
@@ -106,14 +144,22 @@ export class KyselyStore implements Store {
   }
 
   async program(id: string): Promise<Program | undefined> {
-    const row = await this.db.selectFrom("programs").select("data").where("id", "=", id).executeTakeFirst();
+    const row = await this.db
+      .selectFrom("programs")
+      .where("run_id", "=", this.runId)
+      .select("data")
+      .where("id", "=", id)
+      .executeTakeFirst();
     return row ? readProgram(row.data) : undefined;
   }
 
   async best() {
     const row = await this.db
       .selectFrom("programs")
-      .innerJoin("candidates", "candidates.id", "programs.id")
+      .innerJoin("candidates", (j) =>
+        j.onRef("candidates.id", "=", "programs.id").onRef("candidates.run_id", "=", "programs.run_id"),
+      )
+      .where("programs.run_id", "=", this.runId)
       .select(["programs.data", "programs.test_evaluation", "candidates.evaluation"])
       .orderBy("programs.score", "desc")
       .orderBy("programs.seq")
@@ -130,6 +176,7 @@ export class KyselyStore implements Store {
   async pendingCandidates(): Promise<Candidate[]> {
     const rows = await this.db
       .selectFrom("candidates")
+      .where("run_id", "=", this.runId)
       .selectAll()
       .where("state", "=", "proposed")
       .where("code", "is not", null)
@@ -149,6 +196,7 @@ export class KyselyStore implements Store {
   async recentFailures(parentId: string, limit: number): Promise<FailedAttempt[]> {
     const rows = await this.db
       .selectFrom("candidates")
+      .where("run_id", "=", this.runId)
       .select(["id", "reason", "diff", "evaluation"])
       .where("parent_id", "=", parentId)
       .where((eb) =>
@@ -169,6 +217,7 @@ export class KyselyStore implements Store {
   async startConfig(): Promise<unknown | undefined> {
     const row = await this.db
       .selectFrom("events")
+      .where("run_id", "=", this.runId)
       .select("data")
       .where("type", "=", "run_started")
       .orderBy("seq")
@@ -180,6 +229,7 @@ export class KyselyStore implements Store {
   async lastRngState(): Promise<RngState | undefined> {
     const row = await this.db
       .selectFrom("candidates")
+      .where("run_id", "=", this.runId)
       .select("rng")
       .where("rng", "is not", null)
       .orderBy("iteration", "desc")
@@ -191,6 +241,7 @@ export class KyselyStore implements Store {
   async totalUsage(): Promise<Usage> {
     const row = await this.db
       .selectFrom("model_calls")
+      .where("run_id", "=", this.runId)
       .select([
         sql<number>`coalesce(sum(input_tokens), 0)`.as("input"),
         sql<number>`coalesce(sum(output_tokens), 0)`.as("output"),
@@ -201,7 +252,12 @@ export class KyselyStore implements Store {
   }
 
   async ledger(): Promise<LedgerEntry[]> {
-    const rows = await this.db.selectFrom("model_calls").selectAll().orderBy("seq").execute();
+    const rows = await this.db
+      .selectFrom("model_calls")
+      .where("run_id", "=", this.runId)
+      .selectAll()
+      .orderBy("seq")
+      .execute();
     return rows.map((r) => ({
       seq: r.seq,
       at: r.at,
@@ -220,6 +276,7 @@ export class KyselyStore implements Store {
   async modelCalls(): Promise<ModelCall[]> {
     const rows = await this.db
       .selectFrom("events")
+      .where("run_id", "=", this.runId)
       .select("data")
       .where("type", "=", "model_called")
       .orderBy("seq")
@@ -233,8 +290,13 @@ export class KyselyStore implements Store {
   async outcomes(): Promise<ProposalOutcome[]> {
     const rows = await this.db
       .selectFrom("candidates as c")
-      .leftJoin("programs as child", "child.id", "c.id")
-      .leftJoin("programs as parent", "parent.id", "c.parent_id")
+      .leftJoin("programs as child", (j) =>
+        j.onRef("child.id", "=", "c.id").onRef("child.run_id", "=", "c.run_id"),
+      )
+      .leftJoin("programs as parent", (j) =>
+        j.onRef("parent.id", "=", "c.parent_id").onRef("parent.run_id", "=", "c.run_id"),
+      )
+      .where("c.run_id", "=", this.runId)
       .select(["c.id", "c.model", "child.score as score", "parent.score as parentScore"])
       .where("c.iteration", ">", 0)
       .where("c.state", "in", ["rejected", "screened", "evaluated"])
@@ -247,16 +309,31 @@ export class KyselyStore implements Store {
     }));
   }
 
-  async summary(): Promise<RunSummary> {
-    const lifecycle = await this.db
+  /** One consistent snapshot: every count is read in one read-only transaction, none torn by a concurrent append. */
+  summary(): Promise<RunSummary> {
+    return this.db
+      .transaction()
+      .setIsolationLevel("repeatable read")
+      .setAccessMode("read only")
+      .execute((tx) => this.summaryIn(tx));
+  }
+
+  private async summaryIn(db: Db): Promise<RunSummary> {
+    const lifecycle = await db
       .selectFrom("events")
+      .where("run_id", "=", this.runId)
       .select(["type", "data", "at"])
       .where("type", "in", ["run_started", "run_resumed", "run_stopped"])
       .orderBy("seq")
       .execute();
-    const last = await this.db.selectFrom("events").select(sql<number>`max(at)`.as("at")).executeTakeFirst();
-    const counts = await this.db
+    const last = await db
+      .selectFrom("events")
+      .where("run_id", "=", this.runId)
+      .select(sql<number>`max(at)`.as("at"))
+      .executeTakeFirst();
+    const counts = await db
       .selectFrom("candidates")
+      .where("run_id", "=", this.runId)
       .select([
         sql<number>`coalesce(max(iteration), 0)`.as("iterations"),
         sql<number>`sum(case when state = 'evaluated' then 1 else 0 end)`.as("evaluations"),
@@ -267,14 +344,16 @@ export class KyselyStore implements Store {
         ),
       ])
       .executeTakeFirstOrThrow();
-    const programs = await this.db
+    const programs = await db
       .selectFrom("programs")
+      .where("run_id", "=", this.runId)
       .select(sql<number>`count(*)`.as("n"))
       .executeTakeFirstOrThrow();
-    const spend = await this.spendByModel();
-    const spendByRole = await this.spendBy("role");
-    const best = await this.db
+    const spend = await this.spendByModel(db);
+    const spendByRole = await this.spendBy(db, "role");
+    const best = await db
       .selectFrom("programs")
+      .where("run_id", "=", this.runId)
       .select(["id", "score", "test_score"])
       .orderBy("score", "desc")
       .orderBy("seq")
@@ -287,8 +366,8 @@ export class KyselyStore implements Store {
       taskId: first ? (JSON.parse(first.data) as { taskId: string }).taskId : null,
       state: !end ? "new" : stopped ? "stopped" : "running",
       stopReason: stopped?.reason ?? null,
-      startedAt: first?.at ?? null,
-      lastEventAt: last?.at ?? null,
+      startedAt: first ? Number(first.at) : null,
+      lastEventAt: last?.at == null ? null : Number(last.at),
       iterations: Number(counts.iterations),
       evaluations: Number(counts.evaluations ?? 0),
       programs: Number(programs.n),
@@ -306,6 +385,7 @@ export class KyselyStore implements Store {
   async activeSeconds(now = this.clock()): Promise<number> {
     const rows = await this.db
       .selectFrom("events as e")
+      .where("e.run_id", "=", this.runId)
       .select([
         "e.type",
         "e.at",
@@ -314,6 +394,7 @@ export class KyselyStore implements Store {
           eb
             .selectFrom("events as p")
             .select("p.at")
+            .whereRef("p.run_id", "=", "e.run_id")
             .whereRef("p.seq", "<", "e.seq")
             .orderBy("p.seq", "desc")
             .limit(1)
@@ -325,9 +406,10 @@ export class KyselyStore implements Store {
     return activeSecondsOf(rows, now);
   }
 
-  private async spendByModel(): Promise<ModelSpend[]> {
-    const rows = await this.db
+  private async spendByModel(db: Db): Promise<ModelSpend[]> {
+    const rows = await db
       .selectFrom("model_calls")
+      .where("run_id", "=", this.runId)
       .select([
         "model",
         sql<number>`count(*)`.as("calls"),
@@ -357,9 +439,10 @@ export class KyselyStore implements Store {
     }));
   }
 
-  private async spendBy(column: "role"): Promise<RoleSpend[]> {
-    const rows = await this.db
+  private async spendBy(db: Db, column: "role"): Promise<RoleSpend[]> {
+    const rows = await db
       .selectFrom("model_calls")
+      .where("run_id", "=", this.runId)
       .select([
         column,
         sql<number>`count(*)`.as("calls"),
@@ -381,106 +464,5 @@ export class KyselyStore implements Store {
 
   async close(): Promise<void> {
     await this.db.destroy();
-  }
-}
-
-/** Keeps the projection tables in step with one event, inside the append's transaction. */
-async function project(tx: Tx, e: RunEvent, at: number, seq: number): Promise<void> {
-  switch (e.type) {
-    case "model_called":
-      await tx
-        .insertInto("model_calls")
-        .values({
-          at,
-          candidate_id: e.candidateId,
-          iteration: e.iteration,
-          role: e.role,
-          model: e.model,
-          input_tokens: e.usage.inputTokens,
-          output_tokens: e.usage.outputTokens,
-          cost_usd: e.usage.costUsd,
-          duration_ms: Math.round(e.durationMs),
-          outcome: e.outcome,
-        })
-        .execute();
-      return;
-    case "candidate_proposed":
-      await tx
-        .insertInto("candidates")
-        .values({
-          id: e.candidateId,
-          iteration: e.iteration,
-          parent_id: e.parentId,
-          tag: e.tag,
-          state: "proposed",
-          model: e.model,
-          code: e.code,
-          diff: e.diff,
-          reason: null,
-          input_tokens: e.usage.inputTokens,
-          output_tokens: e.usage.outputTokens,
-          cost_usd: e.usage.costUsd,
-          eval_status: null,
-          score: null,
-          evaluation: null,
-          rng: JSON.stringify(e.rng),
-          settled_seq: null,
-        })
-        .execute();
-      return;
-    case "edit_rejected":
-      await tx
-        .updateTable("candidates")
-        .set({ state: "rejected", reason: e.reason, settled_seq: seq })
-        .where("id", "=", e.candidateId)
-        .execute();
-      return;
-    case "candidate_screened":
-      await tx
-        .updateTable("candidates")
-        .set({ state: "screened", reason: e.reason, settled_seq: seq })
-        .where("id", "=", e.candidateId)
-        .execute();
-      return;
-    case "evaluation_finished":
-      await tx
-        .updateTable("candidates")
-        .set({
-          state: "evaluated",
-          eval_status: e.evaluation.status,
-          score: e.evaluation.score,
-          evaluation: JSON.stringify(e.evaluation),
-          settled_seq: seq,
-        })
-        .where("id", "=", e.candidateId)
-        .execute();
-      return;
-    case "program_inserted": {
-      const p = e.program;
-      await tx
-        .insertInto("programs")
-        .values({
-          id: p.id,
-          parent_id: p.parentId,
-          tag: p.tag,
-          generation: p.generation,
-          iteration: p.iteration,
-          score: p.score,
-          test_score: null,
-          test_evaluation: null,
-          data: JSON.stringify(p),
-        })
-        .execute();
-      return;
-    }
-    case "test_evaluated":
-      await tx
-        .updateTable("programs")
-        .set({ test_score: e.evaluation.score, test_evaluation: JSON.stringify(e.evaluation) })
-        .where("id", "=", e.programId)
-        .execute();
-      return;
-    default:
-      return;
   }
 }

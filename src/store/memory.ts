@@ -48,6 +48,7 @@ export class MemoryStore implements Store {
   private readonly candidates = new Map<string, CandidateRow>();
   private readonly programRows = new Map<string, ProgramRow>();
   private readonly calls: (LedgerEntry & { json: string })[] = [];
+  private readonly evaluations = new Map<string, string>();
   private seq = 0;
   private closed = false;
 
@@ -257,6 +258,17 @@ export class MemoryStore implements Store {
       spendByRole: this.spendByRole(),
       best: best && bestProgram ? { id: bestProgram.id, score: best.score, testScore: best.testScore } : null,
     };
+  }
+
+  async evaluation(key: string): Promise<Evaluation | undefined> {
+    this.check();
+    const json = this.evaluations.get(key);
+    return json === undefined ? undefined : (JSON.parse(json) as Evaluation);
+  }
+
+  async saveEvaluation(key: string, evaluation: Evaluation): Promise<void> {
+    this.check();
+    if (!this.evaluations.has(key)) this.evaluations.set(key, JSON.stringify(evaluation));
   }
 
   async activeSeconds(now = this.clock()): Promise<number> {

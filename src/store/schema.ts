@@ -3,6 +3,8 @@ import type { Generated } from "kysely";
 /** Tables of a run database: the event log plus projections kept in step with it. */
 export interface Database {
   events: {
+    /** The run the row belongs to: a PostgreSQL database holds many runs; a SQLite file one (run id ""). */
+    run_id: string;
     seq: Generated<number>;
     at: number;
     type: string;
@@ -10,6 +12,7 @@ export interface Database {
   };
   /** One row per candidate (and the seed): its proposal, then its evaluation. */
   candidates: {
+    run_id: string;
     id: string;
     iteration: number;
     parent_id: string | null;
@@ -33,6 +36,7 @@ export interface Database {
   };
   /** The cost ledger: one row per model call of any role (model_called events). */
   model_calls: {
+    run_id: string;
     seq: Generated<number>;
     at: number;
     candidate_id: string | null;
@@ -47,6 +51,7 @@ export interface Database {
     outcome: string;
   };
   programs: {
+    run_id: string;
     seq: Generated<number>;
     id: string;
     parent_id: string | null;
@@ -57,5 +62,22 @@ export interface Database {
     test_score: number | null;
     test_evaluation: string | null;
     data: string;
+  };
+  /**
+   * Evaluations outside the event log: the evaluation cache (by cache key:
+   * task, version, split, limits, code hash) that every worker shares, and
+   * each job's result (by job key: candidate id and split), stored once.
+   */
+  evaluations: {
+    run_id: string;
+    key: string;
+    evaluation: string;
+  };
+  /** Per-run counters (PostgreSQL): the next seqs of a run, allocated under the row's lock so each run counts from 1. */
+  runs: {
+    run_id: string;
+    events: number;
+    model_calls: number;
+    programs: number;
   };
 }

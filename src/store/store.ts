@@ -90,8 +90,9 @@ export type HistoryEntry =
 
 /**
  * The event log of one run and its projections. Implementations: SQLite
- * (embedded default), in memory (tests, throwaway runs) and, later,
- * PostgreSQL; test/store-contract.test.ts holds each to the same behaviour.
+ * (embedded default, store/sqlite/), PostgreSQL (many runs and machines,
+ * store/postgres/) and in memory (tests, throwaway runs);
+ * test/store-contract.test.ts holds each to the same behaviour.
  * Every `append` is one transaction: all of its events are stored, or none.
  */
 export interface Store {
@@ -123,6 +124,13 @@ export interface Store {
   /** Every settled proposal (iteration ≥ 1) with its model and gain over its parent. */
   outcomes(): Promise<ProposalOutcome[]>;
   summary(): Promise<RunSummary>;
+  /**
+   * An evaluation stored outside the event log by key: the evaluation cache
+   * (cache key) every worker shares, and each job's result (job key).
+   */
+  evaluation(key: string): Promise<Evaluation | undefined>;
+  /** Stores an evaluation under `key` unless one is stored there already (the first stays). */
+  saveEvaluation(key: string, evaluation: Evaluation): Promise<void>;
   /** Seconds the run has been active over all its sessions, for the time limit. */
   activeSeconds(now?: number): Promise<number>;
   close(): Promise<void>;

@@ -2,8 +2,11 @@ import { writeFileSync } from "node:fs";
 import { UsageError } from "../errors.ts";
 import { withRunStore } from "./open-run.ts";
 
-export async function bestCommand(dir: string, options: { out?: string; json?: boolean }): Promise<void> {
-  const best = await withRunStore(dir, (store) => store.best());
+export async function bestCommand(
+  dir: string,
+  options: { out?: string; json?: boolean; store?: string },
+): Promise<void> {
+  const best = await withRunStore(dir, (store) => store.best(), options.store);
   if (!best) throw new UsageError(`${dir}: no program has been evaluated yet`);
   const { program, evaluation, test } = best;
   if (options.out) {

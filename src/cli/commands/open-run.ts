@@ -1,21 +1,23 @@
-import { join } from "node:path";
-import { InputError } from "../../core/errors.ts";
-import { holdsRun, livePid, noRunMessage, requireRunDir, runFiles } from "../../engine/run-dir.ts";
-import { openSqliteStore } from "../../store/sqlite.ts";
+import { livePid } from "../../engine/run-dir.ts";
+import { openExistingRun } from "../../engine/run-store.ts";
 import type { Store } from "../../store/store.ts";
 
 /**
- * Opens a run directory's store read-only (a reader never writes, not even
- * to a database that holds nothing yet), with a clear error if it is not a
- * run directory or its run never started.
+ * Opens a run's store read-only (a reader never writes, not even to a
+ * database that holds nothing yet), with a clear error if there is no such
+ * run: its folder's run.db, or the PostgreSQL database of `--store` (or of its
+ * config).
  */
-export async function withRunStore<T>(dir: string, use: (store: Store) => Promise<T>): Promise<T> {
-  const store = await openSqliteStore(join(requireRunDir(dir), runFiles.database), { readonly: true });
+export async function withRunStore<T>(
+  dir: string,
+  use: (store: Store) => Promise<T>,
+  store?: string,
+): Promise<T> {
+  const opened = await openExistingRun(dir, { readonly: true, ...(store ? { store } : {}) });
   try {
-    if (!(await holdsRun(store))) throw new InputError(noRunMessage(dir));
-    return await use(store);
+    return await use(opened);
   } finally {
-    await store.close();
+    await opened.close();
   }
 }
 

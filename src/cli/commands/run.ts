@@ -19,6 +19,7 @@ interface BudgetFlags {
   targetScore?: number;
   patience?: number;
   json?: boolean;
+  store?: string;
 }
 
 interface RunFlags extends BudgetFlags {
@@ -32,6 +33,7 @@ interface RunFlags extends BudgetFlags {
   evaluations?: number;
   replay?: string;
   strategy?: string;
+  store?: string;
 }
 
 export async function runCommand(task: string | undefined, flags: RunFlags): Promise<void> {
@@ -51,6 +53,7 @@ export async function runCommand(task: string | undefined, flags: RunFlags): Pro
     proposals: flags.proposals,
     evaluations: flags.evaluations,
     strategy: flags.strategy,
+    store: flags.store,
   };
   const config = resolveRunConfig(flags.config, overrides);
   config.out ??= defaultRunDir(config.task.split(/[\\/]/).filter(Boolean).at(-1) ?? "run");
@@ -126,6 +129,7 @@ export async function resumeCommand(dir: string, flags: BudgetFlags): Promise<vo
   let drift: ((e: RunEvent) => void) | undefined;
   const session = await resumeRun(dir, {
     budget,
+    ...(flags.store ? { store: flags.store } : {}),
     onEvent: (e) => {
       progress.onEvent(e);
       drift?.(e);
@@ -199,9 +203,11 @@ async function drive(session: Session, progress: ReturnType<typeof createProgres
 }
 
 async function reopenSummary(session: Session) {
-  const { openSqliteStore } = await import("../../store/sqlite.ts");
-  const { runFiles } = await import("../../engine/run-dir.ts");
-  const store = await openSqliteStore(`${session.dir}/${runFiles.database}`, { readonly: true });
+  const { openRunStore } = await import("../../engine/run-store.ts");
+  const store = await openRunStore(session.dir, {
+    readonly: true,
+    ...(session.config.store ? { store: session.config.store } : {}),
+  });
   try {
     return await store.summary();
   } finally {

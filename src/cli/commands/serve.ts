@@ -6,6 +6,7 @@ import { UsageError } from "../errors.ts";
 interface ServeFlags {
   port?: number;
   host?: string;
+  store?: string;
 }
 
 /** The environment variable that sets the token instead of a random one (a flag would show in `ps`). */
@@ -27,6 +28,7 @@ export async function serveCommand(folders: string[], flags: ServeFlags): Promis
     folders: given,
     port: flags.port ?? DEFAULT_PORT,
     ...(flags.host ? { host: flags.host } : {}),
+    ...(flags.store ? { store: flags.store } : {}),
     ...(process.env[TOKEN_ENV] ? { token: process.env[TOKEN_ENV] } : {}),
     log: (line) => process.stderr.write(`adrs serve: ${line}\n`),
   });

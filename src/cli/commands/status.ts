@@ -9,41 +9,45 @@ import { liveState, withRunStore } from "./open-run.ts";
 
 export async function statusCommand(
   dir: string,
-  options: { json?: boolean; edits?: boolean },
+  options: { json?: boolean; edits?: boolean; store?: string },
 ): Promise<void> {
-  const report = await withRunStore(dir, async (store) => {
-    const summary = await store.summary();
-    const state = liveState(dir, summary.state);
-    // A killed run's clock stopped at its last event (a heartbeat at most a few seconds before the kill).
-    const active = await store.activeSeconds(
-      state === "interrupted" ? (summary.lastEventAt ?? undefined) : undefined,
-    );
-    const hours = active / 3600;
-    return {
-      dir,
-      task: summary.taskId,
-      state,
-      stopReason: summary.stopReason,
-      iterations: summary.iterations,
-      evaluations: summary.evaluations,
-      programs: summary.programs,
-      rejectedEdits: summary.rejectedEdits,
-      screened: summary.screened,
-      failedEvaluations: summary.failedEvaluations,
-      best: summary.best,
-      drift: driftOf(summary.best, driftAlarmOf(dir)),
-      costUsd: summary.costUsd,
-      spend: summary.spend,
-      spendByRole: summary.spendByRole,
-      insights: await latestInsights(store),
-      activeSeconds: Math.round(active),
-      ...(options.edits ? { edits: await editReport(store) } : {}),
-      rate: {
-        evaluationsPerMinute: active > 0 ? summary.evaluations / (active / 60) : 0,
-        usdPerHour: hours > 0 ? summary.costUsd / hours : 0,
-      },
-    };
-  });
+  const report = await withRunStore(
+    dir,
+    async (store) => {
+      const summary = await store.summary();
+      const state = liveState(dir, summary.state);
+      // A killed run's clock stopped at its last event (a heartbeat at most a few seconds before the kill).
+      const active = await store.activeSeconds(
+        state === "interrupted" ? (summary.lastEventAt ?? undefined) : undefined,
+      );
+      const hours = active / 3600;
+      return {
+        dir,
+        task: summary.taskId,
+        state,
+        stopReason: summary.stopReason,
+        iterations: summary.iterations,
+        evaluations: summary.evaluations,
+        programs: summary.programs,
+        rejectedEdits: summary.rejectedEdits,
+        screened: summary.screened,
+        failedEvaluations: summary.failedEvaluations,
+        best: summary.best,
+        drift: driftOf(summary.best, driftAlarmOf(dir)),
+        costUsd: summary.costUsd,
+        spend: summary.spend,
+        spendByRole: summary.spendByRole,
+        insights: await latestInsights(store),
+        activeSeconds: Math.round(active),
+        ...(options.edits ? { edits: await editReport(store) } : {}),
+        rate: {
+          evaluationsPerMinute: active > 0 ? summary.evaluations / (active / 60) : 0,
+          usdPerHour: hours > 0 ? summary.costUsd / hours : 0,
+        },
+      };
+    },
+    options.store,
+  );
   if (options.json) {
     process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
     return;

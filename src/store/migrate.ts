@@ -1,0 +1,26 @@
+import { type Kysely, type Migration, Migrator } from "kysely";
+
+/**
+ * Brings a database's schema up to date with Kysely's Migrator. Migrations
+ * are code (each dialect's `migrations.ts`), named so they sort in the order
+ * they apply; the Migrator records which ran in its own table.
+ */
+export async function migrate(db: Kysely<unknown>, migrations: Record<string, Migration>, where: string) {
+  const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations } });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) {
+    const failed = results?.find((r) => r.status === "Error")?.migrationName;
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new Error(`${where}: schema migration ${failed ?? ""} failed: ${reason}`);
+  }
+}
+
+/** Whether every migration has run (a reader must not write, so it asks before it reads). */
+export async function isMigrated(
+  db: Kysely<unknown>,
+  migrations: Record<string, Migration>,
+): Promise<boolean> {
+  const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations } });
+  const known = await migrator.getMigrations();
+  return known.every((m) => m.executedAt !== undefined);
+}
