@@ -19,9 +19,13 @@ export function defaultRunDir(taskId: string, now = new Date()): string {
   return join("runs", `${taskId.replace(/[^A-Za-z0-9_-]/g, "_")}-${stamp}`);
 }
 
-/** A run folder holds run.db (SQLite) or, for a run stored in PostgreSQL, its resolved config. */
+/** A run folder holds run.db (SQLite) or, for a run stored in PostgreSQL, the config.yaml it wrote naming it. */
 export function isRunDir(dir: string): boolean {
-  return existsSync(join(dir, runFiles.database)) || existsSync(join(dir, runFiles.config));
+  if (existsSync(join(dir, runFiles.database))) return true;
+  const config = join(dir, runFiles.config);
+  if (!existsSync(config)) return false;
+  const text = readFileSync(config, "utf8");
+  return text.startsWith(CONFIG_HEADER) && /^store: postgres/m.test(text);
 }
 
 /** The run directory's full path; an InputError when `dir` is not one. `flag` names where it came from. */

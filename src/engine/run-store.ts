@@ -50,7 +50,9 @@ export async function openRunStore(dir: string, options: RunStoreOptions = {}): 
       runId: runIdOf(dir),
       ...(options.clock ? { clock: options.clock } : {}),
     });
-  return openSqliteStore(join(requireRunDir(dir), runFiles.database), options);
+  // A reader needs the run's folder; a writer (a new run) creates run.db in it.
+  const folder = options.readonly ? requireRunDir(dir) : resolve(dir);
+  return openSqliteStore(join(folder, runFiles.database), options);
 }
 
 /** Opens an existing run's store; an InputError when it holds no run (never started, or no such run there). */
