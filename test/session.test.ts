@@ -102,7 +102,9 @@ test("run --out refuses a folder that holds files but no run, and overwrites not
 test("temporary files a kill left in evaluations/ are removed on resume", async () => {
   const out = join(tempDir("session"), "run");
   await (await startRun(tunerConfig(out, 1))).run();
+  // Left by a run made before the evaluation cache moved from evaluations/ into the store.
   const left = join(out, "evaluations", `${"0".repeat(40)}.json.4242.tmp`);
+  mkdirSync(join(out, "evaluations"), { recursive: true });
   writeFileSync(left, '{"key":');
   const session = await resumeRun(out);
   assert.equal(existsSync(left), false);
