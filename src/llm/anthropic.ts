@@ -1,42 +1,23 @@
 import type { Anthropic, ClientOptions } from "@anthropic-ai/sdk";
+import { isRecord, missingKeyError, num, type Reply, readBody, resolveApiKey } from "./attempts.ts";
+import type { CompletionRequest } from "./client.ts";
+import type { TokenCounts } from "./pricing.ts";
 import {
-  AttemptFailure,
-  classifyStainless,
-  completeWithRetries,
-  idleWatch,
-  inputEstimate,
-  isRecord,
-  missingKeyError,
-  num,
-  partialEstimate,
-  preview,
-  type ResolvedTransport,
-  type Reply,
-  readBody,
-  resolveApiKey,
-  resolveTransport,
-  type StainlessErrors,
-  type TransportOptions,
-} from "./attempts.ts";
-import type { Completion, CompletionRequest, LlmClient } from "./client.ts";
-import { type Price, priceFor, type TokenCounts } from "./pricing.ts";
-import { formatModelSpec, type ModelSpec, parseModelSpec } from "./spec.ts";
+  type ProviderOptions,
+  parseReply,
+  readStream,
+  replyOf,
+  StainlessClient,
+  stainlessErrors,
+  systemText,
+} from "./exchange.ts";
 
-export interface AnthropicClientOptions extends TransportOptions {
-  /** `anthropic:<name>`, e.g. `anthropic:claude-sonnet-4-5`. */
-  model: string;
-  /** The server root (the SDK appends `/v1/messages`); default `ANTHROPIC_BASE_URL`, else Anthropic's API. */
-  baseUrl?: string;
-  /** Defaults to `ANTHROPIC_API_KEY` (or the variable `apiKeyEnv` names). */
-  apiKey?: string;
-  apiKeyEnv?: string;
-  /** Stream the reply (SSE). Default false. */
-  stream?: boolean;
-  /** Overrides the built-in price table. */
-  price?: Price;
-  /** Where `ANTHROPIC_API_KEY`, `ANTHROPIC_BASE_URL` and `ANTHROPIC_LOG` are read; default `process.env`. */
-  env?: Record<string, string | undefined>;
-}
+/**
+ * `model` is `anthropic:<name>`; `baseUrl` the server root (the SDK appends
+ * `/v1/messages`), default `ANTHROPIC_BASE_URL`, else Anthropic's API; the key
+ * defaults to `ANTHROPIC_API_KEY`; `ANTHROPIC_LOG` turns the SDK's logging on.
+ */
+export type AnthropicClientOptions = ProviderOptions;
 
 /**
  * The Messages API requires a token limit. 8,192 is within every current
@@ -62,30 +43,16 @@ function tokensOf(usage: Record<string, unknown>): TokenCounts | undefined {
 }
 
 /** Claude through Anthropic's official SDK (Messages API). */
-export class AnthropicClient implements LlmClient {
-  readonly model: string;
-  readonly price: Price | undefined;
-  readonly transport: ResolvedTransport;
+export class AnthropicClient extends StainlessClient<Anthropic> {
   readonly defaultMaxTokens = ANTHROPIC_DEFAULT_MAX_TOKENS;
-  private readonly spec: ModelSpec;
   private readonly sdkOptions: ClientOptions;
-  private loaded: Promise<Anthropic> | undefined;
-  private errors: StainlessErrors | undefined;
-  private readonly stream: boolean;
 
   constructor(options: AnthropicClientOptions) {
-    this.spec = parseModelSpec(options.model);
-    if (this.spec.provider !== "anthropic") {
-      throw new Error(`AnthropicClient: model "${options.model}" is not an "anthropic:" model`);
-    }
-    this.model = formatModelSpec(this.spec);
-    const env = options.env ?? process.env;
+    super(options, "anthropic", "AnthropicClient");
+    const env = this.env;
     const variables = [options.apiKeyEnv ?? "ANTHROPIC_API_KEY"];
     const apiKey = resolveApiKey(options, env, variables);
     if (!apiKey) throw missingKeyError(this.model, variables);
-    this.transport = resolveTransport(this.model, options);
-    this.stream = options.stream ?? false;
-    this.price = priceFor(this.spec, options.price);
     this.sdkOptions = {
       apiKey,
       baseURL: options.baseUrl ?? (env.ANTHROPIC_BASE_URL || "https://api.anthropic.com"),
@@ -96,39 +63,14 @@ export class AnthropicClient implements LlmClient {
     };
   }
 
-  /** The SDK, loaded on the first request: a run loads only the SDKs of the providers it calls. */
-  private sdk(): Promise<Anthropic> {
-    this.loaded ??= import("@anthropic-ai/sdk").then((m) => {
-      this.errors = {
-        APIUserAbortError: m.APIUserAbortError,
-        APIConnectionTimeoutError: m.APIConnectionTimeoutError,
-        APIConnectionError: m.APIConnectionError,
-        APIError: m.APIError,
-        SdkError: m.AnthropicError,
-      };
-      return new m.Anthropic(this.sdkOptions);
-    });
-    return this.loaded;
-  }
-
-  complete(request: CompletionRequest): Promise<Completion> {
-    return completeWithRetries(this, request);
-  }
-
-  attempt(request: CompletionRequest): Promise<Reply> {
-    return this.stream ? this.streamOnce(request) : this.completeOnce(request);
-  }
-
-  classify(error: unknown, request: CompletionRequest): AttemptFailure {
-    return classifyStainless(error, request, this.errors, this.transport.timeoutMs);
+  protected async load() {
+    const m = await import("@anthropic-ai/sdk");
+    return { sdk: new m.Anthropic(this.sdkOptions), errors: stainlessErrors(m, m.AnthropicError) };
   }
 
   /** System messages go to the top-level `system`; Claude takes no seed. */
   private params(request: CompletionRequest) {
-    const system = request.messages
-      .filter((m) => m.role === "system")
-      .map((m) => m.content)
-      .join("\n\n");
+    const system = systemText(request);
     return {
       model: this.spec.name,
       max_tokens: request.maxTokens ?? this.defaultMaxTokens,
@@ -140,7 +82,7 @@ export class AnthropicClient implements LlmClient {
     };
   }
 
-  private async completeOnce(request: CompletionRequest): Promise<Reply> {
+  protected async completeOnce(request: CompletionRequest): Promise<Reply> {
     // The raw response, so that a body that stalls after its headers is cut by our idle timeout.
     const sdk = await this.sdk();
     const http = await sdk.messages
@@ -150,62 +92,36 @@ export class AnthropicClient implements LlmClient {
       )
       .asResponse();
     const raw = await readBody(http, this.transport.timeoutMs, request);
-    let response: unknown;
-    try {
-      response = JSON.parse(raw);
-    } catch {
-      throw new AttemptFailure(
-        "bad_response",
-        `reply is not JSON: ${preview(raw)}`,
-        true,
-        inputEstimate(request),
-      );
-    }
-    if (!isRecord(response) || !Array.isArray(response.content)) {
-      throw new AttemptFailure(
-        "bad_response",
-        `reply is not a message: ${preview(raw)}`,
-        true,
-        inputEstimate(request),
-      );
-    }
-    const text = response.content
+    const response = parseReply(raw, request, "a message", (r) => Array.isArray(r.content));
+    const text = (response.content as unknown[])
       .map((block: unknown) =>
         isRecord(block) && block.type === "text" && typeof block.text === "string" ? block.text : "",
       )
       .join("");
     const tokens = isRecord(response.usage) ? tokensOf(response.usage) : undefined;
-    return tokens
-      ? { text, finishReason: finish(response.stop_reason), tokens, estimated: false }
-      : {
-          text,
-          finishReason: finish(response.stop_reason),
-          tokens: partialEstimate(request, text),
-          estimated: true,
-        };
+    return replyOf(request, text, finish(response.stop_reason), tokens);
   }
 
-  private async streamOnce(request: CompletionRequest): Promise<Reply> {
+  protected async streamOnce(request: CompletionRequest): Promise<Reply> {
     const sdk = await this.sdk();
     const stream = await sdk.messages.create(
       { ...this.params(request), stream: true },
       request.signal ? { signal: request.signal } : undefined,
     );
-    let text = "";
     let stopReason: unknown;
     let stopped = false;
     let tokens: TokenCounts | undefined;
-    const watch = idleWatch(this.transport.timeoutMs, () => stream.controller.abort());
-    try {
-      watch.arm();
-      for await (const event of stream) {
-        watch.arm();
+    const text = await readStream(stream, {
+      request,
+      classify: (error, r) => this.classify(error, r),
+      idle: { timeoutMs: this.transport.timeoutMs, abort: () => stream.controller.abort(), unit: "event" },
+      onItem: (event) => {
         switch (event.type) {
           case "message_start":
             tokens = tokensOf(event.message.usage as unknown as Record<string, unknown>);
             break;
           case "content_block_delta":
-            if (event.delta.type === "text_delta") text += event.delta.text;
+            if (event.delta.type === "text_delta") return event.delta.text;
             break;
           case "message_delta": {
             stopReason = event.delta.stop_reason;
@@ -218,37 +134,11 @@ export class AnthropicClient implements LlmClient {
             stopped = true;
             break;
         }
-      }
-    } catch (error) {
-      const failure = this.classify(error, request);
-      // The model had started, so this attempt was billed.
-      throw new AttemptFailure(
-        failure.kind,
-        failure.message,
-        failure.retryable,
-        partialEstimate(request, text),
-        failure.status,
-        failure.cause,
-      );
-    } finally {
-      watch.clear();
-    }
-    if (request.signal?.aborted) {
-      throw new AttemptFailure("aborted", "aborted by the caller", false, partialEstimate(request, text));
-    }
-    // The SDK ends the iteration quietly when the body just stops (and on our abort).
-    if (!stopped || stopReason == null) {
-      throw new AttemptFailure(
-        "cut",
-        watch.fired
-          ? `stream stalled: no event for ${this.transport.timeoutMs} ms after ${text.length} chars`
-          : `stream ended before the model finished, after ${text.length} chars`,
-        true,
-        partialEstimate(request, text),
-      );
-    }
-    return tokens
-      ? { text, finishReason: finish(stopReason), tokens, estimated: false }
-      : { text, finishReason: finish(stopReason), tokens: partialEstimate(request, text), estimated: true };
+        return "";
+      },
+      // The SDK ends the iteration quietly when the body just stops (and on our abort).
+      finished: () => stopped && stopReason != null,
+    });
+    return replyOf(request, text, finish(stopReason), tokens);
   }
 }

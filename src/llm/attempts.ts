@@ -326,14 +326,7 @@ export function classifyStainless(
   }
   // The SDK has already retried everything below up to maxRetries times.
   if (error instanceof errors.APIConnectionTimeoutError) {
-    return new AttemptFailure(
-      "timeout",
-      `no reply within ${timeoutMs} ms`,
-      false,
-      undefined,
-      undefined,
-      error,
-    );
+    return timedOut(timeoutMs, error);
   }
   if (error instanceof errors.APIConnectionError) {
     return new AttemptFailure("connection", error.message, false, undefined, undefined, error);
@@ -353,27 +346,36 @@ export function classifyStainless(
     }
     return new AttemptFailure(statusKind(status), error.message, false, undefined, status, error);
   }
+  // A 200 reply whose body is not JSON (SyntaxError from the SDK's parser), else one that broke off.
+  return unreadableOrCut(error, request, error instanceof SyntaxError || error instanceof errors.SdkError);
+}
+
+/**
+ * A failure that is neither the caller's, nor a timeout, connection or HTTP
+ * status: a body that could not be parsed (`unreadable`), else one that broke
+ * off after a 200 (undici's "terminated"). Both retryable, billed the prompt.
+ */
+export function unreadableOrCut(
+  error: unknown,
+  request: CompletionRequest,
+  unreadable: boolean,
+): AttemptFailure {
   const message = error instanceof Error ? error.message : String(error);
-  // A 200 reply whose body is not JSON (SyntaxError from the SDK's parser).
-  if (error instanceof SyntaxError || error instanceof errors.SdkError) {
-    return new AttemptFailure(
-      "bad_response",
-      `unreadable reply: ${message}`,
-      true,
-      inputEstimate(request),
-      undefined,
-      error,
-    );
-  }
-  // What is left is the body stream failing after a 200 (undici's "terminated").
-  return new AttemptFailure(
-    "cut",
-    `reply cut off: ${message}`,
-    true,
-    inputEstimate(request),
-    undefined,
-    error,
-  );
+  return unreadable
+    ? new AttemptFailure(
+        "bad_response",
+        `unreadable reply: ${message}`,
+        true,
+        inputEstimate(request),
+        undefined,
+        error,
+      )
+    : new AttemptFailure("cut", `reply cut off: ${message}`, true, inputEstimate(request), undefined, error);
+}
+
+/** No reply within the timeout, after every transport retry: not retried again. */
+export function timedOut(timeoutMs: number, cause: unknown): AttemptFailure {
+  return new AttemptFailure("timeout", `no reply within ${timeoutMs} ms`, false, undefined, undefined, cause);
 }
 
 export function isRecord(value: unknown): value is Record<string, unknown> {

@@ -6,38 +6,26 @@ import type {
 } from "@google/genai";
 import {
   AttemptFailure,
-  completeWithRetries,
   inputEstimate,
   isRecord,
   missingKeyError,
   num,
-  partialEstimate,
-  type ResolvedTransport,
   type Reply,
   resolveApiKey,
-  resolveTransport,
   statusKind,
-  type TransportOptions,
+  timedOut,
+  unreadableOrCut,
 } from "./attempts.ts";
-import type { Completion, CompletionRequest, LlmClient } from "./client.ts";
-import { type Price, priceFor, type TokenCounts } from "./pricing.ts";
-import { formatModelSpec, type ModelSpec, parseModelSpec } from "./spec.ts";
+import type { CompletionRequest } from "./client.ts";
+import type { TokenCounts } from "./pricing.ts";
+import { ProviderClient, type ProviderOptions, readStream, replyOf, systemText } from "./exchange.ts";
 
-export interface GeminiClientOptions extends TransportOptions {
-  /** `gemini:<name>`, e.g. `gemini:gemini-2.5-flash`. */
-  model: string;
-  /** The server root (the SDK appends `/v1beta/models/…`); default Google's Gemini API. */
-  baseUrl?: string;
-  /** Defaults to `GEMINI_API_KEY`, else `GOOGLE_API_KEY` (or the variable `apiKeyEnv` names). */
-  apiKey?: string;
-  apiKeyEnv?: string;
-  /** Stream the reply (`streamGenerateContent`, SSE). Default false. */
-  stream?: boolean;
-  /** Overrides the built-in price table. */
-  price?: Price;
-  /** Where the key variables are read; default `process.env`. */
-  env?: Record<string, string | undefined>;
-}
+/**
+ * `model` is `gemini:<name>`; `baseUrl` the server root (the SDK appends
+ * `/v1beta/models/…`), default Google's Gemini API; the key defaults to
+ * `GEMINI_API_KEY`, else `GOOGLE_API_KEY`; `stream` uses `streamGenerateContent`.
+ */
+export type GeminiClientOptions = ProviderOptions;
 
 const KEY_VARIABLES = ["GEMINI_API_KEY", "GOOGLE_API_KEY"] as const;
 
@@ -115,28 +103,15 @@ function sleep(ms: number, signal?: AbortSignal | null): Promise<void> {
  * jitter that honour Retry-After and Google's RetryInfo, a timeout until the
  * headers, and an idle timeout on the body.
  */
-export class GeminiClient implements LlmClient {
-  readonly model: string;
-  readonly price: Price | undefined;
-  readonly transport: ResolvedTransport;
-  private readonly spec: ModelSpec;
+export class GeminiClient extends ProviderClient {
   private readonly sdkOptions: GoogleGenAIOptions;
   private loaded: Promise<GoogleGenAI> | undefined;
-  private readonly stream: boolean;
 
   constructor(options: GeminiClientOptions) {
-    this.spec = parseModelSpec(options.model);
-    if (this.spec.provider !== "gemini") {
-      throw new Error(`GeminiClient: model "${options.model}" is not a "gemini:" model`);
-    }
-    this.model = formatModelSpec(this.spec);
-    const env = options.env ?? process.env;
+    super(options, "gemini", "GeminiClient");
     const variables = options.apiKeyEnv ? [options.apiKeyEnv] : KEY_VARIABLES;
-    const apiKey = resolveApiKey(options, env, variables);
+    const apiKey = resolveApiKey(options, this.env, variables);
     if (!apiKey) throw missingKeyError(this.model, variables);
-    this.transport = resolveTransport(this.model, options);
-    this.stream = options.stream ?? false;
-    this.price = priceFor(this.spec, options.price);
     this.sdkOptions = {
       apiKey,
       // Never Vertex, whatever GOOGLE_GENAI_USE_VERTEXAI says.
@@ -154,19 +129,8 @@ export class GeminiClient implements LlmClient {
     return this.loaded;
   }
 
-  complete(request: CompletionRequest): Promise<Completion> {
-    return completeWithRetries(this, request);
-  }
-
-  attempt(request: CompletionRequest): Promise<Reply> {
-    return this.stream ? this.streamOnce(request) : this.completeOnce(request);
-  }
-
   private params(request: CompletionRequest): GenerateContentParameters {
-    const system = request.messages
-      .filter((m) => m.role === "system")
-      .map((m) => m.content)
-      .join("\n\n");
+    const system = systemText(request);
     return {
       model: this.spec.name,
       contents: request.messages
@@ -182,64 +146,49 @@ export class GeminiClient implements LlmClient {
     };
   }
 
-  private async completeOnce(request: CompletionRequest): Promise<Reply> {
+  protected async completeOnce(request: CompletionRequest): Promise<Reply> {
     const response = await (await this.sdk()).models.generateContent(this.params(request));
     const candidate = response.candidates?.[0];
     if (!candidate) {
       // A prompt the safety filters block comes back with no candidate and a reason.
       const blocked = response.promptFeedback?.blockReason;
       if (blocked) {
-        return this.reply(request, "", `blocked_${String(blocked).toLowerCase()}`, response.usageMetadata);
+        return replyOf(
+          request,
+          "",
+          `blocked_${String(blocked).toLowerCase()}`,
+          tokensOf(response.usageMetadata),
+        );
       }
       throw new AttemptFailure("bad_response", "reply has no candidates", true, inputEstimate(request));
     }
-    return this.reply(request, textOf(response), finish(candidate.finishReason), response.usageMetadata);
+    return replyOf(
+      request,
+      textOf(response),
+      finish(candidate.finishReason),
+      tokensOf(response.usageMetadata),
+    );
   }
 
-  private async streamOnce(request: CompletionRequest): Promise<Reply> {
+  protected async streamOnce(request: CompletionRequest): Promise<Reply> {
     const stream = await (await this.sdk()).models.generateContentStream(this.params(request));
-    let text = "";
     let reason: unknown;
     let usage: unknown;
-    try {
-      for await (const chunk of stream) {
-        text += textOf(chunk);
+    // No idle watch here: this client's fetch cuts a silent body itself (BodyStalled).
+    const text = await readStream(stream, {
+      request,
+      classify: (error, r) => this.classify(error, r),
+      // An error reported inside a 200 stream was never seen by the transport retries.
+      retryable: (f) => f.retryable || (f.status !== undefined && f.kind !== "aborted"),
+      onItem: (chunk) => {
         const candidate = chunk.candidates?.[0];
         if (candidate?.finishReason) reason = candidate.finishReason;
         if (chunk.usageMetadata) usage = chunk.usageMetadata;
-      }
-    } catch (error) {
-      const failure = this.classify(error, request);
-      // The model had started, so this attempt was billed; an error reported
-      // inside a 200 stream was never seen by the transport retries.
-      throw new AttemptFailure(
-        failure.kind,
-        failure.message,
-        failure.retryable || (failure.status !== undefined && failure.kind !== "aborted"),
-        partialEstimate(request, text),
-        failure.status,
-        failure.cause,
-      );
-    }
-    if (request.signal?.aborted) {
-      throw new AttemptFailure("aborted", "aborted by the caller", false, partialEstimate(request, text));
-    }
-    if (reason === undefined) {
-      throw new AttemptFailure(
-        "cut",
-        `stream ended before the model finished, after ${text.length} chars`,
-        true,
-        partialEstimate(request, text),
-      );
-    }
-    return this.reply(request, text, finish(reason), usage);
-  }
-
-  private reply(request: CompletionRequest, text: string, finishReason: string, usage: unknown): Reply {
-    const tokens = tokensOf(usage);
-    return tokens
-      ? { text, finishReason, tokens, estimated: false }
-      : { text, finishReason, tokens: partialEstimate(request, text), estimated: true };
+        return textOf(chunk);
+      },
+      finished: () => reason !== undefined,
+    });
+    return replyOf(request, text, finish(reason), tokensOf(usage));
   }
 
   classify(error: unknown, request: CompletionRequest): AttemptFailure {
@@ -250,14 +199,7 @@ export class GeminiClient implements LlmClient {
     }
     const { timeoutMs } = this.transport;
     if (error instanceof HeadersTimeout) {
-      return new AttemptFailure(
-        "timeout",
-        `no reply within ${timeoutMs} ms`,
-        false,
-        undefined,
-        undefined,
-        error,
-      );
+      return timedOut(timeoutMs, error);
     }
     if (error instanceof ConnectionFailed) {
       return new AttemptFailure("connection", message, false, undefined, undefined, error);
@@ -274,27 +216,10 @@ export class GeminiClient implements LlmClient {
       const status = (error as unknown as { status: number }).status;
       return new AttemptFailure(statusKind(status), message, false, undefined, status, error);
     }
-    if (
-      error instanceof SyntaxError ||
-      /exception parsing stream chunk|Incomplete JSON segment/.test(message)
-    ) {
-      return new AttemptFailure(
-        "bad_response",
-        `unreadable reply: ${message}`,
-        true,
-        inputEstimate(request),
-        undefined,
-        error,
-      );
-    }
-    // What is left is a body that failed after a 200 (undici's "terminated").
-    return new AttemptFailure(
-      "cut",
-      `reply cut off: ${message}`,
-      true,
-      inputEstimate(request),
-      undefined,
+    return unreadableOrCut(
       error,
+      request,
+      error instanceof SyntaxError || /exception parsing stream chunk|Incomplete JSON segment/.test(message),
     );
   }
 

@@ -1,43 +1,26 @@
 import type { ClientOptions, OpenAI } from "openai";
+import { isRecord, missingKeyError, type Reply, readBody, resolveApiKey } from "./attempts.ts";
+import type { CompletionRequest } from "./client.ts";
 import {
-  AttemptFailure,
-  classifyStainless,
-  completeWithRetries,
-  idleWatch,
-  inputEstimate,
-  isRecord,
-  missingKeyError,
-  partialEstimate,
-  preview,
-  type ResolvedTransport,
-  type Reply,
-  readBody,
-  resolveApiKey,
-  resolveTransport,
-  type StainlessErrors,
-  type TransportOptions,
-} from "./attempts.ts";
-import type { Completion, CompletionRequest, LlmClient } from "./client.ts";
-import { type Price, priceFor } from "./pricing.ts";
-import { formatModelSpec, type ModelSpec, parseModelSpec } from "./spec.ts";
+  type ProviderOptions,
+  parseReply,
+  readStream,
+  replyOf,
+  StainlessClient,
+  stainlessErrors,
+} from "./exchange.ts";
+import type { TokenCounts } from "./pricing.ts";
 
-export interface OpenAiClientOptions extends TransportOptions {
-  /** `openai:<name>`; with `baseUrl`, any model name the server knows. */
-  model: string;
-  /** An OpenAI-compatible server (vLLM, Ollama, llama.cpp, OpenRouter), including its `/v1`. */
-  baseUrl?: string;
-  /** Defaults to `OPENAI_API_KEY` (or the variable `apiKeyEnv` names). */
-  apiKey?: string;
-  /** Read the key from this environment variable instead of `OPENAI_API_KEY` (e.g. `OPENROUTER_API_KEY`). */
-  apiKeyEnv?: string;
-  /** Stream the reply (SSE). Default false. */
-  stream?: boolean;
-  /** Overrides the built-in price table. */
-  price?: Price;
+/**
+ * `model` is `openai:<name>` (with `baseUrl`, any model name the server knows);
+ * `baseUrl` an OpenAI-compatible server (vLLM, Ollama, llama.cpp, OpenRouter)
+ * including its `/v1`, default `OPENAI_BASE_URL`; the key defaults to
+ * `OPENAI_API_KEY` (`apiKeyEnv`: e.g. `OPENROUTER_API_KEY`); `OPENAI_LOG`
+ * turns the SDK's logging on.
+ */
+export interface OpenAiClientOptions extends ProviderOptions {
   /** Forces the reasoning-model parameter style; by default guessed from the name. */
   reasoning?: boolean;
-  /** Where `OPENAI_API_KEY`, `OPENAI_BASE_URL` and `OPENAI_LOG` are read; default `process.env`. */
-  env?: Record<string, string | undefined>;
 }
 
 /**
@@ -55,24 +38,13 @@ export function isReasoningModel(name: string): boolean {
   return /^o[134](?:$|[-.])/.test(base) || base.startsWith("gpt-5");
 }
 
-export class OpenAiClient implements LlmClient {
-  readonly model: string;
-  readonly price: Price | undefined;
-  readonly transport: ResolvedTransport;
-  private readonly spec: ModelSpec;
+export class OpenAiClient extends StainlessClient<OpenAI> {
   private readonly sdkOptions: ClientOptions;
-  private loaded: Promise<OpenAI> | undefined;
-  private errors: StainlessErrors | undefined;
-  private readonly stream: boolean;
   private readonly reasoning: boolean;
 
   constructor(options: OpenAiClientOptions) {
-    this.spec = parseModelSpec(options.model);
-    if (this.spec.provider !== "openai") {
-      throw new Error(`OpenAiClient: model "${options.model}" is not an "openai:" model`);
-    }
-    this.model = formatModelSpec(this.spec);
-    const env = options.env ?? process.env;
+    super(options, "openai", "OpenAiClient");
+    const env = this.env;
     // Read here rather than left to the SDK, so that the placeholder-key rule
     // below also covers a base URL set through the environment.
     const baseUrl = options.baseUrl ?? (env.OPENAI_BASE_URL || undefined);
@@ -91,9 +63,6 @@ export class OpenAiClient implements LlmClient {
           : ", or give a baseUrl for a local OpenAI-compatible server (which needs no key)",
       );
     }
-    this.transport = resolveTransport(this.model, options);
-    this.stream = options.stream ?? false;
-    this.price = priceFor(this.spec, options.price);
     this.reasoning = options.reasoning ?? isReasoningModel(this.spec.name);
     this.sdkOptions = {
       apiKey,
@@ -107,31 +76,9 @@ export class OpenAiClient implements LlmClient {
     };
   }
 
-  /** The SDK, loaded on the first request: a run loads only the SDKs of the providers it calls. */
-  private sdk(): Promise<OpenAI> {
-    this.loaded ??= import("openai").then((m) => {
-      this.errors = {
-        APIUserAbortError: m.APIUserAbortError,
-        APIConnectionTimeoutError: m.APIConnectionTimeoutError,
-        APIConnectionError: m.APIConnectionError,
-        APIError: m.APIError,
-        SdkError: m.OpenAIError,
-      };
-      return new m.OpenAI(this.sdkOptions);
-    });
-    return this.loaded;
-  }
-
-  complete(request: CompletionRequest): Promise<Completion> {
-    return completeWithRetries(this, request);
-  }
-
-  attempt(request: CompletionRequest): Promise<Reply> {
-    return this.stream ? this.streamOnce(request) : this.completeOnce(request);
-  }
-
-  classify(error: unknown, request: CompletionRequest): AttemptFailure {
-    return classifyStainless(error, request, this.errors, this.transport.timeoutMs);
+  protected async load() {
+    const m = await import("openai");
+    return { sdk: new m.OpenAI(this.sdkOptions), errors: stainlessErrors(m, m.OpenAIError) };
   }
 
   private params(request: CompletionRequest) {
@@ -153,7 +100,7 @@ export class OpenAiClient implements LlmClient {
     };
   }
 
-  private async completeOnce(request: CompletionRequest): Promise<Reply> {
+  protected async completeOnce(request: CompletionRequest): Promise<Reply> {
     // The raw response rather than the SDK's parsed one: the SDK's timeout ends
     // when the headers arrive, and a body that then stalls would hang forever.
     const sdk = await this.sdk();
@@ -164,99 +111,53 @@ export class OpenAiClient implements LlmClient {
       )
       .asResponse();
     const raw = await readBody(http, this.transport.timeoutMs, request);
-    let response: unknown;
-    try {
-      response = JSON.parse(raw);
-    } catch {
-      throw new AttemptFailure(
-        "bad_response",
-        `reply is not JSON: ${preview(raw)}`,
-        true,
-        inputEstimate(request),
-      );
-    }
-    const choices = isRecord(response) && Array.isArray(response.choices) ? response.choices : undefined;
-    const choice: unknown = choices?.[0];
-    if (!isRecord(choice)) {
-      throw new AttemptFailure(
-        "bad_response",
-        `reply is not a chat completion: ${preview(raw)}`,
-        true,
-        inputEstimate(request),
-      );
-    }
+    const response = parseReply(
+      raw,
+      request,
+      "a chat completion",
+      (r) => Array.isArray(r.choices) && isRecord(r.choices[0]),
+    );
+    const choice = (response.choices as Record<string, unknown>[])[0] as Record<string, unknown>;
     const message = isRecord(choice.message) ? choice.message : {};
     const text = typeof message.content === "string" ? message.content : "";
     const finishReason = typeof choice.finish_reason === "string" ? choice.finish_reason : "unknown";
-    return this.reply(request, text, finishReason, isRecord(response) ? response.usage : undefined);
+    return replyOf(request, text, finishReason, tokensOf(response.usage));
   }
 
-  private async streamOnce(request: CompletionRequest): Promise<Reply> {
+  protected async streamOnce(request: CompletionRequest): Promise<Reply> {
     const sdk = await this.sdk();
     const stream = await sdk.chat.completions.create(
       { ...this.params(request), stream: true, stream_options: { include_usage: true } },
       request.signal ? { signal: request.signal } : undefined,
     );
-    let text = "";
     let finishReason: string | undefined;
     let usage: unknown;
-    const watch = idleWatch(this.transport.timeoutMs, () => stream.controller.abort());
-    try {
-      watch.arm();
-      for await (const chunk of stream) {
-        watch.arm();
+    const text = await readStream(stream, {
+      request,
+      classify: (error, r) => this.classify(error, r),
+      idle: { timeoutMs: this.transport.timeoutMs, abort: () => stream.controller.abort(), unit: "chunk" },
+      onItem: (chunk) => {
         if (chunk.usage) usage = chunk.usage;
         const choice = chunk.choices?.[0];
-        const piece = choice?.delta?.content;
-        if (typeof piece === "string") text += piece;
         if (choice?.finish_reason) finishReason = choice.finish_reason;
-      }
-    } catch (error) {
-      const failure = this.classify(error, request);
-      // The provider had started generating, so this attempt was billed.
-      throw new AttemptFailure(
-        failure.kind,
-        failure.message,
-        failure.retryable,
-        partialEstimate(request, text),
-        failure.status,
-        failure.cause,
-      );
-    } finally {
-      watch.clear();
-    }
-    if (request.signal?.aborted) {
-      throw new AttemptFailure("aborted", "aborted by the caller", false, partialEstimate(request, text));
-    }
-    // The SDK ends the iteration quietly both on [DONE] and on a body that just
-    // stops (and on our abort), so a missing finish_reason is the only sign of a cut.
-    if (finishReason === undefined) {
-      throw new AttemptFailure(
-        "cut",
-        watch.fired
-          ? `stream stalled: no chunk for ${this.transport.timeoutMs} ms after ${text.length} chars`
-          : `stream ended before the model finished, after ${text.length} chars`,
-        true,
-        partialEstimate(request, text),
-      );
-    }
-    return this.reply(request, text, finishReason, usage);
+        const piece = choice?.delta?.content;
+        return typeof piece === "string" ? piece : "";
+      },
+      // The SDK ends the iteration quietly both on [DONE] and on a body that just
+      // stops (and on our abort), so a missing finish_reason is the only sign of a cut.
+      finished: () => finishReason !== undefined,
+    });
+    return replyOf(request, text, finishReason ?? "unknown", tokensOf(usage));
   }
+}
 
-  private reply(request: CompletionRequest, text: string, finishReason: string, usage: unknown): Reply {
-    const input = isRecord(usage) ? usage.prompt_tokens : undefined;
-    const output = isRecord(usage) ? usage.completion_tokens : undefined;
-    if (typeof input === "number" && typeof output === "number") {
-      const details =
-        isRecord(usage) && isRecord(usage.prompt_tokens_details) ? usage.prompt_tokens_details : {};
-      const cached = typeof details.cached_tokens === "number" ? details.cached_tokens : 0;
-      return {
-        text,
-        finishReason,
-        tokens: { inputTokens: input, outputTokens: output, cachedInputTokens: cached },
-        estimated: false,
-      };
-    }
-    return { text, finishReason, tokens: partialEstimate(request, text), estimated: true };
-  }
+/** OpenAI's usage in our terms: cached prompt tokens are part of prompt_tokens. */
+function tokensOf(usage: unknown): TokenCounts | undefined {
+  if (!isRecord(usage)) return undefined;
+  const input = usage.prompt_tokens;
+  const output = usage.completion_tokens;
+  if (typeof input !== "number" || typeof output !== "number") return undefined;
+  const details = isRecord(usage.prompt_tokens_details) ? usage.prompt_tokens_details : {};
+  const cached = typeof details.cached_tokens === "number" ? details.cached_tokens : 0;
+  return { inputTokens: input, outputTokens: output, cachedInputTokens: cached };
 }
