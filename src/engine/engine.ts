@@ -122,6 +122,21 @@ const VETO_REDRAWS = 8;
  * one at a time in a recorded order (Sequencer), so any run replays exactly.
  * Everything that changes state is appended as events before it is acted
  * upon, so a run killed at any instant resumes from the store.
+ *
+ * Invariants (each with a test):
+ * - `unsettled` holds exactly the iterations selected and not yet settled
+ *   (evaluated, rejected or screened), the seed's and a resumed run's pending
+ *   ones included; the ordered mode selects iteration k only when no k' ≤
+ *   k − proposals is in it (`settledThrough`; test/engine-loop.test.ts,
+ *   "selection window").
+ * - The loop sleeps only on a promise that something will resolve: a proposal
+ *   or settle ending, `stop`, or a freed evaluation slot (`startEvaluations`
+ *   wakes it); so it never waits while it could start work (every engine test
+ *   that finishes depends on it; drain on stop, engine-loop.test.ts).
+ * - The best is tested on the held-out split one test at a time, and a best
+ *   that changed during a test is tested as soon as that test ends (the
+ *   chain in `testBest`), not at the next settle; a normal stop waits for the
+ *   latest best's test (test/engine-invariants.test.ts).
  */
 export class Engine {
   private readonly rng: Rng;
