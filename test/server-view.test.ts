@@ -145,3 +145,15 @@ test("sessions follow start, stop and resume, and a test score lands on its prog
   assert.equal(view.candidates.get(candidateId(0))?.testScore, 20);
   assert.equal(view.seqs.get(candidateId(0))?.test, 5);
 });
+
+test("active time: a killed session counts to its last event, not to the run's last event", () => {
+  const view = new RunView();
+  const at = (e: RunEvent, seq: number, seconds: number): StoredEvent => ({ ...e, seq, at: seconds * 1000 });
+  const started: RunEvent = { type: "run_started", taskId: "t", taskVersion: "1", config: {}, seed: 1 };
+  // Session 1 runs 10 s and is killed; an hour later session 2 runs 20 s and stops.
+  view.apply(at(started, 1, 0));
+  view.apply(at({ type: "heartbeat" }, 2, 10));
+  view.apply(at({ type: "run_resumed", pending: 0 }, 3, 3600));
+  view.apply(at({ type: "run_stopped", reason: "iterations" }, 4, 3620));
+  assert.equal(view.activeSeconds(false, 9999_000), 30);
+});

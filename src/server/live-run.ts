@@ -286,12 +286,7 @@ export class LiveRun {
       if (row.score !== null) programs++;
       iterations = Math.max(iterations, row.iteration);
     }
-    let active = 0;
-    for (const s of view.sessions) {
-      // A killed session ends, as far as anyone can tell, at the run's last stored event.
-      const end = s.stoppedAt ?? (state === "running" ? now : (view.lastAt ?? s.startedAt));
-      active += Math.max(0, end - s.startedAt) / 1000;
-    }
+    const active = view.activeSeconds(state === "running", now);
     const best = view.best();
     return {
       id: this.catalog.id,

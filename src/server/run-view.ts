@@ -26,6 +26,8 @@ export class RunView {
   readonly seqs = new Map<string, CandidateSeqs>();
   readonly calls: (CallRow & { seq: number })[] = [];
   readonly sessions: (SessionRow & { changedAt: number })[] = [];
+  /** Where each killed session ended (its last event), by its index in `sessions`. */
+  private readonly killedAt = new Map<number, number>();
   readonly children = new Map<string, string[]>();
   /** Every hint ever added, withdrawn ones included. */
   readonly hints = new Map<string, HintRow>();
@@ -34,8 +36,14 @@ export class RunView {
   private readonly costFromProposal = new Set<string>();
 
   apply(e: StoredEvent): void {
+    const before = this.lastAt;
     this.seq = e.seq;
     this.lastAt = e.at;
+    // A session that was killed ends at the last event stored before the next one began (as the store counts it).
+    const open = this.sessions.at(-1);
+    if ((e.type === "run_started" || e.type === "run_resumed") && open && open.stoppedAt === null) {
+      this.killedAt.set(this.sessions.length - 1, before ?? open.startedAt);
+    }
     switch (e.type) {
       case "run_started":
         this.config = e.config;
@@ -171,6 +179,20 @@ export class RunView {
     let from = this.calls.length;
     while (from > 0 && this.calls[from - 1]!.seq > since) from--;
     return { from, calls: this.calls.slice(from).map(({ seq: _, ...call }) => call) };
+  }
+
+  /**
+   * Seconds the run was active over its sessions: each to its stop; a killed
+   * one to its last event; the last one, if still open, to `now` while the
+   * run is live and to its last event once it is not.
+   */
+  activeSeconds(live: boolean, now: number): number {
+    let active = 0;
+    this.sessions.forEach((s, i) => {
+      const end = s.stoppedAt ?? this.killedAt.get(i) ?? (live ? now : (this.lastAt ?? s.startedAt));
+      active += Math.max(0, end - s.startedAt) / 1000;
+    });
+    return active;
   }
 
   sessionsRows(): SessionRow[] {
