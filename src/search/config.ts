@@ -2,7 +2,7 @@ import { z } from "zod";
 import { adaptiveConfig } from "./adaptive.ts";
 import { bestOfNConfig, hillClimbConfig } from "./baselines.ts";
 import { gepaConfig } from "./gepa.ts";
-import { islandsConfig } from "./islands.ts";
+import { islandsConfig } from "./islands-config.ts";
 import { shinkaConfig } from "./shinka.ts";
 
 const kinds = [

@@ -10,17 +10,12 @@ import type { Strategy } from "./strategy.ts";
 export { type AdaptiveOptions, AdaptiveStrategy, adaptiveConfig } from "./adaptive.ts";
 export { BestOfNStrategy, HillClimbStrategy } from "./baselines.ts";
 export { type StrategyConfig, type StrategyKind, strategyConfig } from "./config.ts";
-export { dominates, GepaStrategy, type GepaOptions, gepaConfig } from "./gepa.ts";
-export {
-  ISLANDS_DEFAULTS,
-  type IslandsDescription,
-  type IslandsOptions,
-  IslandsStrategy,
-  islandsConfig,
-} from "./islands.ts";
+export { dominates, type GepaOptions, GepaStrategy, gepaConfig } from "./gepa.ts";
+export { type IslandsDescription, IslandsStrategy } from "./islands.ts";
+export { ISLANDS_DEFAULTS, type IslandsOptions, islandsConfig } from "./islands-config.ts";
 export { jaccard, shingles } from "./novelty.ts";
-export { ShinkaStrategy, type ShinkaOptions, shinkaConfig } from "./shinka.ts";
 export type { FailedAttempt, Proposal, ProposalContext, Proposer } from "./proposer.ts";
+export { type ShinkaOptions, ShinkaStrategy, shinkaConfig } from "./shinka.ts";
 export type {
   Directive,
   PromptSection,
@@ -35,8 +30,8 @@ export {
   findNumericLiterals,
   type NumericLiteral,
   stepSize,
-  TunerProposer,
   type TunerOptions,
+  TunerProposer,
 } from "./tuner.ts";
 
 /**

@@ -1,51 +1,10 @@
-import { z } from "zod";
 import { codeHash } from "../core/ids.ts";
 import type { Rng } from "../core/rng.ts";
 import type { Program, Settled } from "../core/types.ts";
-import { defaultsOf, parseOptions } from "./options.ts";
+import { chebyshev, compareCoords, FeatureSpace } from "./feature-space.ts";
+import { type IslandsOptions, islandsConfig } from "./islands-config.ts";
+import { parseOptions } from "./options.ts";
 import type { Selection, Strategy, StrategyEvent } from "./strategy.ts";
-
-/**
- * The `strategy:` section of `kind: islands`: the one source of its keys,
- * bounds and defaults (the config and the constructor both parse with it).
- */
-export const islandsConfig = z
-  .strictObject({
-    kind: z.literal("islands"),
-    /** Number of islands, arranged in a ring. */
-    islands: z.number().int().min(1).default(3),
-    /** Cap on distinct programs over all islands (elites and the best are kept even past it). */
-    populationSize: z.number().int().min(1).default(1000),
-    /** Island generations (children ingested into that island) between two migrations out of it. */
-    migrationInterval: z.number().int().min(1).default(20),
-    /** Share of an island's population (its top programs, at least one) copied to both ring neighbours. */
-    migrationRate: z.number().min(0).max(1).default(0.1),
-    /** Probability of picking the parent uniformly from the island. */
-    explorationRatio: z.number().min(0).max(1).default(0.2),
-    /** Probability of picking the parent uniformly from the island's archive of elites. */
-    exploitationRatio: z.number().min(0).max(1).default(0.7),
-    /** Share of each island's population (at least one program) that forms its archive of elites. */
-    eliteRatio: z.number().min(0).max(1).default(0.1),
-    /** Number of inspiration programs handed to the proposer: about half top programs, half diverse ones. */
-    inspirations: z.number().int().min(0).default(4),
-    /** MAP-Elites axes: `score`, `codeLength`, or the name of a metric in `program.metrics`. */
-    featureDimensions: z
-      .array(z.string().min(1))
-      .min(1)
-      .refine((d) => new Set(d).size === d.length, "expected a list without repeats")
-      .default(["score", "codeLength"]),
-    /** Bins per feature dimension. */
-    featureBins: z.number().int().min(1).default(10),
-  })
-  .refine((o) => o.explorationRatio + o.exploitationRatio <= 1 + 1e-9, {
-    path: ["exploitationRatio"],
-    message: "explorationRatio + exploitationRatio must be at most 1",
-  });
-
-/** Options of the OpenEvolve-style island model; config keys under `strategy` carry the same names. */
-export type IslandsOptions = Omit<z.output<typeof islandsConfig>, "kind">;
-
-export const ISLANDS_DEFAULTS: Readonly<IslandsOptions> = Object.freeze(defaultsOf(islandsConfig, "islands"));
 
 /** The island a tag names: islands tag each selection with its island's number; the seed's "" is island 0. */
 function islandOf(tag: string): number {
@@ -77,11 +36,6 @@ interface Island {
   ranked: Entry[];
 }
 
-interface Range {
-  min: number;
-  max: number;
-}
-
 /**
  * Islands of MAP-Elites grids, after OpenEvolve: each island keeps its own grid
  * and archive of elites, and every `migrationInterval` island generations its
@@ -104,7 +58,7 @@ export class IslandsStrategy implements Strategy {
   /** Every copy made, `id:from:to`: what a resumed run's stored `program_migrated` events are checked against. */
   private readonly copies = new Set<string>();
   private readonly islandStates: Island[];
-  private readonly ranges: Range[];
+  private readonly space: FeatureSpace;
   private seq = 0;
   private bestId: string | undefined;
   /** How many cells (over all islands) each program holds; absent means none. */
@@ -122,9 +76,7 @@ export class IslandsStrategy implements Strategy {
       generation: 0,
       ranked: [],
     }));
-    this.ranges = o.featureDimensions.map((d) =>
-      d === "score" ? { min: 0, max: 100 } : { min: Number.POSITIVE_INFINITY, max: Number.NEGATIVE_INFINITY },
-    );
+    this.space = new FeatureSpace(o.featureDimensions, o.featureBins);
   }
 
   /** Only programs join the population; failed, rejected and screened candidates change nothing. */
@@ -140,8 +92,8 @@ export class IslandsStrategy implements Strategy {
       );
     }
     this.seen.add(program.id);
-    const features = this.features(program);
-    if (features) this.widenRanges(features);
+    const features = this.space.features(program);
+    if (features) this.space.widen(features);
     const entry: Entry = { program, seq: this.seq++, hash: codeHash(program.code), features };
     this.entries.set(program.id, entry);
     if (!this.bestId || program.score > this.entry(this.bestId).program.score) this.bestId = program.id;
@@ -238,14 +190,7 @@ export class IslandsStrategy implements Strategy {
       populationSize: this.options.populationSize,
       featureDimensions: [...this.options.featureDimensions],
       featureBins: this.options.featureBins,
-      ranges: this.options.featureDimensions.map((dimension, i) => {
-        const r = this.ranges[i] as Range;
-        return {
-          dimension,
-          min: Number.isFinite(r.min) ? r.min : null,
-          max: Number.isFinite(r.max) ? r.max : null,
-        };
-      }),
+      ranges: this.space.describeRanges(),
       best: best ? { id: best.id, score: best.score } : null,
       islands: this.islandStates.map((island, index) => {
         const top = this.rankedMembers(index)[0];
@@ -281,7 +226,7 @@ export class IslandsStrategy implements Strategy {
     island.codes.set(entry.hash, (island.codes.get(entry.hash) ?? 0) + 1);
     // Bins come from the ranges as they are now; occupants keep the cell they won even
     // when the ranges later widen, so placement never depends on anything but the ingest order.
-    const coords = entry.features ? this.bin(entry.features) : null;
+    const coords = entry.features ? this.space.bin(entry.features) : null;
     island.coords.set(id, coords);
     if (!coords) return;
     const key = coords.join(",");
@@ -434,39 +379,7 @@ export class IslandsStrategy implements Strategy {
     return chosen;
   }
 
-  // ---- features and ordering ----
-
-  private features(program: Program): number[] | null {
-    const values: number[] = [];
-    for (const dim of this.options.featureDimensions) {
-      const v =
-        dim === "score" ? program.score : dim === "codeLength" ? program.code.length : program.metrics[dim];
-      // A program without the metric still joins its island, it just competes for no cell.
-      if (typeof v !== "number" || !Number.isFinite(v)) return null;
-      values.push(v);
-    }
-    return values;
-  }
-
-  private widenRanges(features: number[]): void {
-    this.options.featureDimensions.forEach((dim, i) => {
-      if (dim === "score") return;
-      const r = this.ranges[i] as Range;
-      const v = features[i] as number;
-      if (v < r.min) r.min = v;
-      if (v > r.max) r.max = v;
-    });
-  }
-
-  private bin(features: number[]): number[] {
-    const bins = this.options.featureBins;
-    return features.map((v, i) => {
-      const { min, max } = this.ranges[i] as Range;
-      if (!(max > min)) return 0;
-      const t = (Math.min(max, Math.max(min, v)) - min) / (max - min);
-      return Math.min(bins - 1, Math.floor(t * bins));
-    });
-  }
+  // ---- lookups ----
 
   private rankedMembers(islandIndex: number): Entry[] {
     return this.island(islandIndex).ranked;
@@ -522,18 +435,4 @@ function insertionPoint(ranked: Entry[], entry: Entry): number {
     else hi = mid;
   }
   return lo;
-}
-
-function chebyshev(a: number[], b: number[]): number {
-  let d = 0;
-  for (let i = 0; i < a.length; i++) d = Math.max(d, Math.abs((a[i] as number) - (b[i] as number)));
-  return d;
-}
-
-function compareCoords(a: number[], b: number[]): number {
-  for (let i = 0; i < a.length; i++) {
-    const d = (a[i] as number) - (b[i] as number);
-    if (d !== 0) return d;
-  }
-  return 0;
 }
