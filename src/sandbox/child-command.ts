@@ -6,6 +6,8 @@ import { bwrapArgv, installPrefix, type KernelLimits, limitArgv } from "./protec
 import type { Protection, SandboxJob } from "./sandbox.ts";
 
 const RUNNER = realpathSync(join(import.meta.dirname, "runner.mjs"));
+/** The candidate's realm, which the runner imports from beside itself: the child must read it too. */
+const REALM = realpathSync(join(import.meta.dirname, "realm.mjs"));
 /** isolated-vm's entry, located here but loaded only in the child. */
 const IVM_ENTRY = createRequire(import.meta.url).resolve("isolated-vm");
 const IVM_DIR = dirname(IVM_ENTRY);
@@ -26,9 +28,9 @@ export function profileOf(job: SandboxJob): Profile {
   return { memoryMb, cpuSeconds: 2 ** Math.ceil(Math.log2((2 * cpuMs) / 1000 + 10)) };
 }
 
-/** What the node child needs to see: node itself, the runner and isolated-vm. */
+/** What the node child needs to see: node itself, the runner (with its realm) and isolated-vm. */
 export function nodeReadOnly(nodePath: string): string[] {
-  return [installPrefix(nodePath), RUNNER, IVM_DIR];
+  return [installPrefix(nodePath), RUNNER, REALM, IVM_DIR];
 }
 
 export interface ChildCommandOptions {
@@ -77,6 +79,7 @@ function childArgv(nodePath: string, profile: Profile, kind: Protection["kind"],
     args.push(
       "--experimental-permission",
       `--allow-fs-read=${RUNNER}`,
+      `--allow-fs-read=${REALM}`,
       `--allow-fs-read=${IVM_DIR}/*`,
       "--allow-addons",
       "--disable-warning=ExperimentalWarning",

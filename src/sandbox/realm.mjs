@@ -1,0 +1,310 @@
+// @ts-check
+/**
+ * The candidate's realm, kept apart from the runner (runner.mjs) that hosts it: this
+ * file's one function is not run here but sent as source text into the isolate, so
+ * everything in it is what the candidate's code sits next to, and it may refer to
+ * nothing outside itself (no imports, no module-level names). The runner loads it
+ * beside itself; the sandbox lets the child read both files (child-command.ts).
+ */
+
+/**
+ * The trusted part of the candidate's realm, evaluated in the isolate before
+ * the candidate's script. It captures what it uses first, so a candidate that
+ * patches JSON, Promise or Error in its realm changes only its own outputs.
+ * Source text only: it must not refer to anything outside itself.
+ * @param {(text: string) => void} log
+ * @param {number} logCap
+ * @param {string} filename
+ * @param {string} gcName
+ */
+export function realm(log, logCap, filename, gcName) {
+  // biome-ignore lint/suspicious/noRedundantUseStrict: this source runs as a script in the isolate, not as a module
+  "use strict";
+  /** @type {Record<string, any>} the isolate's global object, which this realm furnishes */
+  const g = globalThis;
+  const stringify = JSON.stringify;
+  const parse = JSON.parse;
+  const isView = ArrayBuffer.isView;
+  const arrayFrom = Array.from;
+  const finite = Number.isFinite;
+  const MapC = Map;
+  const SetC = Set;
+  const ErrorC = Error;
+  const DataViewC = DataView;
+  const PromiseC = Promise;
+  const then = Promise.prototype.then;
+  const apply = Reflect.apply;
+  const StringC = String;
+  const toTag = Object.prototype.toString;
+  const dateNow = Date.now;
+  const MAX_ERROR = 2000;
+
+  // Not counted against the memory limit, and no candidate needs it.
+  delete g.WebAssembly;
+  /** @type {() => void} */
+  const collectGarbage = typeof g[gcName] === "function" ? g[gcName] : () => undefined;
+
+  /** @param {unknown} value */
+  function text(value) {
+    try {
+      if (typeof value === "string") return value;
+      if (value instanceof ErrorC) return StringC(value.stack ?? `${value.name}: ${value.message}`);
+      if (typeof value === "object" && value !== null) {
+        const json = stringify(value);
+        if (typeof json === "string") return json;
+      }
+      return StringC(value);
+    } catch {
+      return apply(toTag, value, []);
+    }
+  }
+
+  // Each call of `log` crosses to the host (tens of µs): the first lines go at once, so a
+  // program that prints and then hangs still shows its output; a flood goes in batches.
+  let logged = 0;
+  let lines = 0;
+  let buffer = "";
+  let flushed = dateNow();
+  function flush() {
+    if (buffer !== "") {
+      const text = buffer;
+      buffer = "";
+      log(text);
+    }
+    flushed = dateNow();
+  }
+  /** @param {unknown[]} args */
+  function write(...args) {
+    if (logged > logCap) return;
+    let line = "";
+    for (let i = 0; i < args.length; i++) line += (i > 0 ? " " : "") + text(args[i]);
+    logged += line.length + 1;
+    if (logged > logCap) line = "(console output cut here: it passed the limit)";
+    buffer += `${line}\n`;
+    lines++;
+    if (lines <= 256 || buffer.length >= 16384 || dateNow() - flushed >= 100) flush();
+  }
+  const console = { log: write, info: write, warn: write, error: write, debug: write, trace: write };
+  g.console = console;
+  const origin = dateNow();
+  g.performance = { now: () => dateNow() - origin, timeOrigin: origin };
+  // Two conveniences of web and Node realms that models reach for, in plain JavaScript.
+  g.queueMicrotask = (/** @type {() => void} */ fn) => {
+    apply(then, PromiseC.resolve(), [fn]);
+  };
+  g.structuredClone = (/** @type {unknown} */ value) => deepClone(value, new MapC());
+
+  /**
+   * @param {any} v
+   * @param {Map<unknown, unknown>} seen
+   * @returns {any}
+   */
+  function deepClone(v, seen) {
+    if (typeof v === "function" || typeof v === "symbol")
+      throw new TypeError(`a ${typeof v} could not be cloned`);
+    if (typeof v !== "object" || v === null) return v;
+    if (seen.has(v)) return seen.get(v);
+    /** @type {any} */
+    let out;
+    if (Array.isArray(v)) {
+      out = new Array(v.length);
+      seen.set(v, out);
+      for (let i = 0; i < v.length; i++) out[i] = deepClone(v[i], seen);
+      return out;
+    }
+    if (v instanceof MapC) {
+      out = new MapC();
+      seen.set(v, out);
+      for (const [k, x] of v) out.set(deepClone(k, seen), deepClone(x, seen));
+      return out;
+    }
+    if (v instanceof SetC) {
+      out = new SetC();
+      seen.set(v, out);
+      for (const x of v) out.add(deepClone(x, seen));
+      return out;
+    }
+    if (v instanceof Date) out = new Date(v.getTime());
+    else if (v instanceof RegExp) out = new RegExp(v.source, v.flags);
+    else if (v instanceof ArrayBuffer) out = v.slice(0);
+    else if (v instanceof DataViewC)
+      out = new DataViewC(v.buffer.slice(v.byteOffset, v.byteOffset + v.byteLength));
+    else if (isView(v)) out = /** @type {any} */ (v).slice();
+    else if (v instanceof ErrorC) out = new ErrorC(v.message);
+    else {
+      out = {};
+      seen.set(v, out);
+      for (const k of Object.keys(v)) out[k] = deepClone(v[k], seen);
+      return out;
+    }
+    seen.set(v, out);
+    return out;
+  }
+
+  /** @param {unknown} value */
+  function preview(value) {
+    try {
+      if (typeof value === "string") return stringify(value.length > 200 ? `${value.slice(0, 200)}…` : value);
+      if (typeof value !== "object" || value === null) return StringC(value);
+      const json = stringify(value);
+      if (typeof json === "string") return json.length > 200 ? `${json.slice(0, 200)}…` : json;
+    } catch {
+      // cycles, BigInt, throwing getters
+    }
+    return apply(toTag, value, []);
+  }
+
+  /**
+   * `Name: message` plus the frames inside the bundled script (the engine maps them
+   * back to the candidate's source), or a description of a thrown non-Error.
+   * @param {unknown} err
+   */
+  function describe(err) {
+    let out;
+    try {
+      if (err instanceof ErrorC) {
+        out = `${StringC(err.name)}: ${StringC(err.message)}`;
+        const lines = StringC(err.stack ?? "").split("\n");
+        let kept = 0;
+        for (const l of lines) {
+          if (kept < 3 && l.trimStart().startsWith("at ") && l.includes(filename)) {
+            out += `\n    ${l.trim()}`;
+            kept++;
+          }
+        }
+      } else {
+        out = `threw a non-Error value: ${preview(err)}`;
+      }
+    } catch {
+      out = "threw a value that cannot be described";
+    }
+    return out.length > MAX_ERROR ? `${out.slice(0, MAX_ERROR)}…` : out;
+  }
+
+  /**
+   * @param {string} key
+   * @param {unknown} value
+   */
+  function replacer(key, value) {
+    const at = key === "" ? "" : ` at key ${stringify(key)}`;
+    switch (typeof value) {
+      case "function":
+        throw new TypeError(`a function${at} cannot be an output`);
+      case "symbol":
+        throw new TypeError(`a symbol${at} cannot be an output`);
+      case "bigint":
+        throw new TypeError(`a BigInt${at} cannot be an output (use a number or a string)`);
+      case "number":
+        if (!finite(value)) throw new TypeError(`${value}${at} is not representable in JSON`);
+        return value;
+      case "object":
+        if (value instanceof MapC || value instanceof SetC) {
+          throw new TypeError(
+            `a ${value instanceof MapC ? "Map" : "Set"}${at} cannot be an output (use an array or object)`,
+          );
+        }
+        // Typed arrays would otherwise become {"0":…} objects.
+        if (isView(value) && !(value instanceof DataViewC)) return arrayFrom(/** @type {any} */ (value));
+        return value;
+      default:
+        return value;
+    }
+  }
+
+  /** @type {((input: unknown) => unknown) | undefined} */
+  let run;
+  /** @type {[boolean, unknown] | undefined} */
+  let outcome;
+
+  /** Finds the driver's entry once the script has run: "" when found, else why not. */
+  function bind() {
+    flush();
+    try {
+      const entry = g.__adrs;
+      const fn = entry === undefined || entry === null ? undefined : entry.run;
+      if (typeof fn !== "function") return "the script did not define __adrs.run";
+      run = fn;
+      return "";
+    } catch (err) {
+      return describe(err);
+    }
+  }
+
+  /**
+   * Calls the driver on one input. Returns a promise when the driver did, so the
+   * host's timing covers the whole call, settling included.
+   * @param {string} inputJson
+   */
+  function invoke(inputJson) {
+    outcome = undefined;
+    let value;
+    try {
+      value = /** @type {(input: unknown) => unknown} */ (run)(parse(inputJson));
+    } catch (err) {
+      outcome = [false, describe(err)];
+      return undefined;
+    }
+    let thenFn;
+    try {
+      thenFn =
+        typeof value === "object" || typeof value === "function"
+          ? /** @type {any} */ (value)?.then
+          : undefined;
+    } catch (err) {
+      outcome = [false, describe(err)];
+      return undefined;
+    }
+    if (typeof thenFn !== "function") {
+      outcome = [true, value];
+      return undefined;
+    }
+    return new PromiseC((resolve) => {
+      const settled = new PromiseC((r) => r(value));
+      apply(then, settled, [
+        /** @param {unknown} v */ (v) => {
+          outcome = [true, v];
+          resolve(undefined);
+        },
+        /** @param {unknown} e */ (e) => {
+          outcome = [false, describe(e)];
+          resolve(undefined);
+        },
+      ]);
+    });
+  }
+
+  /**
+   * The last call's output as text: "1" + JSON, "0" + error, or "2" + the JSON's
+   * length when it is longer than `budget` characters.
+   * @param {number} budget
+   */
+  function take(budget) {
+    flush();
+    const o = outcome;
+    outcome = undefined;
+    if (o === undefined) return "0no output";
+    if (!o[0]) return `0${o[1]}`;
+    let json;
+    try {
+      json = stringify(o[1], replacer);
+    } catch (err) {
+      let message;
+      try {
+        message = err instanceof ErrorC ? StringC(err.message) : preview(err);
+      } catch {
+        message = "an error that cannot be described";
+      }
+      return `0the output cannot be sent as JSON: ${message}`;
+    }
+    if (json === undefined) return "0no output: the driver returned undefined";
+    if (json.length > budget) return `2${json.length}`;
+    return `1${json}`;
+  }
+
+  /** A full collection, so the heap then in use is what the program keeps. */
+  function collect() {
+    collectGarbage();
+  }
+
+  return [bind, invoke, take, collect];
+}
