@@ -145,7 +145,7 @@ async function measure(
     store,
     strategy: createStrategy(config.strategy),
     proposer,
-    evaluator,
+    queue: evaluator,
     onEvent: (e) => {
       // An iteration ends when its candidate settles: evaluated, or turned away by a screen.
       if (e.type !== "evaluation_finished" && e.type !== "candidate_screened") return;

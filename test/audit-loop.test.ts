@@ -153,7 +153,7 @@ test("engine: an evaluation the gate turns invalid is stored with why, is no pro
     store,
     strategy: createStrategy(config.strategy),
     proposer,
-    evaluator: new InstantEvaluator(),
+    queue: new InstantEvaluator(),
     gate,
   });
   await engine.run();

@@ -88,7 +88,7 @@ function engine(setup: Setup = {}) {
     store,
     strategy: setup.strategy ?? createStrategy(c.strategy),
     proposer,
-    evaluator,
+    queue: evaluator,
     ...(setup.onEvent ? { onEvent: (ev: RunEvent) => setup.onEvent?.(ev, e) } : {}),
     ...(setup.clock ? { clock: setup.clock } : {}),
     ...(setup.heartbeatMs ? { heartbeatMs: setup.heartbeatMs } : {}),

@@ -83,7 +83,7 @@ function engine(parts: {
     store,
     strategy: parts.strategy ?? createStrategy(parts.config.strategy),
     proposer: proposer(parts.client),
-    evaluator: parts.evaluator ?? new InstantEvaluator(),
+    queue: parts.evaluator ?? new InstantEvaluator(),
     ...(parts.onEvent ? { onEvent: (ev: RunEvent) => parts.onEvent?.(ev, e) } : {}),
     ...(parts.schedule ? { schedule: parts.schedule } : {}),
   });

@@ -219,7 +219,7 @@ describe("gepa in the engine", () => {
       store,
       strategy: createStrategy(c.strategy),
       proposer: new TunerProposer(),
-      evaluator: new InstantEvaluator({ train: 4 }),
+      queue: new InstantEvaluator({ train: 4 }),
       ...(stopAt
         ? {
             onEvent: (ev) => {

@@ -99,6 +99,12 @@ export function buildProgram(): Command {
       )
       .option("--proposals <n>", "proposals in flight", int("--proposals"))
       .option(STORE_FLAG, STORE_HELP)
+      .addOption(
+        new Option(
+          "--queue <queue>",
+          "where evaluations run: in-process (this machine) or workers (`adrs worker` processes on the --store database)",
+        ).choices(["in-process", "workers"]),
+      )
       .option("--evaluations <n>", "evaluations in flight", int("--evaluations"))
       .option(
         "--replay <dir>",
@@ -236,6 +242,16 @@ export function buildProgram(): Command {
     )
     .option("--json", "print JSON")
     .action(lazy(() => import("./commands/doctor.ts"), "doctorCommand"));
+
+  program
+    .command("worker")
+    .description(
+      "evaluate the jobs of runs stored in PostgreSQL (`--queue workers`), on this machine, until Ctrl-C",
+    )
+    .option(STORE_FLAG, "the runs' PostgreSQL database (postgres://user@host:5432/db)")
+    .option("--concurrency <n>", "jobs evaluated at once (default 1)", int("--concurrency"))
+    .option("--lease <t>", 'how long a job stays this worker\'s without a renewal (default "30s")')
+    .action(lazy(() => import("./commands/worker.ts"), "workerCommand"));
 
   program
     .command("serve")

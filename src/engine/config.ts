@@ -95,6 +95,8 @@ export const runConfigSchema = z
         "expected a PostgreSQL URL (postgres://user@host:5432/database); leave it out for SQLite in the run folder",
       )
       .optional(),
+    /** Where evaluations run: this process's sandboxes, or `adrs worker` processes taking jobs from the store. */
+    queue: z.enum(["in-process", "workers"]).default("in-process"),
     prompt: z
       .strictObject({
         templateDir: z.string().optional(),
@@ -248,6 +250,7 @@ export interface ConfigOverrides {
   /** A strategy kind: the file's options are kept when it names the same kind, else the kind's defaults. */
   strategy?: string;
   store?: string;
+  queue?: string;
 }
 
 /** Merges a config file (optional) with flag overrides and validates the result. */
@@ -281,6 +284,7 @@ export function resolveRunConfig(file: string | undefined, flags: ConfigOverride
     else section.kind = flags.strategy;
   }
   if (flags.store) raw.store = flags.store;
+  if (flags.queue) raw.queue = flags.queue;
   const flagOf = (path: string) =>
     FLAGS.find(([key, keys]) => flags[key] !== undefined && keys.test(path))?.[2];
   return parseRunConfig(raw, file ?? "command line", flagOf);
@@ -302,4 +306,5 @@ const FLAGS: [keyof ConfigOverrides, RegExp, string][] = [
   ["editMode", /^editMode$/, "--edit-mode"],
   ["strategy", /^strategy(\.kind)?$/, "--strategy"],
   ["store", /^store$/, "--store"],
+  ["queue", /^queue$/, "--queue"],
 ];

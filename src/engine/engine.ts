@@ -17,31 +17,13 @@ import type {
   StrategyEvent,
 } from "../search/strategy.ts";
 import type { LedgerEntry, ProposalOutcome, Store } from "../store/store.ts";
+import type { JobQueue } from "../queue/queue.ts";
 import type { Task } from "../task/contract.ts";
 import type { RunConfig } from "./config.ts";
 import { Sequencer } from "./sequencer.ts";
 import { chargeOpenReservations } from "./reservations.ts";
 import { Steering } from "./steering.ts";
 import { adaptiveTimeout } from "./time-limit.ts";
-
-/** What the engine needs from evaluation: trusted, sandboxed scoring of code on a split. */
-export interface CandidateEvaluator {
-  /**
-   * Scores code on a split, or only on the listed workloads of it (a
-   * strategy's screen on a minibatch: the score is then the task's aggregate
-   * over those). Every ok evaluation carries a 0–100 score per workload.
-   */
-  evaluate(
-    code: string,
-    split: Split,
-    workloads?: readonly string[],
-    options?: { timeoutMs?: number },
-  ): Promise<Evaluation>;
-  /** The ids of a split's workloads, in the split's order. */
-  workloadIds(split: Split): Promise<string[]>;
-  /** The evaluator's own limits: the ceiling of an adaptive time limit (`options.timeoutMs` lowers it). */
-  readonly limits?: { timeoutMs: number };
-}
 
 /** A model call as a learner needs it: from the ledger as stored, or live (with its error). */
 export type StoredCall = Pick<LedgerEntry, "model" | "iteration" | "costUsd" | "outcome"> & {
@@ -66,7 +48,8 @@ export interface EngineParts {
   store: Store;
   strategy: Strategy;
   proposer: Proposer;
-  evaluator: CandidateEvaluator;
+  /** Where evaluations run: this process's sandboxes, or workers on other machines; the engine cannot tell. */
+  queue: JobQueue;
   /**
    * The run's cost ledger, with the dollar budget; the proposer's model calls
    * must go through it. Default: the proposer's own ledger if it has one, else
@@ -569,7 +552,8 @@ export class Engine {
     try {
       if (!isSeed && strategy.screen)
         verdict = await strategy.screen(candidate, await this.screenTools(candidate));
-      if (verdict.pass) evaluation = await this.safeEvaluate(candidate.code, "train");
+      if (verdict.pass)
+        evaluation = await this.safeEvaluate(candidate.code, "train", undefined, `${candidate.id}/train`);
       if (evaluation && !isSeed && this.parts.gate)
         evaluation = await this.parts.gate.review(candidate.code, evaluation, this.bestScore);
     } finally {
@@ -664,7 +648,7 @@ export class Engine {
 
   /** What a strategy's screen may use for this candidate. */
   private async screenTools(candidate: Candidate): Promise<ScreenTools> {
-    this.trainWorkloads ??= this.parts.evaluator.workloadIds("train");
+    this.trainWorkloads ??= this.parts.queue.workloadIds("train");
     return {
       trainWorkloads: await this.trainWorkloads,
       evaluate: (code, workloads) => this.safeEvaluate(code, "train", workloads),
@@ -676,11 +660,11 @@ export class Engine {
   private remember(settled: Settled, replay: boolean): RunEvent[] {
     this.memory.ingest(settled);
     if (settled.candidate.iteration === 0 && settled.status === "ok") {
-      const { evaluator, config } = this.parts;
+      const { queue, config } = this.parts;
       const limit = adaptiveTimeout(
         config.evaluation.adaptiveTimeout,
         settled.evaluation.durationMs,
-        evaluator.limits?.timeoutMs,
+        queue.limits?.timeoutMs,
       );
       this.trainTimeoutMs = limit?.timeoutMs;
       if (limit) this.parts.onNotice?.(limit.line);
@@ -713,7 +697,7 @@ export class Engine {
     if (!best || best.id === this.testedBestId) return Promise.resolve();
     this.testedBestId = best.id;
     const running = (async () => {
-      const evaluation = await this.safeEvaluate(best.code, "test");
+      const evaluation = await this.safeEvaluate(best.code, "test", undefined, `${best.id}/test`);
       await this.write([{ type: "test_evaluated", programId: best.id, evaluation }]);
     })().finally(() => {
       this.testRunning = null;
@@ -722,16 +706,20 @@ export class Engine {
     return running.then(() => this.testBest());
   }
 
-  private async safeEvaluate(code: string, split: Split, workloads?: readonly string[]): Promise<Evaluation> {
+  /** `key` names the job (the candidate and its split): a result stored under it is not computed again. */
+  private async safeEvaluate(
+    code: string,
+    split: Split,
+    workloads?: readonly string[],
+    key?: string,
+  ): Promise<Evaluation> {
     try {
       // Candidates are bounded by the seed's time; the held-out test split keeps the task's limit.
       const limit = split === "train" ? this.trainTimeoutMs : undefined;
-      return await this.parts.evaluator.evaluate(
-        code,
-        split,
-        workloads,
-        limit === undefined ? undefined : { timeoutMs: limit },
-      );
+      return await this.parts.queue.evaluate(code, split, workloads, {
+        ...(limit === undefined ? {} : { timeoutMs: limit }),
+        ...(key ? { key } : {}),
+      });
     } catch (e) {
       return {
         status: "error",

@@ -2,9 +2,7 @@ import { existsSync, readdirSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { InputError } from "../core/errors.ts";
 import type { RunEvent } from "../core/events.ts";
-import type { Evaluation } from "../core/types.ts";
 import { findEvolveBlocks } from "../edit/index.ts";
-import { Evaluator } from "../evaluate/index.ts";
 import { AuditGate } from "../audit/gate.ts";
 import { ProcessSandbox } from "../sandbox/index.ts";
 import { createStrategy } from "../search/index.ts";
@@ -29,6 +27,7 @@ import {
   runFiles,
   writeResolvedConfig,
 } from "./run-dir.ts";
+import { openRunQueue } from "./run-queue.ts";
 import { openRunStore, postgresOf, runIdOf } from "./run-store.ts";
 
 export interface SessionOptions {
@@ -208,16 +207,12 @@ async function open(
     concurrency: evaluations + 1,
     warm: evaluations,
   });
-  // Evaluations outlive the process, in the store: a candidate evaluated just before a kill is not run again on resume.
-  const cache = {
-    get: (key: string) => store.evaluation(key),
-    set: (key: string, e: Evaluation) => store.saveEvaluation(key, e),
-  };
+  const jobs = await openRunQueue(dir, config, task, store, sandbox);
   const { adaptiveTimeout: _, ...limits } = config.evaluation;
-  const evaluator = new Evaluator(task, sandbox, { ...limits, cache });
   // Children booted while the store is read and the strategy rebuilt: the seed's evaluation (whose time sets
   // the candidates' limit) and the first candidates' do not wait for a process to start.
-  if (!task.external) void sandbox.prewarm(evaluator.limits, evaluations);
+  if (!task.external && config.queue === "in-process")
+    void sandbox.prewarm(jobs.evaluator.limits, evaluations);
   const strategy = createStrategy(config.strategy);
   const proposer = options.proposer ?? models?.proposer ?? tuner(options);
   const engine = new Engine({
@@ -226,7 +221,7 @@ async function open(
     store,
     strategy,
     proposer,
-    evaluator,
+    queue: jobs.queue,
     ...(config.audit.onNewBest ? { gate: new AuditGate(task, sandbox, limits) } : {}),
     ...(models ? { ledger: models.ledger } : {}),
     onEvent: options.onEvent,
@@ -244,6 +239,7 @@ async function open(
       try {
         return await engine.run();
       } finally {
+        await jobs.close();
         await sandbox.close();
         await store.close();
         release();

@@ -10,7 +10,7 @@
  * an invalid output.
  */
 import type { Evaluation, Program, Settled, Split, WorkloadResult } from "../../src/core/types.ts";
-import type { CandidateEvaluator } from "../../src/engine/engine.ts";
+import type { JobQueue } from "../../src/queue/queue.ts";
 import type { Completion, CompletionRequest, LlmClient } from "../../src/llm/client.ts";
 import { LlmError } from "../../src/llm/errors.ts";
 import type { Task } from "../../src/task/contract.ts";
@@ -84,7 +84,7 @@ export interface InstantEvaluatorOptions {
 }
 
 /** Scores toy programs at once, as the trusted evaluator would: per workload, and on part of a split. */
-export class InstantEvaluator implements CandidateEvaluator {
+export class InstantEvaluator implements JobQueue {
   /** Every call, in order: split and the workloads asked for (all when none). */
   readonly calls: { split: Split; workloads: readonly string[] | undefined; code: string }[] = [];
   private readonly ids: Record<Split, string[]>;

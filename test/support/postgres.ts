@@ -13,3 +13,28 @@ export function postgresUrl(): string {
 export function testRunId(name: string): string {
   return `test-${name}-${Date.now().toString(36)}-${randomBytes(4).toString("hex")}`;
 }
+
+/**
+ * A database of its own for a test whose workers take every job they find:
+ * jobs left by another test (or a killed run of this one) never reach them.
+ * `drop` removes it, closing whatever is still connected.
+ */
+export async function freshDatabase(name: string): Promise<{ url: string; drop(): Promise<void> }> {
+  const { default: pg } = await import("pg");
+  const admin = new pg.Client({ connectionString: postgresUrl() });
+  await admin.connect();
+  const db = testRunId(name).replace(/-/g, "_");
+  await admin.query(`create database ${db}`);
+  await admin.end();
+  const url = new URL(postgresUrl());
+  url.pathname = `/${db}`;
+  return {
+    url: url.toString(),
+    async drop() {
+      const c = new pg.Client({ connectionString: postgresUrl() });
+      await c.connect();
+      await c.query(`drop database if exists ${db} with (force)`);
+      await c.end();
+    },
+  };
+}

@@ -32,7 +32,7 @@ export function toyRun(
     store,
     strategy: createStrategy(config.strategy),
     proposer: new TunerProposer(),
-    evaluator: new InstantEvaluator({ train: 3 }),
+    queue: new InstantEvaluator({ train: 3 }),
     ...(stopAt
       ? {
           onEvent: (e) => {

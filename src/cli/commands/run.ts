@@ -34,6 +34,7 @@ interface RunFlags extends BudgetFlags {
   replay?: string;
   strategy?: string;
   store?: string;
+  queue?: string;
 }
 
 export async function runCommand(task: string | undefined, flags: RunFlags): Promise<void> {
@@ -54,6 +55,7 @@ export async function runCommand(task: string | undefined, flags: RunFlags): Pro
     evaluations: flags.evaluations,
     strategy: flags.strategy,
     store: flags.store,
+    queue: flags.queue,
   };
   const config = resolveRunConfig(flags.config, overrides);
   config.out ??= defaultRunDir(config.task.split(/[\\/]/).filter(Boolean).at(-1) ?? "run");

@@ -31,6 +31,7 @@ export async function connectPostgres(url: string, max = 4): Promise<pg.Pool> {
   const pool = new pg.Pool({ connectionString: url, max, types: numbers });
   // A server going away under an idle connection is reported to the query that next needs one, not thrown here.
   pool.on("error", () => {});
+  pool.on("connect", (client) => client.on("error", () => {}));
   try {
     (await pool.connect()).release();
   } catch (e) {
