@@ -13,7 +13,7 @@ import { freshDatabase } from "./support/postgres.ts";
 import { tempDir } from "./support/run-helpers.ts";
 
 const cli = join(import.meta.dirname, "..", "bin", "adrs.js");
-const slowTask = join(import.meta.dirname, "fixtures", "slow-task");
+const slowTask = join(import.meta.dirname, "fixtures", "queue", "slow-task");
 const sumTask = join(import.meta.dirname, "fixtures", "sum-task");
 const children = new Set<ChildProcess>();
 after(() => {
