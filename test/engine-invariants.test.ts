@@ -75,7 +75,7 @@ test("chained test evaluation: when the best changes during its test evaluation,
     store,
     strategy: createStrategy(config.strategy),
     proposer,
-    evaluator: new InstantEvaluator({ gate }),
+    queue: new InstantEvaluator({ gate }),
     onEvent: (e) => events.push(e),
   });
   const outcome = await engine.run();
