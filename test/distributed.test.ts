@@ -64,7 +64,7 @@ function adrs(args: string[]): Proc {
 }
 
 const worker = (url: string, ...flags: string[]) =>
-  adrs(["worker", "--store", url, "--lease", "1s", ...flags]);
+  adrs(["worker", "--store", url, "--lease", "5s", ...flags]);
 
 /** How often each job key was started across workers' logs. */
 function starts(run: string, ...logs: string[]): Map<string, number> {
@@ -141,7 +141,7 @@ test("a worker killed mid-job: another takes the job once its lease runs out; no
   try {
     const run = "slow-kill-worker";
     const dir = join(tempDir("dist"), run);
-    const doomed = worker(db.url);
+    const doomed = worker(db.url, "--lease", "2s");
     const engine = adrs([
       "run",
       slowTask,
