@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { withRunStore } from "../src/cli/commands/open-run.ts";
 import { parseRunConfig } from "../src/engine/config.ts";
+import { writeResolvedConfig } from "../src/engine/run-dir.ts";
 import { resumeRun, startRun } from "../src/engine/session.ts";
 import { tempDir, withStore } from "./support/run-helpers.ts";
 
@@ -109,4 +110,17 @@ test("temporary files a kill left in evaluations/ are removed on resume", async 
   const session = await resumeRun(out);
   assert.equal(existsSync(left), false);
   await session.run();
+});
+
+test("a run folder's config.yaml never holds the store's password; the rest of the URL stays for resume", () => {
+  const dir = tempDir("config-secret");
+  const config = parseRunConfig(
+    { task: "txn-scheduling", store: "postgres://adrs:s3cret-pw@db.example:5432/runs" },
+    "test",
+  );
+  writeResolvedConfig(dir, config);
+  const written = readFileSync(join(dir, "config.yaml"), "utf8");
+  assert.ok(!written.includes("s3cret-pw"), "no password in config.yaml");
+  assert.match(written, /store: postgres:\/\/adrs@db\.example:5432\/runs/);
+  assert.equal(config.store, "postgres://adrs:s3cret-pw@db.example:5432/runs", "the run's own config keeps it");
 });

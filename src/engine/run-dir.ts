@@ -63,10 +63,25 @@ export function createRunDir(dir: string): void {
 
 export function writeResolvedConfig(dir: string, config: RunConfig): void {
   const file = join(dir, runFiles.config);
+  // A run folder is copied, shared and committed: no secret goes into it. A store's password is
+  // given again through PGPASSWORD or ~/.pgpass, which the PostgreSQL client reads when the URL has none.
+  const written = config.store ? { ...config, store: withoutPassword(config.store) } : config;
   try {
-    writeFileSync(file, `${CONFIG_HEADER}\n${stringify(config)}`);
+    writeFileSync(file, `${CONFIG_HEADER}\n${stringify(written)}`);
   } catch (e) {
     throw isDiskFull(e) ? new DiskFullError(file, e) : e;
+  }
+}
+
+/** `url` with its password left out (a URL it cannot parse is returned as it is; the config has checked it). */
+export function withoutPassword(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (!parsed.password) return url;
+    parsed.password = "";
+    return parsed.toString();
+  } catch {
+    return url;
   }
 }
 
