@@ -6,23 +6,18 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import type { Browser, Page } from "playwright-core";
 import { type ComparePlan, type CompareSummary, writeSummary } from "../src/compare/index.ts";
 import { show } from "../src/compare/table.ts";
 import type { RunConfig } from "../src/engine/config.ts";
-import { type DashboardServer, serveDashboard } from "../src/server/serve.ts";
 import { openSqliteStore } from "../src/store/sqlite/index.ts";
-import { ensureWebBuilt, launchChromium, screenshotDir } from "./support/browser.ts";
+import { type DashboardPage, openDashboardPage, screenshotDir } from "./support/browser.ts";
 import { tempDir } from "./support/run-helpers.ts";
 import { writeSyntheticRun } from "./support/synthetic-run.ts";
 
-let browser: Browser;
-let page: Page;
-let server: DashboardServer;
+let dashboard: DashboardPage;
 let summary: CompareSummary;
 
 before(async () => {
-  await ensureWebBuilt();
   const out = join(tempDir("browser-compare"), "cmp");
   const runs: ComparePlan["runs"] = [];
   for (const strategy of ["hill-climb", "best-of-n"] as const) {
@@ -46,19 +41,13 @@ before(async () => {
     shared: {} as ComparePlan["shared"],
     runs,
   });
-  browser = await launchChromium();
-  server = await serveDashboard({ folders: [join(out, "..")], port: 0 });
-  page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-  page.on("pageerror", (e) => assert.fail(`the page threw: ${e.message}`));
+  dashboard = await openDashboardPage([join(out, "..")]);
 });
 
-after(async () => {
-  await page?.close();
-  await browser?.close();
-  await server?.close();
-});
+after(() => dashboard?.close());
 
 test("a comparison's page shows its summary per strategy, the curves overlaid and its runs", async () => {
+  const { page, server } = dashboard;
   await page.goto(`${server.origin}/`);
   await page.locator("li[data-comparison] a", { hasText: "cmp" }).click();
   await page.locator("tr[data-strategy]").nth(1).waitFor();

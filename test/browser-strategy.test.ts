@@ -8,23 +8,18 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import type { Browser, Page } from "playwright-core";
 import type { Settled } from "../src/core/types.ts";
-import { type DashboardServer, serveDashboard } from "../src/server/serve.ts";
 import { openSqliteStore } from "../src/store/sqlite/index.ts";
-import { ensureWebBuilt, launchChromium, screenshotDir } from "./support/browser.ts";
+import { type DashboardPage, openDashboardPage, screenshotDir } from "./support/browser.ts";
 import { tempDir } from "./support/run-helpers.ts";
 import { writeSyntheticRun } from "./support/synthetic-run.ts";
 
-let browser: Browser;
-let page: Page;
-let server: DashboardServer;
+let dashboard: DashboardPage;
 const settled: Record<string, Extract<Settled, { status: "ok" }>[]> = {};
 /** Each run's best program as its store reports it, with its test evaluation. */
 const bests: Record<string, { train: number; test: number | null }> = {};
 
 before(async () => {
-  await ensureWebBuilt();
   const root = tempDir("browser-strategy");
   for (const [name, strategy] of [
     ["gepa", { kind: "gepa" }],
@@ -39,25 +34,19 @@ before(async () => {
     bests[name] = { train: best!.program.score, test: best!.test?.score ?? null };
     await store.close();
   }
-  browser = await launchChromium();
-  server = await serveDashboard({ folders: [root], port: 0 });
-  page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-  page.on("pageerror", (e) => assert.fail(`the page threw: ${e.message}`));
+  dashboard = await openDashboardPage([root]);
 });
 
-after(async () => {
-  await page?.close();
-  await browser?.close();
-  await server?.close();
-});
+after(() => dashboard?.close());
 
-const runId = (name: string) => server.dashboard.list().find((r) => r.name === name)!.id;
+const runId = (name: string) => dashboard.server.dashboard.list().find((r) => r.name === name)!.id;
 
 function workloadScores(s: Extract<Settled, { status: "ok" }>): Map<string, number> {
   return new Map(s.evaluation.workloads.map((w) => [w.workload, w.score ?? 0]));
 }
 
 test("a gepa run's page shows its Pareto front: the programs no other beats everywhere, with the workloads each leads", async () => {
+  const { page, server } = dashboard;
   const programs = settled.gepa!;
   const workloads = programs[0]!.evaluation.workloads.map((w) => w.workload);
   const scores = new Map(programs.map((s) => [s.program.id, workloadScores(s)]));
@@ -84,6 +73,7 @@ test("a gepa run's page shows its Pareto front: the programs no other beats ever
 });
 
 test("a hill-climb run's page names its seed and its best program", async () => {
+  const { page, server } = dashboard;
   const programs = settled["hill-climb"]!;
   const best = programs.reduce((a, b) => (b.program.score > a.program.score ? b : a));
   await page.goto(`${server.origin}/#/run/${runId("hill-climb")}`);
@@ -96,6 +86,7 @@ test("a hill-climb run's page names its seed and its best program", async () => 
 });
 
 test("a run's page shows its best program's train–test gap against the drift alarm", async () => {
+  const { page, server } = dashboard;
   const { train, test: held } = bests["hill-climb"]!;
   assert.notEqual(held, null, "the synthetic run scores its best on test");
   await page.goto(`${server.origin}/#/run/${runId("hill-climb")}`);

@@ -3,10 +3,12 @@
  * package driven by playwright-core (which never downloads a browser). A
  * missing Chromium fails the test with what to install; it never skips.
  */
+import assert from "node:assert/strict";
 import { existsSync, mkdirSync, readdirSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type Browser, chromium } from "playwright-core";
+import { type Browser, chromium, type Page } from "playwright-core";
+import { type DashboardServer, serveDashboard } from "../../src/server/serve.ts";
 import { WEB_DIST } from "../../src/server/static-files.ts";
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
@@ -54,4 +56,28 @@ function sources(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
     e.isDirectory() ? sources(join(dir, e.name)) : [join(dir, e.name)],
   );
+}
+
+/** A served dashboard over `folders`, and one page of it in headless Chromium that fails the test if it throws. */
+export interface DashboardPage {
+  server: DashboardServer;
+  page: Page;
+  close(): Promise<void>;
+}
+
+export async function openDashboardPage(folders: string[]): Promise<DashboardPage> {
+  await ensureWebBuilt();
+  const browser = await launchChromium();
+  const server = await serveDashboard({ folders, port: 0 });
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  page.on("pageerror", (e) => assert.fail(`the page threw: ${e.message}`));
+  return {
+    server,
+    page,
+    close: async () => {
+      await page.close();
+      await browser.close();
+      await server.close();
+    },
+  };
 }
