@@ -17,7 +17,7 @@ import {
   type Provider,
   priceFor,
 } from "../src/llm/index.ts";
-import { type MockLlm, startMockLlm } from "./support/mock-llm.ts";
+import { FAULT_TIMEOUT_MS, type MockLlm, startMockLlm } from "./support/mock-llm.ts";
 
 const messages = [
   { role: "system" as const, content: "You improve schedulers." },
@@ -113,7 +113,7 @@ for (const provider of providers) {
 
       test(`${mode}: a body that stalls after its headers is cut by the idle timeout and retried`, async () => {
         llm.enqueue({ fault: "stall" }, { text: "ok" });
-        const c = await client(provider, { stream, timeoutMs: 200 }).complete({ messages });
+        const c = await client(provider, { stream, timeoutMs: FAULT_TIMEOUT_MS }).complete({ messages });
         assert.equal(c.text, "ok");
         assert.equal(llm.requests.length, 2);
       });
@@ -189,7 +189,7 @@ for (const provider of providers) {
 
     test("a hanging request times out and is retried, then succeeds", async () => {
       llm.enqueue({ fault: "timeout" }, { text: "ok" });
-      const c = await client(provider, { timeoutMs: 150 }).complete({ messages });
+      const c = await client(provider, { timeoutMs: FAULT_TIMEOUT_MS }).complete({ messages });
       assert.equal(c.text, "ok");
       assert.equal(llm.requests.length, 2);
     });

@@ -15,7 +15,7 @@ import {
   parseModelSpec,
   priceFor,
 } from "../src/llm/index.ts";
-import { type MockLlm, promptOf, startMockLlm } from "./support/mock-llm.ts";
+import { FAULT_TIMEOUT_MS, type MockLlm, promptOf, startMockLlm } from "./support/mock-llm.ts";
 
 const messages = [
   { role: "system" as const, content: "You improve schedulers." },
@@ -141,7 +141,7 @@ describe("OpenAiClient against the mock", () => {
 
   test("a hanging request times out and is retried, then succeeds", async () => {
     llm.enqueue({ fault: "timeout" }, { text: "ok" });
-    const c = await client({ timeoutMs: 150 }).complete({ messages });
+    const c = await client({ timeoutMs: FAULT_TIMEOUT_MS }).complete({ messages });
     assert.equal(c.text, "ok");
     assert.equal(llm.requests.length, 2);
   });
@@ -180,7 +180,7 @@ describe("OpenAiClient against the mock", () => {
     test(`a ${stream ? "stream" : "body"} that stalls after its headers is cut by the idle timeout and retried`, async () => {
       // The SDK's own timeout stops once the headers are in, so this is our layer's job.
       llm.enqueue({ fault: "stall" }, { text: "ok" });
-      const c = await client({ stream, timeoutMs: 200 }).complete({ messages });
+      const c = await client({ stream, timeoutMs: FAULT_TIMEOUT_MS }).complete({ messages });
       assert.equal(c.text, "ok");
       assert.equal(llm.requests.length, 2);
     });

@@ -18,11 +18,16 @@ import { loadTask } from "../src/task/index.ts";
 
 const dir = join(import.meta.dirname, "hostile");
 const fixture = join(import.meta.dirname, "fixtures", "sum-task");
-/** Modest limits keep the corpus fast; the memory bombs still reach 64 MB well within the clock. */
+/**
+ * Modest limits keep the corpus fast. A program whose expectation is one
+ * limit in particular (the heap) gets a clock it cannot reach on a loaded
+ * machine (`timeoutMs=`), so that only that limit can end it.
+ */
 const LIMITS = { memoryMb: 64, timeoutMs: 5000 };
 
 interface Expectation {
   statuses: string[];
+  timeoutMs?: number;
   score?: number | "initial";
   error?: RegExp;
   durationMin?: number;
@@ -47,6 +52,7 @@ function parse(file: string): Program {
     else if (key === "score") expect.score = value === "initial" ? "initial" : Number(value);
     else if (key === "error") expect.error = new RegExp(value.slice(1, -1));
     else if (key === "durationMin") expect.durationMin = Number(value);
+    else if (key === "timeoutMs") expect.timeoutMs = Number(value);
     else throw new Error(`${file}: unknown expectation "${key}"`);
   }
   if (expect.statuses.length === 0) throw new Error(`${file}: "// expect:" needs status=…`);
@@ -60,18 +66,26 @@ const programs = readdirSync(dir)
 
 describe("hostile candidates are contained", () => {
   const sandbox = new ProcessSandbox({ concurrency: 3, maxOutputBytes: 1024 * 1024, log: () => undefined });
-  let ev: Evaluator;
   let initial: Evaluation;
+  let evaluator: (timeoutMs: number) => Evaluator;
   const results = new Map<string, Promise<Evaluation>>();
 
   before(async () => {
     const task = await loadTask(fixture);
-    ev = new Evaluator(task, sandbox, { ...LIMITS, cacheSize: 0 });
-    initial = await ev.evaluate(task.initialCode, "train");
+    const evaluators = new Map<number, Evaluator>();
+    evaluator = (timeoutMs: number) => {
+      let ev = evaluators.get(timeoutMs);
+      if (!ev) {
+        ev = new Evaluator(task, sandbox, { ...LIMITS, timeoutMs, cacheSize: 0 });
+        evaluators.set(timeoutMs, ev);
+      }
+      return ev;
+    };
+    initial = await evaluator(LIMITS.timeoutMs).evaluate(task.initialCode, "train");
     assert.equal(initial.status, "ok");
     // All at once: the sandbox runs three at a time, the rest wait their turn.
     for (const p of programs) {
-      const pending = ev.evaluate(p.code, "train");
+      const pending = evaluator(p.expect.timeoutMs ?? LIMITS.timeoutMs).evaluate(p.code, "train");
       pending.catch(() => undefined);
       results.set(p.file, pending);
     }
@@ -105,7 +119,7 @@ describe("hostile candidates are contained", () => {
     await Promise.allSettled(results.values());
     const good =
       "export function solve(xs: number[]) { let s = 0; for (const x of xs) s += x; return { sum: s }; }";
-    const e = await ev.evaluate(good, "train");
+    const e = await evaluator(LIMITS.timeoutMs).evaluate(good, "train");
     assert.equal(e.status, "ok");
     assert.equal(e.score, 100);
   });

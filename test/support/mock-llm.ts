@@ -45,6 +45,13 @@ export type MockFault =
 
 export type MockStep = MockReply | MockFault;
 
+/**
+ * The client timeout for tests whose fault must be cut by a timeout while the
+ * retried attempt must not be: long enough that a loaded machine (load 20+ on
+ * two cores) answers a loopback request well within it.
+ */
+export const FAULT_TIMEOUT_MS = 1000;
+
 export type MockApi = "openai" | "anthropic" | "gemini";
 
 /**
