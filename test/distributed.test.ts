@@ -63,8 +63,14 @@ function adrs(args: string[]): Proc {
   };
 }
 
+/**
+ * Live workers renew their leases; 20 s leaves room for a renewal that a
+ * heavily loaded machine (load 40 on two cores) delays by seconds, which at
+ * 5 s handed a live worker's job to another. Only the worker a test kills
+ * gets a short lease, so that its heir need not wait long.
+ */
 const worker = (url: string, ...flags: string[]) =>
-  adrs(["worker", "--store", url, "--lease", "5s", ...flags]);
+  adrs(["worker", "--store", url, "--lease", "20s", ...flags]);
 
 /** How often each job key was started across workers' logs. */
 function starts(run: string, ...logs: string[]): Map<string, number> {

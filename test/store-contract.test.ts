@@ -2,20 +2,23 @@
  * The behaviour every Store must have, run against each implementation (in
  * memory, SQLite, PostgreSQL), and their answers compared with each other,
  * times included: each store is handed the same fake clock. PostgreSQL is the
- * local server (test/support/postgres.ts); each test is a run of its own in it.
+ * local server (test/support/postgres.ts), in a database of this file's own:
+ * the shared `test` database may hold the schema of another checkout (a
+ * branch with a migration this one lacks), which this one must refuse to
+ * open. Each test is a run of its own in it.
  */
 import assert from "node:assert/strict";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, test } from "node:test";
+import { after, describe, test } from "node:test";
 import type { RunEvent } from "../src/core/events.ts";
 import type { Evaluation, Program } from "../src/core/types.ts";
 import { MemoryStore } from "../src/store/memory.ts";
 import { openPostgresStore } from "../src/store/postgres/index.ts";
 import { openSqliteStore } from "../src/store/sqlite/index.ts";
 import type { RunSummary, Store } from "../src/store/store.ts";
-import { postgresUrl, testRunId } from "./support/postgres.ts";
+import { freshDatabase, testRunId } from "./support/postgres.ts";
 
 const usage = { inputTokens: 10, outputTokens: 5, costUsd: 0.01 };
 const evaluation = (score: number, status: Evaluation["status"] = "ok"): Evaluation => ({
@@ -105,9 +108,13 @@ const stores: Record<string, () => Promise<Store>> = {
   memory: async () => new MemoryStore(fakeClock()),
   sqlite: async () =>
     openSqliteStore(join(mkdtempSync(join(tmpdir(), "adrs-store-")), "run.db"), { clock: fakeClock() }),
-  postgres: async () =>
-    openPostgresStore(postgresUrl(), { runId: testRunId("contract"), clock: fakeClock() }),
+  postgres: async () => {
+    database ??= freshDatabase("contract");
+    return openPostgresStore((await database).url, { runId: testRunId("contract"), clock: fakeClock() });
+  },
 };
+let database: ReturnType<typeof freshDatabase> | undefined;
+after(async () => (await database)?.drop());
 
 async function projections(store: Store): Promise<unknown> {
   await store.append([
