@@ -1,7 +1,9 @@
 /**
- * The engine's concurrency invariants (written down in src/engine/engine.ts,
- * "Invariants"), each held by a test that fails when it breaks. The selection
- * window (settled-through) is tested in test/engine-loop.test.ts.
+ * The engine's concurrency invariants (listed in src/engine/engine.ts,
+ * "Invariants", and written down in the file of each), each held by a test
+ * that fails when it breaks. The selection window (settled-through,
+ * src/engine/unsettled.ts) is tested in test/engine-loop.test.ts, the wake-up
+ * alone in test/wake-up.test.ts.
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";

@@ -1,6 +1,7 @@
 import { STEERING_EVENTS, type SteeringEvent } from "../core/events.ts";
 import type { Program } from "../core/types.ts";
-import type { Selection } from "../search/strategy.ts";
+import type { Rng } from "../core/rng.ts";
+import type { Selection, Strategy } from "../search/strategy.ts";
 import type { Store } from "../store/store.ts";
 
 /** The prompt section the researcher's hints appear under. */
@@ -8,6 +9,9 @@ export const HINTS_TITLE = "Hints from the researcher";
 
 /** Steering events read per query. */
 const PAGE = 500;
+
+/** Selections drawn again when the strategy picks a vetoed parent, before the best allowed program stands in. */
+const VETO_REDRAWS = 8;
 
 /**
  * What the researcher has asked of this run from the dashboard: the steering
@@ -81,6 +85,20 @@ export class Steering {
       inspirations,
       directive: { ...directive, sections: [...(directive.sections ?? []), hints] },
     };
+  }
+
+  /**
+   * The strategy's selection, as steering wants it: a vetoed parent is drawn
+   * again (a few times, then the best program not vetoed stands in), vetoed
+   * inspirations are left out, and the active hints join the prompt.
+   */
+  select(strategy: Strategy, rng: Rng, programs: Iterable<Program>): Selection | undefined {
+    let selection = strategy.select(rng);
+    for (let redraw = 0; redraw < VETO_REDRAWS && this.rejects(selection); redraw++) {
+      selection = strategy.select(rng);
+    }
+    const allowed = this.rejects(selection) ? this.fallback(selection, programs) : selection;
+    return allowed && this.steer(allowed);
   }
 
   /**

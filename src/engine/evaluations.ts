@@ -1,0 +1,68 @@
+import type { Candidate, Evaluation, Split } from "../core/types.ts";
+import type { Rng } from "../core/rng.ts";
+import type { JobQueue } from "../queue/queue.ts";
+import type { ScreenTools } from "../search/strategy.ts";
+import type { RunConfig } from "./config.ts";
+import { adaptiveTimeout } from "./time-limit.ts";
+
+/**
+ * The engine's way to evaluate, through the job queue: candidates' train
+ * evaluations are bounded by the seed's time, and a queue that fails gives an
+ * error evaluation, never a throw.
+ */
+export class Evaluations {
+  private trainWorkloads: Promise<string[]> | null = null;
+  /** The limit of candidates' train evaluations, once the seed's time is known (evaluation.adaptiveTimeout). */
+  private trainTimeoutMs: number | undefined;
+
+  /** `root` is never advanced: per-candidate streams (a screen's) are forked from it, so they replay. */
+  constructor(
+    private readonly queue: JobQueue,
+    private readonly root: Rng,
+  ) {}
+
+  /** The seed took `durationMs`: sets the candidates' limit; returns the line telling the user, if any. */
+  seedTook(durationMs: number, config: RunConfig["evaluation"]["adaptiveTimeout"]): string | undefined {
+    const limit = adaptiveTimeout(config, durationMs, this.queue.limits?.timeoutMs);
+    this.trainTimeoutMs = limit?.timeoutMs;
+    return limit?.line;
+  }
+
+  /** `key` names the job (the candidate and its split): a result stored under it is not computed again. */
+  async evaluate(
+    code: string,
+    split: Split,
+    workloads?: readonly string[],
+    key?: string,
+  ): Promise<Evaluation> {
+    try {
+      // Candidates are bounded by the seed's time; the held-out test split keeps the task's limit.
+      const limit = split === "train" ? this.trainTimeoutMs : undefined;
+      return await this.queue.evaluate(code, split, workloads, {
+        ...(limit === undefined ? {} : { timeoutMs: limit }),
+        ...(key ? { key } : {}),
+      });
+    } catch (e) {
+      return {
+        status: "error",
+        score: 0,
+        metrics: {},
+        workloads: [],
+        stages: [],
+        feedback: "",
+        error: `evaluator failed: ${e instanceof Error ? e.message : String(e)}`,
+        durationMs: 0,
+      };
+    }
+  }
+
+  /** What a strategy's screen may use for this candidate. */
+  async screenTools(candidate: Candidate): Promise<ScreenTools> {
+    this.trainWorkloads ??= this.queue.workloadIds("train");
+    return {
+      trainWorkloads: await this.trainWorkloads,
+      evaluate: (code, workloads) => this.evaluate(code, "train", workloads),
+      rng: this.root.fork(`screen:${candidate.id}`),
+    };
+  }
+}
