@@ -26,20 +26,27 @@ export async function bundleAndRun(
 
 /**
  * Each of `files` (a task's initial program and references) bundled as the sandbox bundles it
- * gives what importing it and calling the driver's `run` gives, and the task's check accepts it.
+ * gives, on each of `workloads`, what importing it and calling the driver's `run` gives (its
+ * output crossing as JSON both ways, through `replacer`), and the task's check accepts it.
  */
 export async function assertBundlesAsImported<I>(o: {
   taskDir: string;
   files: readonly string[];
-  workload: Workload<I>;
+  workloads: readonly Workload<I>[];
   run: (program: Record<string, unknown>, input: I) => unknown;
   check: (workload: Workload<I>, output: unknown) => OutputCheck;
+  replacer?: (key: string, value: unknown) => unknown;
 }): Promise<void> {
+  assert.ok(o.workloads.length > 0, "no workload to run the programs on");
   for (const file of o.files) {
     const code = readFileSync(join(o.taskDir, file), "utf8");
-    const bundled = await bundleAndRun(o.taskDir, code, o.workload.input);
-    const direct = o.run(await import(join(o.taskDir, file)), o.workload.input);
-    assert.deepEqual(bundled, direct, file);
-    assert.equal(o.check(o.workload, bundled).valid, true, file);
+    const program: Record<string, unknown> = await import(join(o.taskDir, file));
+    for (const w of o.workloads) {
+      // Each run gets its own copy of the input, as each sandbox run does.
+      const bundled = await bundleAndRun(o.taskDir, code, structuredClone(w.input), o.replacer);
+      const direct = JSON.parse(JSON.stringify(o.run(program, structuredClone(w.input)), o.replacer));
+      assert.deepEqual(bundled, direct, `${file} on ${w.id}`);
+      assert.equal(o.check(w, bundled).valid, true, `${file} on ${w.id}`);
+    }
   }
 }

@@ -78,7 +78,7 @@ test("initial program and references bundle for the sandbox and give the in-proc
   await assertBundlesAsImported({
     taskDir,
     files: ["initial.ts", "references/round-robin.ts", "references/best-known.ts"],
-    workload,
+    workloads: [workload],
     run,
     check: (w, output) => task.check(w, output),
   });

@@ -92,7 +92,7 @@ test("initial program and references bundle for the sandbox and give the in-proc
       "references/uniform-progress.ts",
       "references/best-known.ts",
     ],
-    workload,
+    workloads: [workload],
     run,
     check: (w, output) => task.check(w, output),
   });

@@ -1,46 +1,18 @@
 import { join } from "node:path";
-import { runInNewContext } from "node:vm";
-import type { Split, WorkloadResult } from "../../../src/core/types.ts";
-import { bundleCandidate } from "../../../src/sandbox/bundle.ts";
-import type { SplitScore } from "../../../src/task/contract.ts";
+import type { Split } from "../../../src/core/types.ts";
+import { evaluateInProcess } from "../../_shared/test/in-process.ts";
 import { run } from "../driver.ts";
 import type { CloudcastInput } from "../network.ts";
 import task from "../task.ts";
 
 export const taskDir = join(import.meta.dirname, "..");
 
-/**
- * Runs a program in-process the way the sandbox would (its output crosses as
- * JSON, its input is its own copy), then scores it with the trusted side.
- */
-export async function evaluate(
-  program: Record<string, unknown>,
-  split: Split,
-): Promise<SplitScore & { results: WorkloadResult[] }> {
-  const workloads = await task.workloads(split);
-  const results: WorkloadResult[] = workloads.map((w) => {
-    const output = roundTrip(run(program, roundTrip(w.input)));
-    const check = task.check(w, output);
-    return { workload: w.id, valid: check.valid, metrics: check.metrics, error: check.error };
-  });
-  return { ...task.aggregate(split, results, workloads), results };
-}
+/** Runs a program in-process the way the sandbox would, then scores it with the trusted side. */
+export const evaluate = (program: Record<string, unknown>, split: Split) =>
+  evaluateInProcess(task, run, program, split);
 
 export function roundTrip<T>(value: T): T {
   return JSON.parse(JSON.stringify(value)) as T;
-}
-
-/**
- * Bundles a program's code as the engine does (its imports resolved against
- * the task folder, platform neutral, with the task's driver) and runs it on
- * one input in a fresh realm.
- */
-export async function bundleAndRun(code: string, input: CloudcastInput): Promise<unknown> {
-  const bundle = await bundleCandidate({ code, taskDir, driverPath: join(taskDir, "driver.ts") });
-  if (!bundle.ok) throw new Error(bundle.error);
-  const context: { __adrs?: { run(input: unknown): unknown } } = {};
-  runInNewContext(bundle.script, context);
-  return roundTrip(context.__adrs?.run(roundTrip(input)));
 }
 
 /** A small network for hand-worked cases: every pair linked, prices and throughputs given per pair. */

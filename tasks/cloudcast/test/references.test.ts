@@ -8,7 +8,8 @@ import type { Split } from "../../../src/core/types.ts";
 import { run } from "../driver.ts";
 import task, { prepare } from "../task.ts";
 import { trainWorkloads } from "../workloads.ts";
-import { bundleAndRun, evaluate, roundTrip, taskDir } from "./helpers.ts";
+import { assertBundlesAsImported } from "../../../test/support/bundle-run.ts";
+import { evaluate, roundTrip, taskDir } from "./helpers.ts";
 
 const total = (r: { metrics: Record<string, number> }, key = "cost") => r.metrics[key] as number;
 
@@ -62,21 +63,18 @@ test("best known (exact shared tree, then VM time): 100 on both splits, at the e
 });
 
 test("initial program and references bundle for the sandbox and give the in-process result", async () => {
-  const w = (await task.workloads("train")).find((x) => x.id === "intra_azure");
-  assert.ok(w);
-  for (const file of [
-    "initial.ts",
-    "references/cheapest-paths.ts",
-    "references/hub-tree.ts",
-    "references/best-known.ts",
-  ]) {
-    const code = readFileSync(join(taskDir, file), "utf8");
-    const bundled = await bundleAndRun(code, w.input);
-    const program: Record<string, unknown> = await import(join(taskDir, file));
-    const direct: unknown = roundTrip(run(program, roundTrip(w.input)));
-    assert.deepEqual(bundled, direct, file);
-    assert.equal(task.check(w, bundled).valid, true, file);
-  }
+  await assertBundlesAsImported({
+    taskDir,
+    files: [
+      "initial.ts",
+      "references/cheapest-paths.ts",
+      "references/hub-tree.ts",
+      "references/best-known.ts",
+    ],
+    workloads: (await task.workloads("train")).filter((x) => x.id === "intra_azure"),
+    run,
+    check: (w, output) => task.check(w, output),
+  });
 });
 
 test("a candidate cannot import the trusted modules: anchors (an exact egress solver), workloads, the task", async () => {

@@ -2,6 +2,9 @@ import type { Split, WorkloadResult } from "../../../src/core/types.ts";
 import type { SplitScore, Workload } from "../../../src/task/contract.ts";
 import { run } from "../driver.ts";
 import task from "../task.ts";
+import { typedArrays } from "../../_shared/test/in-process.ts";
+
+export { typedArrays };
 import type { EplbInput } from "../workloads.ts";
 
 /**
@@ -31,11 +34,4 @@ export async function evaluate(
     return result;
   });
   return { ...task.aggregate(split, results, workloads), results };
-}
-
-/** Typed arrays leave the sandbox as plain arrays. */
-export function typedArrays(_key: string, value: unknown): unknown {
-  return ArrayBuffer.isView(value) && !(value instanceof DataView)
-    ? Array.from(value as unknown as ArrayLike<number>)
-    : value;
 }

@@ -5,7 +5,7 @@ import { test } from "node:test";
 import { run } from "../driver.ts";
 import task from "../task.ts";
 import { evaluate, typedArrays } from "./helpers.ts";
-import { bundleAndRun as runBundled } from "../../../test/support/bundle-run.ts";
+import { assertBundlesAsImported } from "../../../test/support/bundle-run.ts";
 
 const taskDir = join(import.meta.dirname, "..");
 const baseline = await import("../references/baseline.ts");
@@ -54,19 +54,15 @@ test("best-known: balance equal or better than the baseline on both splits", () 
   assert.deepEqual(figures, ["0.6702", "0.6672", "0.6533", "0.6573"]);
 });
 
-const bundleAndRun = (code: string, input: unknown): Promise<unknown> =>
-  runBundled(taskDir, code, input, typedArrays);
-
 test("the initial program and references bundle for the sandbox and give the in-process result", async () => {
-  const [w] = await task.workloads("train");
-  assert.ok(w);
-  for (const file of ["initial.ts", "references/baseline.ts", "references/best-known.ts"]) {
-    const code = readFileSync(join(taskDir, file), "utf8");
-    const bundled = await bundleAndRun(code, w.input);
-    const direct = JSON.parse(JSON.stringify(run(await import(join(taskDir, file)), w.input), typedArrays));
-    assert.deepEqual(bundled, direct, file);
-    assert.equal(task.check(w, bundled).valid, true, file);
-  }
+  await assertBundlesAsImported({
+    taskDir,
+    files: ["initial.ts", "references/baseline.ts", "references/best-known.ts"],
+    workloads: (await task.workloads("train")).slice(0, 1),
+    run,
+    check: (w, output) => task.check(w, output),
+    replacer: typedArrays,
+  });
 });
 
 test("the initial program's EVOLVE block holds the entry, a tunable constant and no imports", () => {

@@ -12,7 +12,7 @@ import type { Workload } from "../../../src/task/contract.ts";
 import type { Ordering, TableInput } from "../table.ts";
 import task from "../task.ts";
 import { evaluateOn, tables } from "./helpers.ts";
-import { bundleAndRun as runBundled } from "../../../test/support/bundle-run.ts";
+import { assertBundlesAsImported } from "../../../test/support/bundle-run.ts";
 
 const taskDir = join(import.meta.dirname, "..");
 
@@ -104,23 +104,14 @@ test("best known does a fraction of GGR's string work (a deterministic proxy for
   }
 });
 
-const bundleAndRun = (code: string, input: unknown): Promise<unknown> => runBundled(taskDir, code, input);
-
 test("initial program and references bundle for the sandbox and give the in-process answer", async () => {
-  const [w] = await tables("train", 300);
-  assert.ok(w);
-  for (const file of [
-    "initial.ts",
-    "references/baseline.ts",
-    "references/sota.ts",
-    "references/best-known.ts",
-  ]) {
-    const code = readFileSync(join(taskDir, file), "utf8");
-    const bundled = await bundleAndRun(code, w.input);
-    const direct = JSON.parse(JSON.stringify(run(await import(join(taskDir, file)), w.input)));
-    assert.deepEqual(bundled, direct, file);
-    assert.equal(task.check(w, bundled).valid, true, file);
-  }
+  await assertBundlesAsImported({
+    taskDir,
+    files: ["initial.ts", "references/baseline.ts", "references/sota.ts", "references/best-known.ts"],
+    workloads: (await tables("train", 300)).slice(0, 1),
+    run,
+    check: (w, output) => task.check(w, output),
+  });
 });
 
 test("the initial program's EVOLVE block holds the entry and tunable constants, and no imports", () => {

@@ -5,7 +5,8 @@ import { test } from "node:test";
 import { run } from "../driver.ts";
 import task from "../task.ts";
 import { allCases } from "../workloads.ts";
-import { bundleAndRun, evaluate } from "./helpers.ts";
+import { assertBundlesAsImported } from "../../../test/support/bundle-run.ts";
+import { evaluate } from "./helpers.ts";
 
 const taskDir = join(import.meta.dirname, "..");
 
@@ -46,20 +47,13 @@ test("best-known reference: the published 87.4 over all 50 cases, above 85 on ea
 });
 
 test("the initial program and references bundle for the sandbox and give the in-process result", async () => {
-  const [w] = await task.workloads("train");
-  assert.ok(w);
-  for (const file of [
-    "initial.ts",
-    "references/baseline.ts",
-    "references/sota.ts",
-    "references/best-known.ts",
-  ]) {
-    const code = readFileSync(join(taskDir, file), "utf8");
-    const bundled = await bundleAndRun(code, w.input);
-    const direct = run(await import(join(taskDir, file)), w.input);
-    assert.deepEqual(bundled, direct, file);
-    assert.equal(task.check(w, bundled).valid, true, file);
-  }
+  await assertBundlesAsImported({
+    taskDir,
+    files: ["initial.ts", "references/baseline.ts", "references/sota.ts", "references/best-known.ts"],
+    workloads: (await task.workloads("train")).slice(0, 1),
+    run,
+    check: (w, output) => task.check(w, output),
+  });
 });
 
 test("the initial program's EVOLVE block holds the entry, a tunable constant and no imports", () => {

@@ -10,7 +10,7 @@ import * as bestKnown from "../references/best-known.ts";
 import * as sota from "../references/sota.ts";
 import task from "../task.ts";
 import { evaluate } from "./helpers.ts";
-import { bundleAndRun as runBundled } from "../../../test/support/bundle-run.ts";
+import { assertBundlesAsImported } from "../../../test/support/bundle-run.ts";
 
 const taskDir = join(import.meta.dirname, "..");
 
@@ -68,24 +68,14 @@ test("best known (link symmetry, then flow conservation): at least 85 under the 
   assert.ok(Math.abs((train.metrics.published_score as number) - 89.1) < 0.1);
 });
 
-const bundleAndRun = (code: string, input: unknown): Promise<unknown> => runBundled(taskDir, code, input);
-
 test("initial program and references bundle for the sandbox and give the in-process answer", async () => {
-  const workloads = await task.workloads("train");
-  for (const file of [
-    "initial.ts",
-    "references/baseline.ts",
-    "references/sota.ts",
-    "references/best-known.ts",
-  ]) {
-    const code = readFileSync(join(taskDir, file), "utf8");
-    const program = await import(join(taskDir, file));
-    for (const w of workloads.slice(0, 4)) {
-      const bundled = await bundleAndRun(code, w.input);
-      assert.deepEqual(bundled, JSON.parse(JSON.stringify(run(program, w.input))), `${file} ${w.id}`);
-      assert.equal(task.check(w, bundled).valid, true, file);
-    }
-  }
+  await assertBundlesAsImported({
+    taskDir,
+    files: ["initial.ts", "references/baseline.ts", "references/sota.ts", "references/best-known.ts"],
+    workloads: (await task.workloads("train")).slice(0, 4),
+    run,
+    check: (w, output) => task.check(w, output),
+  });
 });
 
 test("the initial program's EVOLVE block holds the entry and a tunable constant, and no imports", () => {

@@ -1,17 +1,8 @@
-import type { Split, WorkloadResult } from "../../../src/core/types.ts";
-import type { SplitScore } from "../../../src/task/contract.ts";
+import type { Split } from "../../../src/core/types.ts";
+import { evaluateInProcess } from "../../_shared/test/in-process.ts";
 import { run } from "../driver.ts";
 import task from "../task.ts";
 
 /** Runs a program in-process the way the sandbox would, then scores it with the trusted side. */
-export async function evaluate(
-  program: Record<string, unknown>,
-  split: Split,
-): Promise<SplitScore & { results: WorkloadResult[] }> {
-  const workloads = await task.workloads(split);
-  const results: WorkloadResult[] = workloads.map((w) => {
-    const check = task.check(w, run(program, w.input));
-    return { workload: w.id, valid: check.valid, metrics: check.metrics, error: check.error };
-  });
-  return { ...task.aggregate(split, results, workloads), results };
-}
+export const evaluate = (program: Record<string, unknown>, split: Split) =>
+  evaluateInProcess(task, run, program, split);

@@ -5,7 +5,7 @@ import { test } from "node:test";
 import { run } from "../driver.ts";
 import task from "../task.ts";
 import { evaluate } from "./helpers.ts";
-import { bundleAndRun as runBundled } from "../../../test/support/bundle-run.ts";
+import { assertBundlesAsImported } from "../../../test/support/bundle-run.ts";
 
 const taskDir = join(import.meta.dirname, "..");
 
@@ -52,24 +52,15 @@ test("the driver needs a schedule export and passes its result through", () => {
   assert.deepEqual(run({ schedule: () => Int32Array.of(1, 0) }, input), { schedule: [1, 0] });
 });
 
-const bundleAndRun = (code: string, input: unknown): Promise<unknown> => runBundled(taskDir, code, input);
-
 test("initial program and references bundle for the sandbox and give the in-process result", async () => {
   // The smallest workload keeps the slow reference quick.
-  const w = (await task.workloads("train")).find((x) => x.id === "workload_3");
-  assert.ok(w);
-  for (const file of [
-    "initial.ts",
-    "references/smf.ts",
-    "references/identity.ts",
-    "references/best-known.ts",
-  ]) {
-    const code = readFileSync(join(taskDir, file), "utf8");
-    const bundled = await bundleAndRun(code, w.input);
-    const direct = run(await import(join(taskDir, file)), w.input);
-    assert.deepEqual(bundled, direct, file);
-    assert.equal(task.check(w, bundled).valid, true);
-  }
+  await assertBundlesAsImported({
+    taskDir,
+    files: ["initial.ts", "references/smf.ts", "references/identity.ts", "references/best-known.ts"],
+    workloads: (await task.workloads("train")).filter((x) => x.id === "workload_3"),
+    run,
+    check: (w, output) => task.check(w, output),
+  });
 });
 
 test("the initial program's EVOLVE block holds the entry and no imports", () => {
