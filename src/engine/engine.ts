@@ -280,6 +280,7 @@ export class Engine {
       tag: selection.tag,
       diff: proposal.diff,
       model: proposal.model,
+      costUsd: proposal.usage.costUsd,
     };
     const calls = this.ledger.take(id);
     const events: RunEvent[] = [

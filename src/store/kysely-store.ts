@@ -104,6 +104,7 @@ export class KyselyStore implements Store {
         "c.model",
         "c.code",
         "c.diff",
+        "c.cost_usd",
         "c.reason",
         "c.evaluation",
         "c.settled_seq",
@@ -121,6 +122,7 @@ export class KyselyStore implements Store {
         code: r.code,
         diff: r.diff,
         model: r.model,
+        costUsd: r.cost_usd,
       };
       return {
         seq: r.settled_seq as number,
@@ -190,6 +192,7 @@ export class KyselyStore implements Store {
       code: r.code ?? "",
       diff: r.diff,
       model: r.model,
+      costUsd: r.cost_usd,
     }));
   }
 
