@@ -1,5 +1,6 @@
 /**
- * adaptive: the bandit shifts proposals to the island that improves; the
+ * adaptive: the bandit shifts proposals to the island that improves, and
+ * to the cheaper one when improvements are equal (gain per dollar); the
  * paradigm shift comes after the stall and only then, as a full rewrite by
  * the paradigm role; intensity follows improvement; in the engine, a resumed
  * run equals an uninterrupted one; against the mock server, the paradigm call
@@ -20,7 +21,7 @@ import { type MockLlm, promptOf, startMockLlm } from "./support/mock-llm.ts";
 import { tempDir, withStore } from "./support/run-helpers.ts";
 
 let n = 0;
-function child(tag: string, score: number, parentId = "c000000"): Settled {
+function child(tag: string, score: number, parentId = "c000000", costUsd?: number): Settled {
   n++;
   const id = `c${String(n).padStart(6, "0")}`;
   const program: Program = {
@@ -37,7 +38,9 @@ function child(tag: string, score: number, parentId = "c000000"): Settled {
     model: "m",
     createdAt: 0,
   };
-  return settledOk(program);
+  const settled = settledOk(program);
+  if (costUsd !== undefined) settled.candidate.costUsd = costUsd;
+  return settled;
 }
 
 function seeded(options: ConstructorParameters<typeof AdaptiveStrategy>[0] = {}): AdaptiveStrategy {
@@ -81,6 +84,32 @@ test("the bandit shifts proposals to the island whose children improve", () => {
     `island 2 got ${last.filter((i) => i === 2).length} of 30`,
   );
   assert.deepEqual(chosen.slice(0, 3).sort(), [0, 1, 2], "each island is tried first");
+});
+
+test("with equal improvements the bandit prefers the island whose children cost less; free children count per child", () => {
+  const run = (costs: [number, number]) => {
+    const s = seeded({ islands: 2, paradigmAfter: 1000 });
+    const rng = new Rng(4);
+    const best = [10, 10];
+    const chosen: number[] = [];
+    for (let i = 0; i < 60; i++) {
+      const pick = s.select(rng);
+      const island = Number(pick.tag);
+      chosen.push(island);
+      // Every child beats its island's best by one point; only the dollars differ.
+      best[island]! += 1;
+      s.ingest(child(pick.tag, best[island]!, "c000000", costs[island]));
+    }
+    return chosen.slice(-30).filter((i) => i === 0).length;
+  };
+  const cheap = run([0.01, 0.04]);
+  assert.ok(cheap >= 26, `the cheaper island got ${cheap} of the last 30`);
+  // Free children (the tuner) are charged a nominal floor: equal gain per child, an even split.
+  const free = run([0, 0]);
+  assert.ok(free >= 13 && free <= 17, `island 0 got ${free} of the last 30 with free children`);
+  const s = seeded({ islands: 1 });
+  s.ingest(child("0", 11, "c000000", 0.25));
+  assert.equal(s.describe().islands[0]?.costUsd, 0.25);
 });
 
 test("the paradigm shift comes after the stall, once, as a full rewrite by the paradigm role", () => {
@@ -189,6 +218,21 @@ describe("adaptive against the mock model", () => {
         (e) => e.type === "strategy_event" && e.kind === "paradigm_shift",
       );
       assert.ok(shift, "the decision is stored with its reason");
+      // The bandit sees each child's dollars live, as stored: every choice counts what the children before it cost.
+      let spent = 0;
+      let before = 0;
+      const seen: number[][] = [];
+      for (const e of await store.events()) {
+        if (e.type === "candidate_proposed") {
+          before = spent;
+          spent += e.usage.costUsd;
+        } else if (e.type === "strategy_event" && e.kind === "island_chosen") {
+          seen.push([Number(before.toFixed(9)), ...(e.data as { costUsd: number[] }).costUsd]);
+        }
+      }
+      assert.equal(seen.length, 4);
+      assert.ok(seen.slice(1).every(([b]) => b! > 0), JSON.stringify(seen));
+      for (const [b, island] of seen) assert.equal(island, b);
     });
     const paradigm = prompts.find((p) => p.model === "mock-big")!;
     assert.match(paradigm.prompt, /A different idea[\s\S]*Ideas already tried this way:\n- none yet/);

@@ -11,6 +11,7 @@ import { after, before, describe, test } from "node:test";
 import { Rng } from "../src/core/rng.ts";
 import type { Candidate, Program, Settled } from "../src/core/types.ts";
 import { parseRunConfig } from "../src/engine/config.ts";
+import { startReplay } from "../src/engine/replay.ts";
 import { startRun } from "../src/engine/session.ts";
 import { createStrategy, jaccard, ShinkaStrategy, shingles } from "../src/search/index.ts";
 import { MemoryStore } from "../src/store/memory.ts";
@@ -88,6 +89,92 @@ describe("novelty", () => {
     s.ingest(settledOk(program("c000001", 20, { code: GREEDY, tag: "1" })));
     assert.equal((await s.screen(candidate("c000002", GREEDY, "0"))).pass, true);
     assert.equal((await s.screen(candidate("c000003", GREEDY, "1"))).pass, false);
+  });
+});
+
+describe("novelty judge", () => {
+  // One changed operator in the block: 0.884 alike, below the outright rejection at 0.99.
+  const TWEAKED = GREEDY.replace("i > best", "i >= best");
+  const judged = (from: number | undefined, replies: string[]) => {
+    const s = new ShinkaStrategy({ islands: 1, noveltyJudgeFrom: from });
+    s.ingest(settledOk(seedProgram()));
+    const asked: { role: string; prompt: string }[] = [];
+    const tools = {
+      trainWorkloads: [],
+      evaluate: () => Promise.reject(new Error("not used")),
+      rng: new Rng(1),
+      ask: async (role: string, prompt: string) => {
+        asked.push({ role, prompt });
+        const text = replies.shift()!;
+        return text === "FAIL" ? { error: "HTTP 500", model: "m:judge" } : { text, model: "m:judge" };
+      },
+    };
+    return { s, asked, screen: (c: Candidate) => s.screen(c, tools) };
+  };
+
+  test("a child in the band is shown with its closest program to the novelty role; only a clear same rejects it", async () => {
+    const similarity = jaccard(shingles(GREEDY), shingles(TWEAKED));
+    assert.equal(similarity.toFixed(3), "0.884");
+    const { asked, screen } = judged(0.8, [
+      "VERDICT: same\nREASON: ties do not change the largest",
+      "verdict: Different\nIt keeps the last of equal values.",
+      "The two look alike to me.",
+      "FAIL",
+    ]);
+    const same = await screen(candidate("c000001", TWEAKED));
+    assert.equal(same.pass, false);
+    assert.equal(
+      same.pass ? "" : same.reason,
+      `too similar to c000000: judged not meaningfully different by m:judge (Jaccard ${similarity.toFixed(3)}): ties do not change the largest`,
+    );
+    assert.equal(asked[0]!.role, "novelty");
+    assert.match(
+      asked[0]!.prompt,
+      /## Existing program \(c000000\)\n\n```ts\nexport function pick[\s\S]*i > best[\s\S]*## New candidate \(c000001\)\n\n```ts\nexport function pick[\s\S]*i >= best/,
+    );
+    assert.doesNotMatch(asked[0]!.prompt, /import x/, "only the evolving part is shown");
+    const verdicts: unknown[] = [same.events?.[0]?.data];
+    for (const id of ["c000002", "c000003", "c000004"]) {
+      const v = await screen(candidate(id, TWEAKED));
+      assert.equal(v.pass, true, id);
+      verdicts.push(v.events?.[0]?.data);
+    }
+    assert.deepEqual(
+      verdicts.map((d) => {
+        const { verdict, reason, model, similarTo } = d as Record<string, string>;
+        return [verdict, reason, model, similarTo];
+      }),
+      [
+        ["same", "ties do not change the largest", "m:judge", "c000000"],
+        ["different", "It keeps the last of equal values.", "m:judge", "c000000"],
+        [
+          "unclear",
+          'the reply does not begin with "VERDICT: same" or "VERDICT: different": "The two look alike to me."',
+          "m:judge",
+          "c000000",
+        ],
+        ["failed", "the novelty model could not be asked: HTTP 500", "m:judge", "c000000"],
+      ],
+    );
+  });
+
+  test("outside the band, or with no band, no judge is asked", async () => {
+    const below = judged(0.95, []);
+    assert.deepEqual(await below.screen(candidate("c000001", TWEAKED)), { pass: true });
+    assert.deepEqual(await below.screen(candidate("c000002", SORTED)), { pass: true });
+    const none = judged(undefined, []);
+    assert.deepEqual(await none.screen(candidate("c000003", TWEAKED)), { pass: true });
+    // At or above `novelty` the similarity alone rejects: no judge either.
+    const dup = await below.screen(candidate("c000004", GREEDY));
+    assert.equal(dup.pass, false);
+    assert.equal(below.asked.length + none.asked.length, 0);
+  });
+
+  test("the band must lie below novelty", () => {
+    assert.throws(
+      () => createStrategy({ kind: "shinka", novelty: 0.9, noveltyJudgeFrom: 0.9 }),
+      /^Error: strategy\.noveltyJudgeFrom: must be below strategy\.novelty/,
+    );
   });
 });
 
@@ -223,6 +310,143 @@ describe("shinka against the mock model", () => {
       assert.ok(parent && second && parent !== second, `both parents in the prompt: ${p}`);
       assert.match(p, /Crossover[\s\S]*Combine the ideas/);
     }
+  });
+});
+
+describe("shinka novelty judge against the mock model", () => {
+  let mock: MockLlm;
+  // The judge's replies in turn; each run's coder widens the sample by 7 (one constant: 0.974 alike).
+  let verdicts: string[] = [];
+  const judgePrompts: string[] = [];
+  before(async () => {
+    mock = await startMockLlm({
+      responder: (body) => {
+        if (body.model !== "mock-judge") return widenSample(body);
+        judgePrompts.push(promptOf(body));
+        return verdicts.shift() ?? "VERDICT: different\nout of script";
+      },
+    });
+  });
+  after(() => mock.close());
+
+  const judgeRun = (out: string, noveltyJudgeFrom: number, iterations: number) => {
+    const price = { inputPerMTok: 1, outputPerMTok: 4 };
+    return parseRunConfig(
+      {
+        task: "txn-scheduling",
+        models: [
+          { model: "openai:mock-coder", baseUrl: mock.url, price },
+          { model: "openai:mock-judge", baseUrl: mock.url, price, roles: ["novelty"] },
+        ],
+        strategy: {
+          kind: "shinka",
+          islands: 1,
+          parentSelection: "hill-climb",
+          crossoverRate: 0,
+          metaInterval: 0,
+          noveltyJudgeFrom,
+        },
+        concurrency: { proposals: 1, evaluations: 1, ordered: true },
+        budget: { iterations },
+        out,
+      },
+      "test config",
+    );
+  };
+
+  /** Per candidate: how it settled, the judge's verdict, and the novelty calls charged to it. */
+  const outcome = (out: string) =>
+    withStore(out, async (store) => {
+      const events = await store.events();
+      const ledger = await store.ledger();
+      return ["c000001", "c000002", "c000003"].map((id) => {
+        const settled = events.find(
+          (e) =>
+            (e.type === "candidate_screened" || e.type === "evaluation_finished") && e.candidateId === id,
+        );
+        const judged = events.find(
+          (e) =>
+            e.type === "strategy_event" &&
+            e.kind === "novelty_judged" &&
+            (e.data as { candidate: string }).candidate === id,
+        );
+        const calls = ledger.filter((c) => c.role === "novelty" && c.candidateId === id);
+        const stored = events.filter(
+          (e) => e.type === "model_called" && e.role === "novelty" && e.candidateId === id,
+        );
+        return {
+          settled: settled?.type === "candidate_screened" ? settled.reason : settled?.type,
+          verdict: judged?.type === "strategy_event" ? (judged.data as { verdict: string }).verdict : null,
+          calls: calls.map((c) => [c.iteration, c.model, c.costUsd > 0]),
+          // Stored in the append of the settlement the call decided: the call, the verdict, the settlement.
+          storedWithSettlement: stored.every(
+            (e) => settled !== undefined && e.at === settled.at && settled.seq - e.seq === 2,
+          ),
+        };
+      });
+    });
+
+  test("in the band the novelty model decides: same is screened out, different and unclear are evaluated; charged to role novelty; a replay asks nothing", async () => {
+    verdicts = [
+      "VERDICT: same\nREASON: only the sample size moved",
+      "VERDICT: different\nA larger sample finds better next transactions.",
+      "They are quite different, I think.",
+    ];
+    judgePrompts.length = 0;
+    const out = join(tempDir("shinka-judge"), "run");
+    await (await startRun(judgeRun(out, 0.95, 3))).run();
+    const seen = await outcome(out);
+    assert.deepEqual(
+      seen.map((c) => [c.settled, c.verdict, c.calls]),
+      [
+        [
+          "too similar to c000000: judged not meaningfully different by openai:mock-judge (Jaccard 0.974): only the sample size moved",
+          "same",
+          [[1, "openai:mock-judge", true]],
+        ],
+        ["evaluation_finished", "different", [[2, "openai:mock-judge", true]]],
+        ["evaluation_finished", "unclear", [[3, "openai:mock-judge", true]]],
+      ],
+    );
+    assert.ok(seen.every((c) => c.storedWithSettlement));
+    // The judge saw both programs: the seed's sample of 10 and the child's of 17.
+    assert.match(
+      judgePrompts[0]!,
+      /## Existing program \(c000000\)[\s\S]*SAMPLE_SIZE = 10;[\s\S]*## New candidate \(c000001\)[\s\S]*SAMPLE_SIZE = 17;/,
+    );
+    const unclear = await withStore(out, async (store) =>
+      (await store.events()).find(
+        (e) => e.type === "strategy_event" && (e.data as { verdict?: string }).verdict === "unclear",
+      ),
+    );
+    assert.match(
+      JSON.stringify(unclear),
+      /does not begin with \\"VERDICT: same\\" or \\"VERDICT: different\\": \\"They are quite different, I think\.\\"/,
+    );
+
+    // A replay answers the judge from the recording: the same verdicts, no request reaches the server.
+    const requests = mock.requests.length;
+    const replayed = join(tempDir("shinka-judge"), "replayed");
+    assert.equal((await (await startReplay(out, replayed, { env: {} })).run()).reason, "iterations");
+    assert.equal(mock.requests.length, requests);
+    assert.deepEqual(await outcome(replayed), seen);
+  });
+
+  test("outside the band no judge is asked", async () => {
+    verdicts = [];
+    judgePrompts.length = 0;
+    const out = join(tempDir("shinka-judge"), "below");
+    // 0.974 alike is below a band that starts at 0.98.
+    await (await startRun(judgeRun(out, 0.98, 2))).run();
+    const seen = await outcome(out);
+    assert.deepEqual(
+      seen.slice(0, 2).map((c) => [c.settled, c.verdict, c.calls]),
+      [
+        ["evaluation_finished", null, []],
+        ["evaluation_finished", null, []],
+      ],
+    );
+    assert.equal(judgePrompts.length, 0);
   });
 });
 

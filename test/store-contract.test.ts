@@ -249,7 +249,18 @@ async function history(store: Store) {
     { type: "strategy_event", strategy: "s", kind: "gate", data: { passed: false } },
     { type: "candidate_screened", candidateId: "c1", reason: "worse on w1" },
   ]);
-  await store.append([proposed("c3", 3, "c0", "bad")]);
+  // A sum of float dollars: read back exactly, pending or settled (a strategy's bandit must see the same on resume).
+  const dollars = 0.1 + 0.2;
+  await store.append([
+    {
+      ...(proposed("c3", 3, "c0", "bad") as RunEvent & { type: "candidate_proposed" }),
+      usage: { ...usage, costUsd: dollars },
+    },
+  ]);
+  assert.deepEqual(
+    (await store.pendingCandidates()).map((c) => [c.id, c.costUsd]),
+    [["c3", dollars]],
+  );
   await store.append([
     { type: "evaluation_finished", candidateId: "c3", evaluation: evaluation(0, "error") },
   ]);
@@ -257,6 +268,10 @@ async function history(store: Store) {
   assert.deepEqual(
     h.map((e) => ("settled" in e ? [e.settled.status, e.settled.candidate.id] : [e.strategyEvent.kind])),
     [["ok", "c0"], ["learnt"], ["chose"], ["rejected", "c2"], ["gate"], ["screened", "c1"], ["failed", "c3"]],
+  );
+  assert.deepEqual(
+    h.flatMap((e) => ("settled" in e ? [e.settled.candidate.costUsd] : [])),
+    [0, 0.01, 0.01, dollars],
   );
   const screened = h[5];
   assert.ok(screened && "settled" in screened && screened.settled.status === "screened", "c1 was screened");

@@ -156,6 +156,12 @@ export interface Candidate {
   code: string;
   diff: string;
   model: string;
+  /**
+   * Dollars of the model calls that proposed it (its proposal's usage:
+   * mutation, repair, a strategy's preparatory call), stored with it and
+   * read back on resume. Absent only on hand-made candidates (tests).
+   */
+  costUsd?: number;
 }
 
 /**

@@ -280,6 +280,7 @@ export class Engine {
       tag: selection.tag,
       diff: proposal.diff,
       model: proposal.model,
+      costUsd: proposal.usage.costUsd,
     };
     const calls = this.ledger.take(id);
     const events: RunEvent[] = [
@@ -336,7 +337,10 @@ export class Engine {
     let evaluation: Evaluation | undefined;
     try {
       if (!isSeed && strategy.screen)
-        verdict = await strategy.screen(candidate, await this.evaluations.screenTools(candidate));
+        verdict = await strategy.screen(
+          candidate,
+          await this.evaluations.screenTools(candidate, this.parts.proposer.ask?.bind(this.parts.proposer)),
+        );
       if (verdict.pass)
         evaluation = await this.evaluations.evaluate(
           candidate.code,
@@ -367,7 +371,9 @@ export class Engine {
   /** The commit of a settled candidate: the strategy ingests it and everything is stored in one transaction. */
   private async settle(candidate: Candidate, verdict: ScreenVerdict, evaluation?: Evaluation): Promise<void> {
     const isSeed = candidate.iteration === 0;
-    const events: RunEvent[] = this.own(verdict.events ?? []);
+    // The screen's model calls (a novelty judge) are stored with the settlement they decided.
+    const calls = this.ledger.take(candidate.id).map((call): RunEvent => ({ type: "model_called", ...call }));
+    const events: RunEvent[] = [...calls, ...this.own(verdict.events ?? [])];
     if (!verdict.pass || !evaluation) {
       const reason = verdict.pass ? "not evaluated" : verdict.reason;
       events.push(

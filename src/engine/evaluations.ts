@@ -1,6 +1,7 @@
 import type { Candidate, Evaluation, Split } from "../core/types.ts";
 import type { Rng } from "../core/rng.ts";
 import type { JobQueue } from "../queue/queue.ts";
+import type { Proposer } from "../search/proposer.ts";
 import type { ScreenTools } from "../search/strategy.ts";
 import type { RunConfig } from "./config.ts";
 import { adaptiveTimeout } from "./time-limit.ts";
@@ -56,13 +57,17 @@ export class Evaluations {
     }
   }
 
-  /** What a strategy's screen may use for this candidate. */
-  async screenTools(candidate: Candidate): Promise<ScreenTools> {
+  /** What a strategy's screen may use for this candidate; `ask` is the proposer's, when it has a model. */
+  async screenTools(candidate: Candidate, ask?: Proposer["ask"]): Promise<ScreenTools> {
     this.trainWorkloads ??= this.queue.workloadIds("train");
+    // Its own stream, so that asking a model leaves the screen's draws as they were.
+    const pick = this.root.fork(`ask:${candidate.id}`);
+    const { id: candidateId, iteration } = candidate;
     return {
       trainWorkloads: await this.trainWorkloads,
       evaluate: (code, workloads) => this.evaluate(code, "train", workloads),
       rng: this.root.fork(`screen:${candidate.id}`),
+      ...(ask ? { ask: (role, prompt) => ask({ role, prompt, candidateId, iteration, rng: pick }) } : {}),
     };
   }
 }

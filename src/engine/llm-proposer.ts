@@ -1,10 +1,12 @@
 import { candidateId } from "../core/ids.ts";
+import type { Rng } from "../core/rng.ts";
 import type { ChatMessage, Usage } from "../core/types.ts";
 import { applyEdit } from "../edit/index.ts";
 import type { Completion } from "../llm/client.ts";
 import { type Ensemble, type EnsembleMember, Ledger, LlmError, NOT_MODEL_FAULTS } from "../llm/index.ts";
 import { buildPrompt, buildRepairPrompt, type Templates } from "../prompt/index.ts";
-import type { Proposal, ProposalContext, Proposer } from "../search/proposer.ts";
+import type { ModelQuestion, Proposal, ProposalContext, Proposer } from "../search/proposer.ts";
+import type { ModelAnswer } from "../search/strategy.ts";
 import type { ProposalObserver, StoredCall } from "./engine.ts";
 
 /** Outcomes of a call that are answers, not failures of the model. */
@@ -51,7 +53,7 @@ export class LlmProposer implements Proposer, ProposalObserver {
     const directive = context.directive ?? {};
     const role = directive.role ?? "mutation";
     const editMode = directive.editMode ?? this.editMode;
-    const member = (this.roles[role] ?? this.ensemble).pick(context.rng, context.iteration);
+    const member = this.memberFor(role, context.rng, context.iteration);
     const temperature = directive.temperature ?? member.temperature;
     const purpose = { candidateId: candidateId(context.iteration), iteration: context.iteration };
     const prepared = directive.prepare ? await this.prepare(directive.prepare, context, purpose) : null;
@@ -148,19 +150,14 @@ export class LlmProposer implements Proposer, ProposalObserver {
     prepare: NonNullable<ProposalContext["directive"]>["prepare"] & object,
     context: ProposalContext,
     purpose: { candidateId: string; iteration: number },
-  ): Promise<{ section: { title: string; body: string }; event: { kind: string; data: unknown }; usage: Usage } | null> {
-    const by = (this.roles[prepare.role] ?? this.ensemble).pick(context.rng, context.iteration);
+  ): Promise<{
+    section: { title: string; body: string };
+    event: { kind: string; data: unknown };
+    usage: Usage;
+  } | null> {
     try {
-      const c = await this.ledger.complete(
-        by.client,
-        {
-          messages: [{ role: "user", content: prepare.prompt }],
-          temperature: by.temperature,
-          maxTokens: by.maxTokens,
-          signal: context.signal,
-        },
-        { role: prepare.role, ...purpose },
-      );
+      const by = this.memberFor(prepare.role, context.rng, context.iteration);
+      const c = await this.single(by, prepare.role, prepare.prompt, purpose, context.signal);
       const text = c.text.trim();
       if (text === "") return null;
       return {
@@ -173,6 +170,44 @@ export class LlmProposer implements Proposer, ProposalObserver {
         throw e;
       return null;
     }
+  }
+
+  /** A strategy's question outside a proposal (a screen's novelty judge); a failure is an answer with its error. */
+  async ask(question: ModelQuestion): Promise<ModelAnswer> {
+    const purpose = { candidateId: question.candidateId, iteration: question.iteration };
+    const by = this.memberFor(question.role, question.rng, question.iteration);
+    try {
+      const completion = await this.single(by, question.role, question.prompt, purpose);
+      return { text: completion.text, model: by.client.model };
+    } catch (e) {
+      if (e instanceof LlmError && e.kind === "replay_missing") throw e;
+      return { error: message(e), model: by.client.model };
+    }
+  }
+
+  /** One user message to `by`, through the ledger under `role`, at the model's own settings. */
+  private single(
+    by: EnsembleMember,
+    role: string,
+    prompt: string,
+    purpose: { candidateId: string; iteration: number },
+    signal?: AbortSignal,
+  ): Promise<Completion> {
+    return this.ledger.complete(
+      by.client,
+      {
+        messages: [{ role: "user", content: prompt }],
+        temperature: by.temperature,
+        maxTokens: by.maxTokens,
+        signal,
+      },
+      { role, ...purpose },
+    );
+  }
+
+  /** A model of `role`'s ensemble (the mutation ensemble when no model serves the role). */
+  private memberFor(role: string, rng: Rng, iteration: number): EnsembleMember {
+    return (this.roles[role] ?? this.ensemble).pick(rng, iteration);
   }
 
   /** The model that repairs an edit: the one that made it, unless it does not serve `repair` and another does. */

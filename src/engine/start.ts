@@ -49,6 +49,7 @@ async function startNew({ parts, rng, write }: StartContext): Promise<Start> {
     code: task.initialCode,
     diff: "",
     model: "initial",
+    costUsd: 0,
   };
   await write([
     { type: "run_started", taskId: task.id, taskVersion: task.version, config, seed: config.seed },

@@ -1,3 +1,4 @@
+import { argmax, costAwareUcb } from "../core/bandit.ts";
 import type { Rng } from "../core/rng.ts";
 import type { LlmClient } from "./client.ts";
 
@@ -156,24 +157,7 @@ export class Ensemble {
    * first; ties to the earlier member.
    */
   private bestByUcb(active: boolean[]): number {
-    const values = this.stats.map((s) => s.gain / Math.max(s.cost, s.pulls * MIN_NANO_DOLLARS_PER_PULL, 1));
-    const top = Math.max(...values.filter((_, i) => active[i]));
-    const total = this.stats.reduce((a, s, i) => a + (active[i] ? s.pulls : 0), 0);
-    let best = -1;
-    let bestUcb = Number.NEGATIVE_INFINITY;
-    this.stats.forEach((s, i) => {
-      if (!active[i]) return;
-      const ucb =
-        s.pulls === 0
-          ? Number.POSITIVE_INFINITY
-          : (top > 0 ? values[i]! / top : 0) +
-            this.options.exploration * Math.sqrt(Math.log(Math.max(total, 1)) / s.pulls);
-      if (ucb > bestUcb) {
-        bestUcb = ucb;
-        best = i;
-      }
-    });
-    return best;
+    return argmax(costAwareUcb(this.stats, this.options.exploration, MIN_NANO_DOLLARS_PER_PULL, active));
   }
 
   /**

@@ -1,7 +1,7 @@
 /**
  * `adaptive`: a search that steers itself by how the run is going. Proposals
  * go to the island with the highest upper confidence bound on its
- * improvement per proposal (a UCB bandit); exploration intensity (the
+ * improvement per dollar (a cost-aware UCB bandit); exploration intensity (the
  * temperature, diff or full rewrite, how many inspirations, the best or any
  * parent) rises when recent children stop improving and falls while they
  * improve; and after `paradigmAfter` settled children without a new best, one
@@ -13,6 +13,7 @@
  * shift issued, an intensity change) is replayed from its events.
  */
 import { z } from "zod";
+import { argmax, costAwareUcb } from "../core/bandit.ts";
 import type { Rng } from "../core/rng.ts";
 import type { Program, Settled } from "../core/types.ts";
 import { diffLines } from "./edits.ts";
@@ -23,7 +24,7 @@ export const adaptiveConfig = z.strictObject({
   kind: z.literal("adaptive"),
   /** Sub-populations the bandit allocates proposals among (the seed starts each). */
   islands: z.number().int().min(1).default(3),
-  /** UCB exploration coefficient: mean gain + exploration · √(ln N / n). */
+  /** UCB exploration coefficient: normalised gain per dollar + exploration · √(ln N / n). */
   exploration: z.number().min(0).default(1),
   /** Recent settled children that decide whether improvement flows or stalls. */
   window: z.number().int().min(1).default(8),
@@ -41,12 +42,21 @@ type Level = "exploit" | "explore";
 interface Island {
   programs: Program[];
   best: Program;
-  /** Settled children, and their summed gain over the island's best at the time. */
+  /** Settled children, their summed gain over the island's best at the time, and the dollars that proposed them. */
   pulls: number;
   gain: number;
+  cost: number;
 }
 
 const PARADIGM = "paradigm";
+
+/**
+ * What a child is charged at least, in dollars (as the model ensemble does):
+ * children proposed for free (the tuner, a local model) keep a finite gain
+ * per dollar, and islands whose children were all free are compared by gain
+ * per child.
+ */
+const MIN_USD_PER_CHILD = 0.000001;
 
 export class AdaptiveStrategy implements Strategy {
   readonly name = "adaptive";
@@ -104,7 +114,12 @@ export class AdaptiveStrategy implements Strategy {
     const { index, ucb } = this.choose();
     events.push({
       kind: "island_chosen",
-      data: { island: index, ucb, reason: "highest upper confidence bound" },
+      data: {
+        island: index,
+        ucb,
+        costUsd: this.islands.map((i) => Number(i.cost.toFixed(9))),
+        reason: "highest upper confidence bound on gain per dollar",
+      },
     });
     const island = this.islands[index]!;
     const ranked = [...island.programs].sort((a, b) => b.score - a.score);
@@ -122,17 +137,10 @@ export class AdaptiveStrategy implements Strategy {
     };
   }
 
-  /** The island with the highest UCB of gain per proposal (untried islands first, ties to the lowest). */
+  /** The island with the highest UCB of gain per dollar (untried islands first, ties to the lowest). */
   private choose(): { index: number; ucb: number[] } {
-    const total = this.islands.reduce((s, i) => s + i.pulls, 0);
-    const ucb = this.islands.map((i) =>
-      i.pulls === 0
-        ? Number.POSITIVE_INFINITY
-        : i.gain / i.pulls + this.options.exploration * Math.sqrt(Math.log(Math.max(1, total)) / i.pulls),
-    );
-    let index = 0;
-    for (let i = 1; i < ucb.length; i++) if (ucb[i]! > ucb[index]!) index = i;
-    return { index, ucb: ucb.map((u) => (Number.isFinite(u) ? Number(u.toFixed(6)) : -1)) };
+    const ucb = costAwareUcb(this.islands, this.options.exploration, MIN_USD_PER_CHILD);
+    return { index: argmax(ucb), ucb: ucb.map((u) => (Number.isFinite(u) ? Number(u.toFixed(6)) : -1)) };
   }
 
   private paradigmNote(): string {
@@ -152,7 +160,7 @@ export class AdaptiveStrategy implements Strategy {
         this.top = settled.program;
         this.seen.add(settled.program.id);
         while (this.islands.length < this.options.islands)
-          this.islands.push({ programs: [settled.program], best: settled.program, pulls: 0, gain: 0 });
+          this.islands.push({ programs: [settled.program], best: settled.program, pulls: 0, gain: 0, cost: 0 });
       }
       return [];
     }
@@ -163,6 +171,7 @@ export class AdaptiveStrategy implements Strategy {
     const gain = program ? Math.max(0, program.score - island.best.score) : 0;
     island.pulls++;
     island.gain += gain;
+    island.cost += candidate.costUsd ?? 0;
     this.recent = [...this.recent, gain > 0].slice(-this.options.window);
     if (kind === PARADIGM) this.ideas.push(ideaOf(settled));
     if (program) {
@@ -215,6 +224,7 @@ export class AdaptiveStrategy implements Strategy {
         best: { id: i.best.id, score: i.best.score },
         pulls: i.pulls,
         meanGain: i.pulls > 0 ? i.gain / i.pulls : 0,
+        costUsd: i.cost,
       })),
       ideas: this.ideas,
     };

@@ -14,10 +14,11 @@ export { dominates, type GepaOptions, GepaStrategy, gepaConfig } from "./gepa.ts
 export { type IslandsDescription, IslandsStrategy } from "./islands.ts";
 export { ISLANDS_DEFAULTS, type IslandsOptions, islandsConfig } from "./islands-config.ts";
 export { jaccard, shingles } from "./novelty.ts";
-export type { FailedAttempt, Proposal, ProposalContext, Proposer } from "./proposer.ts";
+export type { FailedAttempt, ModelQuestion, Proposal, ProposalContext, Proposer } from "./proposer.ts";
 export { type ShinkaOptions, ShinkaStrategy, shinkaConfig } from "./shinka.ts";
 export type {
   Directive,
+  ModelAnswer,
   PromptSection,
   ScreenTools,
   ScreenVerdict,

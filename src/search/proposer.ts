@@ -1,6 +1,6 @@
 import type { Rng } from "../core/rng.ts";
 import type { FailedAttempt, Program, Usage } from "../core/types.ts";
-import type { Directive, StrategyEvent } from "./strategy.ts";
+import type { Directive, ModelAnswer, StrategyEvent } from "./strategy.ts";
 
 export type { FailedAttempt };
 
@@ -39,7 +39,23 @@ export interface Proposal {
   events?: StrategyEvent[];
 }
 
+/** A strategy's question to a model outside a proposal (a screen's novelty judge), for the candidate it concerns. */
+export interface ModelQuestion {
+  role: string;
+  prompt: string;
+  candidateId: string;
+  iteration: number;
+  /** Picks the model of the role's ensemble: seeded per candidate, so a replay asks the same one. */
+  rng: Rng;
+}
+
 /** Something that turns a selection into a child program: the LLM proposer or the constant tuner. */
 export interface Proposer {
   propose(context: ProposalContext): Promise<Proposal>;
+  /**
+   * Asks a model one question through the run's ledger (the LLM proposer;
+   * the tuner has no model). Throws only when the run cannot go on: a replay
+   * with no recorded reply.
+   */
+  ask?(question: ModelQuestion): Promise<ModelAnswer>;
 }

@@ -2,7 +2,8 @@
  * `shinka`, after ShinkaEvolve (SakanaAI): islands whose parents are drawn by
  * a weighted sigmoid of the score times 1/(1 + children), by power-law rank,
  * or greedily; children too alike a program of their island turned away
- * before their evaluation (novelty rejection, through `screen`); crossover
+ * before their evaluation (novelty rejection, through `screen`), and those
+ * nearly as alike sent to a novelty judge model when one is asked for; crossover
  * of two parents shown to the model; and a new island, started from the best
  * program or the seed, when every island has stagnated.
  *
@@ -13,8 +14,16 @@ import { z } from "zod";
 import type { Rng } from "../core/rng.ts";
 import type { Candidate, Program, Settled } from "../core/types.ts";
 import { jaccard, shingles } from "./novelty.ts";
+import { judgePrompt, parseVerdict } from "./novelty-judge.ts";
 import { parseOptions } from "./options.ts";
-import type { Directive, ScreenVerdict, Selection, Strategy, StrategyEvent } from "./strategy.ts";
+import type {
+  Directive,
+  ScreenTools,
+  ScreenVerdict,
+  Selection,
+  Strategy,
+  StrategyEvent,
+} from "./strategy.ts";
 
 export const shinkaConfig = z.strictObject({
   kind: z.literal("shinka"),
@@ -32,6 +41,11 @@ export const shinkaConfig = z.strictObject({
   crossoverRate: z.number().min(0).max(1).default(0.1),
   /** A child whose EVOLVE-BLOCK shingles are at least this similar (Jaccard) to a program of its island is rejected. */
   novelty: z.number().gt(0).max(1).default(0.99),
+  /**
+   * A child at least this similar, but below `novelty`, is shown with that
+   * program to a model of role `novelty`, whose verdict decides; absent: no judge.
+   */
+  noveltyJudgeFrom: z.number().gt(0).max(1).optional(),
   /** Settled children of an island without a new island best after which it has stagnated. */
   stagnation: z.number().int().min(1).default(20),
   /** Where a new island starts when every island has stagnated. */
@@ -40,6 +54,10 @@ export const shinkaConfig = z.strictObject({
   maxIslands: z.number().int().min(1).default(6),
   /** Settled children between two meta-recommendations (a `meta` model call on recent results); 0: none. */
   metaInterval: z.number().int().min(0).default(10),
+}).refine((o) => o.noveltyJudgeFrom === undefined || o.noveltyJudgeFrom < o.novelty, {
+  path: ["noveltyJudgeFrom"],
+  message:
+    "must be below strategy.novelty: the judge decides about children less alike than those rejected outright",
 });
 
 export type ShinkaOptions = Omit<z.output<typeof shinkaConfig>, "kind">;
@@ -226,27 +244,75 @@ export class ShinkaStrategy implements Strategy {
 
   /**
    * Novelty rejection: a child whose evolved code is as alike as `novelty`
-   * (Jaccard over token shingles) to a program of its island is not evaluated.
+   * (Jaccard over token shingles) to a program of its island is not
+   * evaluated; one at least `noveltyJudgeFrom` alike goes to the judge.
    */
-  async screen(candidate: Candidate): Promise<ScreenVerdict> {
+  async screen(candidate: Candidate, tools?: ScreenTools): Promise<ScreenVerdict> {
     const island = this.islands[this.islandOf(candidate.tag)];
     if (!island) return { pass: true };
     const mine = shingles(candidate.code);
-    let closest: { id: string; similarity: number } | null = null;
+    let closest: { program: Program; similarity: number } | null = null;
     for (const p of island.programs) {
       const similarity = jaccard(mine, this.shinglesOf(p));
-      if (!closest || similarity > closest.similarity) closest = { id: p.id, similarity };
+      if (!closest || similarity > closest.similarity) closest = { program: p, similarity };
     }
-    if (!closest || closest.similarity < this.options.novelty) return { pass: true };
+    if (!closest) return { pass: true };
+    const { novelty, noveltyJudgeFrom } = this.options;
+    const { program, similarity } = closest;
+    if (similarity >= novelty) {
+      return {
+        pass: false,
+        reason: `too similar to ${program.id} (Jaccard ${similarity.toFixed(3)} ≥ ${novelty})`,
+        events: [
+          {
+            kind: "novelty_rejected",
+            data: { candidate: candidate.id, similarTo: program.id, similarity },
+          },
+        ],
+      };
+    }
+    // Without a model (the tuner) there is no judge: the band passes, as it would with no band.
+    if (noveltyJudgeFrom === undefined || similarity < noveltyJudgeFrom || !tools?.ask) return { pass: true };
+    return this.judge(candidate, program, similarity, tools.ask);
+  }
+
+  /**
+   * Asks the `novelty` model whether the candidate is meaningfully different
+   * from `other`. Only a clear "same" rejects it; an unreadable reply or a
+   * failed call leaves it to be evaluated, as without a judge, and says so
+   * in the `novelty_judged` event.
+   */
+  private async judge(
+    candidate: Candidate,
+    other: Program,
+    similarity: number,
+    ask: NonNullable<ScreenTools["ask"]>,
+  ): Promise<ScreenVerdict> {
+    const answer = await ask("novelty", judgePrompt(candidate, other, similarity));
+    const judged =
+      "error" in answer
+        ? { verdict: "failed", reason: `the novelty model could not be asked: ${answer.error}` }
+        : parseVerdict(answer.text);
+    const events: StrategyEvent[] = [
+      {
+        kind: "novelty_judged",
+        data: {
+          candidate: candidate.id,
+          similarTo: other.id,
+          similarity,
+          verdict: judged.verdict,
+          reason: judged.reason,
+          model: answer.model,
+        },
+      },
+    ];
+    if (judged.verdict !== "same") return { pass: true, events };
     return {
       pass: false,
-      reason: `too similar to ${closest.id} (Jaccard ${closest.similarity.toFixed(3)} ≥ ${this.options.novelty})`,
-      events: [
-        {
-          kind: "novelty_rejected",
-          data: { candidate: candidate.id, similarTo: closest.id, similarity: closest.similarity },
-        },
-      ],
+      reason:
+        `too similar to ${other.id}: judged not meaningfully different by ${answer.model} ` +
+        `(Jaccard ${similarity.toFixed(3)}): ${judged.reason}`,
+      events,
     };
   }
 

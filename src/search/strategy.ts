@@ -52,7 +52,10 @@ export interface Selection {
   events?: StrategyEvent[];
 }
 
-/** What `screen` may use: trusted, sandboxed evaluation on part of the train split, and randomness that replays. */
+/** A model's reply to a strategy's question, or why there is none; `model` is the one asked. */
+export type ModelAnswer = { text: string; model: string } | { error: string; model: string };
+
+/** What `screen` may use: trusted, sandboxed evaluation on part of the train split, a model, and randomness that replays. */
 export interface ScreenTools {
   /** The train workload ids, in the split's order. */
   trainWorkloads: readonly string[];
@@ -60,6 +63,15 @@ export interface ScreenTools {
   evaluate(code: string, workloads: readonly string[]): Promise<Evaluation>;
   /** Seeded from the run's seed and the candidate's id: the same draws on every resume. */
   rng: Rng;
+  /**
+   * Asks a model of `role` (one of that role's models; the mutation models
+   * when none serves it) one prompt, through the run's ledger and dollar
+   * budget: charged to this candidate under `role`, stored with its
+   * settlement, answered from the recording in a replay. A failed or refused
+   * call is an answer with its `error`. Absent when the run has no model
+   * (the tuner).
+   */
+  ask?(role: string, prompt: string): Promise<ModelAnswer>;
 }
 
 export type ScreenVerdict =

@@ -97,6 +97,7 @@ export class KyselyStore implements Store {
         "c.model",
         "c.code",
         "c.diff",
+        "c.cost_usd",
         "c.reason",
         "c.evaluation",
         "c.settled_seq",
@@ -114,6 +115,7 @@ export class KyselyStore implements Store {
         code: r.code,
         diff: r.diff,
         model: r.model,
+        costUsd: r.cost_usd,
       };
       return {
         seq: r.settled_seq as number,
@@ -183,6 +185,7 @@ export class KyselyStore implements Store {
       code: r.code ?? "",
       diff: r.diff,
       model: r.model,
+      costUsd: r.cost_usd,
     }));
   }
 

@@ -22,6 +22,8 @@ interface CandidateRow {
   model: string;
   code: string | null;
   diff: string;
+  /** Its proposal's model dollars (candidate_proposed usage). */
+  costUsd: number;
   reason: string | null;
   evaluation: string | null;
   evalStatus: string | null;
@@ -111,6 +113,7 @@ export class MemoryStore implements Store {
               code: c.code,
               diff: c.diff,
               model: c.model,
+              costUsd: c.costUsd,
             },
             c.state,
             c.reason,
@@ -157,6 +160,7 @@ export class MemoryStore implements Store {
         code: c.code ?? "",
         diff: c.diff,
         model: c.model,
+        costUsd: c.costUsd,
       }));
   }
 
@@ -311,6 +315,7 @@ export class MemoryStore implements Store {
           model: e.model,
           code: e.code,
           diff: e.diff,
+          costUsd: e.usage.costUsd,
           reason: null,
           evaluation: null,
           evalStatus: null,
