@@ -246,7 +246,7 @@ for (const provider of providers) {
     test("a refused budget hold sends nothing", async () => {
       const holds: number[] = [];
       await assert.rejects(
-        client(provider).complete({ messages, maxTokens: 1000, reserve: (usd) => holds.push(usd) < 0 }),
+        client(provider).complete({ messages, maxTokens: 1000, reserve: (_, usd) => holds.push(usd) < 0 }),
         (e: unknown) => e instanceof LlmError && e.kind === "budget" && e.attempts === 0,
       );
       assert.equal(llm.requests.length, 0);

@@ -265,11 +265,10 @@ export class KyselyStore implements Store {
       iteration: r.iteration,
       role: r.role,
       model: r.model,
-      inputTokens: r.input_tokens,
-      outputTokens: r.output_tokens,
-      costUsd: r.cost_usd,
+      usage: { inputTokens: r.input_tokens, outputTokens: r.output_tokens, costUsd: r.cost_usd },
       durationMs: r.duration_ms,
       outcome: r.outcome,
+      ...(Number(r.retried) ? { retried: true as const } : {}),
     }));
   }
 
@@ -282,7 +281,7 @@ export class KyselyStore implements Store {
       .orderBy("seq")
       .execute();
     return rows.map((r) => {
-      const { type: _, ...call } = JSON.parse(r.data) as RunEvent & { type: "model_called" };
+      const { type: _, ...call } = readEvent(r.data) as RunEvent & { type: "model_called" };
       return call;
     });
   }
@@ -412,7 +411,8 @@ export class KyselyStore implements Store {
       .where("run_id", "=", this.runId)
       .select([
         "model",
-        sql<number>`count(*)`.as("calls"),
+        sql<number>`sum(1 - retried)`.as("calls"),
+        sql<number>`count(*)`.as("attempts"),
         sql<number>`sum(input_tokens)`.as("input"),
         sql<number>`sum(output_tokens)`.as("output"),
         sql<number>`sum(cost_usd)`.as("cost"),
@@ -429,6 +429,7 @@ export class KyselyStore implements Store {
     return rows.map((r) => ({
       model: r.model,
       calls: Number(r.calls),
+      attempts: Number(r.attempts),
       inputTokens: Number(r.input),
       outputTokens: Number(r.output),
       costUsd: Number(r.cost),
@@ -445,7 +446,8 @@ export class KyselyStore implements Store {
       .where("run_id", "=", this.runId)
       .select([
         column,
-        sql<number>`count(*)`.as("calls"),
+        sql<number>`sum(1 - retried)`.as("calls"),
+        sql<number>`count(*)`.as("attempts"),
         sql<number>`sum(input_tokens)`.as("input"),
         sql<number>`sum(output_tokens)`.as("output"),
         sql<number>`sum(cost_usd)`.as("cost"),
@@ -456,6 +458,7 @@ export class KyselyStore implements Store {
     return rows.map((r) => ({
       role: r.role,
       calls: Number(r.calls),
+      attempts: Number(r.attempts),
       inputTokens: Number(r.input),
       outputTokens: Number(r.output),
       costUsd: Number(r.cost),
