@@ -8,8 +8,9 @@
 import assert from "node:assert/strict";
 import { after, before, beforeEach, describe, test } from "node:test";
 import type { ModelCall, Reservation } from "../src/core/types.ts";
-import { Budget, costUsd, createClient, Ledger, LlmError, type Provider } from "../src/llm/index.ts";
-import { type MockLlm, type MockStep, startMockLlm } from "./support/mock-llm.ts";
+import { Budget, costUsd, Ledger, LlmError, type Provider } from "../src/llm/index.ts";
+import { mockClient } from "./support/mock-client.ts";
+import { FAULT_TIMEOUT_MS, type MockLlm, type MockStep, startMockLlm } from "./support/mock-llm.ts";
 
 const messages = [
   { role: "system" as const, content: "You improve schedulers." },
@@ -49,18 +50,12 @@ function ledger(): Ledger {
 }
 
 function client(provider: Provider, stream: boolean) {
-  return createClient({
-    model: `${provider}:mock-model`,
-    baseUrl: llm.urls[provider],
-    apiKey: "test-key",
-    env: {},
+  return mockClient(llm, provider, {
     price,
     stream,
-    // Long enough for a loaded machine to connect; the "timeout" fault waits it out once per provider.
-    timeoutMs: 1000,
+    timeoutMs: FAULT_TIMEOUT_MS,
     maxRetries: 3,
     replyRetries: 2,
-    replyRetryDelayMs: 1,
   });
 }
 
