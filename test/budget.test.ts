@@ -60,7 +60,7 @@ describe("Ledger", () => {
       seen,
       async complete(request) {
         seen.push(request.maxTokens ?? -1);
-        if (request.reserve && !request.reserve(estimateCostUsd(request, price))) {
+        if (request.reserve && !(await request.reserve(1, estimateCostUsd(request, price)))) {
           throw new LlmError({ kind: "budget", model: "openai:fake", message: "refused", attempts: 0 });
         }
         const text = await reply();
@@ -145,7 +145,7 @@ describe("a run with a dollar budget", () => {
     assert.match(outcome.detail ?? "", /did not fit|spent/);
     await withStore(out, async (store) => {
       const ledger = await store.ledger();
-      const spent = ledger.reduce((sum, c) => sum + c.costUsd, 0);
+      const spent = ledger.reduce((sum, c) => sum + c.usage.costUsd, 0);
       assert.ok(spent <= usd, `spent $${spent} of $${usd}`);
       // The budget was used, not abandoned early: within three held requests of the limit.
       const summary = await store.summary();

@@ -571,7 +571,7 @@ describe("reservations", () => {
     assert.equal(unknown.length, 1);
     const third = reserved[2] as RunEvent & { type: "model_reserved" };
     assert.ok(third.usd > 0.1, `reserved $${third.usd}: the prompt and the token limit at the price`);
-    assert.equal(unknown[0]?.costUsd, third.usd);
+    assert.equal(unknown[0]?.usage.costUsd, third.usd);
     assert.equal(unknown[0]?.candidateId, third.candidateId);
     const summary = await store.summary();
     assert.equal(summary.spend[0]?.unknown, 1);

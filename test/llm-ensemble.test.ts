@@ -11,6 +11,9 @@ import { Ensemble, type EnsembleOptions, type LlmClient } from "../src/llm/index
 import { type MockLlm, startMockLlm } from "./support/mock-llm.ts";
 import { mockRunConfig, tempDir, widenSample, withStore } from "./support/run-helpers.ts";
 
+/** A call's usage that cost `costUsd`. */
+const spent = (costUsd: number) => ({ inputTokens: 0, outputTokens: 0, costUsd });
+
 const fake = (model: string): LlmClient => ({
   model,
   complete: async () => {
@@ -33,7 +36,7 @@ function play(options: EnsembleOptions, cost: Record<string, number>, rounds: nu
   for (let i = 1; i <= rounds; i++) {
     const model = ens.pick(rng, i).client.model;
     picks.push(model);
-    ens.observeCall({ model, iteration: i, costUsd: cost[model]!, failed: false });
+    ens.observeCall({ model, iteration: i, usage: spent(cost[model]!), outcome: "ok" });
     ens.observeOutcome({ model, gain: luck.next() < 0.3 ? 1 : 0 });
   }
   return picks;
@@ -66,7 +69,7 @@ describe("the bandit", () => {
     );
     for (let i = 0; i < 20; i++) {
       for (const model of ["openai:a", "openai:b"]) {
-        ens.observeCall({ model, iteration: i, costUsd: 0.01, failed: false });
+        ens.observeCall({ model, iteration: i, usage: spent(0.01), outcome: "ok" });
         ens.observeOutcome({ model, gain: model === "openai:b" && i % 2 === 0 ? 2 : 0 });
       }
     }
@@ -103,7 +106,7 @@ describe("the bandit", () => {
         { policy: "bandit" },
       );
       for (const o of order) {
-        ens.observeCall({ model: o.model, iteration: 1, costUsd: o.cost, failed: false });
+        ens.observeCall({ model: o.model, iteration: 1, usage: spent(o.cost), outcome: "ok" });
         ens.observeOutcome(o);
       }
       return ens.probabilities(50);
@@ -122,11 +125,23 @@ describe("resting a failing model", () => {
       ],
       { restAfterFailures: 2, restIterations: 5, onWarning: (w) => warnings.push(w) },
     );
-    ens.observeCall({ model: "openai:flaky", iteration: 3, costUsd: 0, failed: true, error: "server" });
-    ens.observeCall({ model: "openai:flaky", iteration: 4, costUsd: 0, failed: false });
-    ens.observeCall({ model: "openai:flaky", iteration: 5, costUsd: 0, failed: true });
+    ens.observeCall({
+      model: "openai:flaky",
+      iteration: 3,
+      usage: spent(0),
+      outcome: "server",
+      error: "server",
+    });
+    ens.observeCall({ model: "openai:flaky", iteration: 4, usage: spent(0), outcome: "ok" });
+    ens.observeCall({ model: "openai:flaky", iteration: 5, usage: spent(0), outcome: "server" });
     assert.deepEqual(ens.probabilities(6), [0.25, 0.75], "a success resets the count");
-    ens.observeCall({ model: "openai:flaky", iteration: 6, costUsd: 0, failed: true, error: "rate_limit" });
+    ens.observeCall({
+      model: "openai:flaky",
+      iteration: 6,
+      usage: spent(0),
+      outcome: "rate_limit",
+      error: "rate_limit",
+    });
     assert.equal(warnings.length, 1);
     assert.match(
       warnings[0] ?? "",
@@ -144,8 +159,8 @@ describe("resting a failing model", () => {
       ["openai:a", "openai:b"].map((m) => ({ client: fake(m), weight: 1 })),
       { restAfterFailures: 1, restIterations: 5 },
     );
-    ens.observeCall({ model: "openai:a", iteration: 1, costUsd: 0, failed: true });
-    ens.observeCall({ model: "openai:b", iteration: 1, costUsd: 0, failed: true });
+    ens.observeCall({ model: "openai:a", iteration: 1, usage: spent(0), outcome: "server" });
+    ens.observeCall({ model: "openai:b", iteration: 1, usage: spent(0), outcome: "server" });
     assert.deepEqual(ens.probabilities(3), [0.5, 0.5]);
   });
 
@@ -155,7 +170,7 @@ describe("resting a failing model", () => {
       restAfterFailures: 1,
       onWarning: (w) => warnings.push(w),
     });
-    ens.observeCall({ model: "openai:a", iteration: 1, costUsd: 0, failed: true });
+    ens.observeCall({ model: "openai:a", iteration: 1, usage: spent(0), outcome: "server" });
     assert.deepEqual(ens.probabilities(2), [1]);
     assert.deepEqual(warnings, []);
   });

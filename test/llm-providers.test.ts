@@ -17,6 +17,7 @@ import {
   type Provider,
   priceFor,
 } from "../src/llm/index.ts";
+import { mockClient } from "./support/mock-client.ts";
 import { FAULT_TIMEOUT_MS, type MockLlm, startMockLlm } from "./support/mock-llm.ts";
 
 const messages = [
@@ -41,17 +42,8 @@ beforeEach(() => {
 
 const providers: Provider[] = ["openai", "anthropic", "gemini"];
 
-/** A client aimed at the mock only: no env, so no real key or base URL can leak in. */
 function client(provider: Provider, options: Partial<ClientConfig> = {}): LlmClient {
-  return createClient({
-    model: `${provider}:mock-model`,
-    baseUrl: llm.urls[provider],
-    apiKey: "test-key",
-    env: {},
-    price,
-    replyRetryDelayMs: 1,
-    ...options,
-  });
+  return mockClient(llm, provider, { price, ...options });
 }
 
 for (const provider of providers) {
@@ -246,7 +238,7 @@ for (const provider of providers) {
     test("a refused budget hold sends nothing", async () => {
       const holds: number[] = [];
       await assert.rejects(
-        client(provider).complete({ messages, maxTokens: 1000, reserve: (usd) => holds.push(usd) < 0 }),
+        client(provider).complete({ messages, maxTokens: 1000, reserve: (_, usd) => holds.push(usd) < 0 }),
         (e: unknown) => e instanceof LlmError && e.kind === "budget" && e.attempts === 0,
       );
       assert.equal(llm.requests.length, 0);

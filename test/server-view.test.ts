@@ -42,7 +42,7 @@ function called(iteration: number, costUsd: number, role = "mutation"): RunEvent
     finishReason: "stop",
     usage: usage(costUsd),
     outcome: "ok",
-    attempts: 1,
+    attempt: 1,
     durationMs: 5,
   };
 }
@@ -115,7 +115,7 @@ test("a delta holds the rows and calls changed after the seq the page has, and n
   const { from, calls } = view.callsSince(seen);
   assert.equal(from, 1);
   assert.deepEqual(
-    calls.map((c) => c.costUsd),
+    calls.map((c) => c.usage.costUsd),
     [0.2],
   );
   assert.equal(view.candidatesSince(view.seq).length, 0);

@@ -493,7 +493,7 @@ describe("shinka meta-recommendations", () => {
         [5, "openai:mock-meta"],
       ],
     );
-    assert.ok(meta.every((c) => c.costUsd > 0));
+    assert.ok(meta.every((c) => c.usage.costUsd > 0));
     const metaPrompt = seen.find((s) => s.model === "mock-meta")!.prompt;
     assert.match(metaPrompt, /c000002 from c00000\d: score [\d.]+ \(\+[\d.]+\)/);
     const mutations = seen.filter((s) => s.model === "mock-coder").map((s) => s.prompt);

@@ -72,7 +72,7 @@ const called = (id: string, iteration: number, role: string, outcome = "ok"): Ru
   usage: { inputTokens: 5, outputTokens: role === "repair" ? 1 : 5, costUsd: 0.005 },
   outcome,
   ...(outcome === "ok" ? {} : { error: "openai:mock: 500" }),
-  attempts: 1,
+  attempt: 1,
   durationMs: 12,
 });
 
@@ -135,11 +135,19 @@ async function projections(store: Store): Promise<unknown> {
     called("c1", 1, "repair", "server"),
     { type: "edit_rejected", candidateId: "c1", reason: "SEARCH block 1 not found" },
   ]);
-  await store.append([proposed("c2", 2, "c0", "bad"), called("c2", 2, "mutation")]);
+  // c2's call was refused once (429) and tried again: two attempts, two entries, one call.
+  const refused = called("c2", 2, "mutation", "rate_limit");
+  await store.append([
+    proposed("c2", 2, "c0", "bad"),
+    { ...refused, messages: [], retried: true } as RunEvent,
+    { ...called("c2", 2, "mutation"), attempt: 2 } as RunEvent,
+  ]);
   await store.append([
     { type: "evaluation_finished", candidateId: "c2", evaluation: evaluation(0, "error") },
   ]);
-  await store.append([proposed("c3", 3, "c0", "good"), called("c3", 3, "mutation")]);
+  // c3's call as a version before attempts were entries stored it: a whole call that counted its attempts.
+  const { attempt: _, ...current } = called("c3", 3, "mutation") as RunEvent & { type: "model_called" };
+  await store.append([proposed("c3", 3, "c0", "good"), { ...current, attempts: 3 } as unknown as RunEvent]);
   assert.deepEqual(
     (await store.pendingCandidates()).map((c) => c.id),
     ["c3"],
@@ -178,35 +186,42 @@ async function projections(store: Store): Promise<unknown> {
   assert.deepEqual(summary.spend[0], {
     model: "openai:mock",
     calls: 4,
-    inputTokens: 20,
-    outputTokens: 16,
+    attempts: 5,
+    inputTokens: 25,
+    outputTokens: 21,
     costUsd: summary.spend[0]?.costUsd,
-    failed: 1,
+    failed: 2,
     empty: 0,
     truncated: 0,
     unknown: 0,
   });
-  assert.ok(Math.abs(summary.costUsd - 0.02) < 1e-9);
+  assert.ok(Math.abs(summary.costUsd - 0.025) < 1e-9);
   assert.deepEqual(
-    summary.spendByRole.map((r) => [r.role, r.calls, r.outputTokens]),
+    summary.spendByRole.map((r) => [r.role, r.calls, r.attempts, r.outputTokens]),
     [
-      ["mutation", 3, 15],
-      ["repair", 1, 1],
+      ["mutation", 3, 4, 20],
+      ["repair", 1, 1, 1],
     ],
   );
-  assert.ok(Math.abs((await store.totalUsage()).costUsd - 0.02) < 1e-9);
+  assert.ok(Math.abs((await store.totalUsage()).costUsd - 0.025) < 1e-9);
   assert.deepEqual(
-    (await store.ledger()).map((e) => [e.candidateId, e.role, e.outcome]),
+    (await store.ledger()).map((e) => [e.candidateId, e.role, e.outcome, e.retried ?? false]),
     [
-      ["c1", "mutation", "ok"],
-      ["c1", "repair", "server"],
-      ["c2", "mutation", "ok"],
-      ["c3", "mutation", "ok"],
+      ["c1", "mutation", "ok", false],
+      ["c1", "repair", "server", false],
+      ["c2", "mutation", "rate_limit", true],
+      ["c2", "mutation", "ok", false],
+      ["c3", "mutation", "ok", false],
     ],
   );
-  // The recording keeps each call's exact messages and reply.
+  // The recording keeps each call's exact messages and reply; an old entry reads as today's.
   const calls = await store.modelCalls();
-  assert.equal(calls.length, 4);
+  assert.equal(calls.length, 5);
+  assert.deepEqual(
+    calls.map((c) => c.attempt),
+    [1, 1, 1, 2, 3],
+  );
+  assert.equal("attempts" in calls[4]!, false);
   assert.deepEqual(calls[1]?.messages, [{ role: "user", content: "prompt of c1 (repair)" }]);
   assert.equal(calls[0]?.reply, "r");
   assert.equal(calls[1]?.reply, null);

@@ -51,7 +51,7 @@ export async function recordOf(
   const spentAt = new Map<number, number>();
   for (const call of await store.ledger()) {
     if (call.iteration !== null)
-      spentAt.set(call.iteration, (spentAt.get(call.iteration) ?? 0) + call.costUsd);
+      spentAt.set(call.iteration, (spentAt.get(call.iteration) ?? 0) + call.usage.costUsd);
   }
   const spent = [...spentAt.entries()].sort((a, b) => a[0] - b[0]);
   let spentIndex = 0;

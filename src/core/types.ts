@@ -88,17 +88,23 @@ export interface ChatMessage {
 }
 
 /**
- * How a model call ended: "ok"; "empty" (no text); "truncated" (cut by the
- * token limit); or, when it failed after every retry, the failure's kind
- * (src/llm/errors.ts), "budget" when the dollar budget stopped it.
+ * How a model request ended: "ok"; "empty" (no text); "truncated" (cut by the
+ * token limit); "unknown" (in flight when the process died, charged at its
+ * reservation); or the failure's kind (src/llm/errors.ts: "rate_limit",
+ * "server", "timeout", "connection", "cut", "bad_response", …).
  */
-export type CallOutcome = "ok" | "empty" | "truncated" | (string & {});
+export type CallOutcome = "ok" | "empty" | "truncated" | "unknown" | (string & {});
 
 /**
- * One request to a model as the cost ledger records it: who asked (role and
- * candidate), what was sent and received, and what it cost. Every role that
- * calls a model (mutation, repair, and later judges and summaries) is recorded
- * the same way, so one ledger covers the run.
+ * One HTTP attempt of a model call, as the cost ledger records it (the
+ * `model_called` event): who asked (role and candidate), what it cost, how it
+ * ended, and on the attempt that ended its call what was sent and received.
+ * Every role that calls a model is recorded the same way, so one ledger
+ * covers the run, and every request a provider received is one entry.
+ *
+ * This is the one shape of a model call; the readers that need less take a
+ * view of it (`LedgerEntry` in the store, `CallSeen` for learners,
+ * `AttemptReport` from a client).
  */
 export interface ModelCall {
   /** The candidate the call worked for; null for calls that serve the run as a whole. */
@@ -109,32 +115,65 @@ export interface ModelCall {
   role: string;
   /** `provider:name`. */
   model: string;
-  /** Exactly what was sent. */
+  /**
+   * The logical call the attempt belongs to: every attempt of one request
+   * shares it. Absent in runs stored before attempts were entries of their own.
+   */
+  call?: string;
+  /**
+   * Which attempt of its call this is, from 1. In runs stored before attempts
+   * were entries of their own, the number of attempts the call made.
+   */
+  attempt: number;
+  /**
+   * Set when the attempt failed and the call was tried again: it is not the
+   * attempt that ended its call. Absent on the one that did (and on every
+   * entry of older runs, where an entry was a whole call).
+   */
+  retried?: true;
+  /** Exactly what was sent; empty on a retried attempt (its call's last entry has them). */
   messages: ChatMessage[];
   temperature?: number;
   maxTokens?: number;
-  /** The text received; null when no reply came. */
+  /** The text the call returned, on the attempt that ended it; null when no reply came. */
   reply: string | null;
   finishReason: string | null;
-  /** Every billed attempt of the call, retries included. */
+  /** This attempt's tokens and dollars (what it was billed, or is believed to have been). */
   usage: Usage;
   /** True when some token counts are chars/4 estimates (the provider reported none). */
   usageEstimated?: boolean;
   outcome: CallOutcome;
-  /** The failure's message when the call failed. */
+  /** The failure's message when the attempt failed. */
   error?: string;
-  /** Attempts made by our retry layer (each may include the SDK's own retries). */
-  attempts: number;
+  /** HTTP status of an error reply. */
+  status?: number;
   durationMs: number;
-  /** The id of the reservation stored before the call was sent (see `model_reserved`). */
+  /** The id of the reservation stored before the attempt was sent (see `model_reserved`). */
   reservation?: string;
 }
 
+/** What a model client reports of each attempt as it ends: the ledger adds who asked and what was sent. */
+export type AttemptReport = Pick<
+  ModelCall,
+  | "attempt"
+  | "outcome"
+  | "usage"
+  | "usageEstimated"
+  | "error"
+  | "status"
+  | "durationMs"
+  | "reply"
+  | "finishReason"
+>;
+
+/** A model call as a learner needs it (the ensemble's cost and rests): live, or from the ledger as stored. */
+export type CallSeen = Pick<ModelCall, "model" | "iteration" | "usage" | "outcome" | "error" | "retried">;
+
 /**
- * What a model call may cost, stored before it is sent. A reservation that
- * no `model_called` resolves (the process died with the call in flight, or
- * before its candidate was stored) is charged at `usd` on resume, as a call
- * whose outcome is unknown, so kills cannot spend past the dollar budget.
+ * What a model request may cost, stored before it is sent. A reservation that
+ * no `model_called` resolves (the process died with the request in flight, or
+ * before its candidate was stored) is charged at `usd` on resume, as an
+ * attempt whose outcome is unknown, so kills cannot spend past the dollar budget.
  */
 export interface Reservation {
   reservation: string;
@@ -142,7 +181,14 @@ export interface Reservation {
   iteration: number | null;
   role: string;
   model: string;
-  /** The most the call may have cost so far: earlier attempts plus the estimate of the one being sent. */
+  /** The logical call (see `ModelCall.call`); absent in older runs, where a reservation was a whole call's. */
+  call?: string;
+  /** Which attempt of its call it holds for; absent in older runs. */
+  attempt?: number;
+  /**
+   * The most the attempt may cost: its prompt and its whole token limit. (In
+   * older runs, the most the call may have cost so far, earlier attempts included.)
+   */
   usd: number;
 }
 

@@ -22,7 +22,7 @@ import { WakeUp } from "./wake-up.ts";
 import { Unsettled } from "./unsettled.ts";
 import { Writer } from "./writer.ts";
 
-export type { EngineParts, ProposalObserver, RunOutcome, StoredCall } from "./parts.ts";
+export type { EngineParts, ProposalObserver, RunOutcome } from "./parts.ts";
 
 /** Nothing stored for this long: store a heartbeat, so a kill loses at most this much active time. */
 const HEARTBEAT_MS = 5_000;

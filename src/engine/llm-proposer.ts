@@ -1,16 +1,14 @@
 import { candidateId } from "../core/ids.ts";
 import type { Rng } from "../core/rng.ts";
-import type { ChatMessage, Usage } from "../core/types.ts";
+import type { CallSeen, ChatMessage, Usage } from "../core/types.ts";
 import { applyEdit } from "../edit/index.ts";
 import type { Completion } from "../llm/client.ts";
-import { type Ensemble, type EnsembleMember, Ledger, LlmError, NOT_MODEL_FAULTS } from "../llm/index.ts";
+import { type Ensemble, type EnsembleMember, Ledger, LlmError } from "../llm/index.ts";
 import { buildPrompt, buildRepairPrompt, type Templates } from "../prompt/index.ts";
 import type { ModelQuestion, Proposal, ProposalContext, Proposer } from "../search/proposer.ts";
 import type { ModelAnswer } from "../search/strategy.ts";
-import type { ProposalObserver, StoredCall } from "./engine.ts";
+import type { ProposalObserver } from "./engine.ts";
 
-/** Outcomes of a call that are answers, not failures of the model. */
-const ANSWERS = new Set(["ok", "empty", "truncated"]);
 
 export interface LlmProposerOptions {
   /** The run's cost ledger, through which every call goes. Default: one of its own, with no budget. */
@@ -217,16 +215,9 @@ export class LlmProposer implements Proposer, ProposalObserver {
     return repair.pick(context.rng, context.iteration);
   }
 
-  onModelCall(call: StoredCall, live: boolean): void {
-    const seen = {
-      model: call.model,
-      iteration: call.iteration,
-      costUsd: call.costUsd,
-      failed: !ANSWERS.has(call.outcome) && !NOT_MODEL_FAULTS.has(call.outcome),
-      ...(call.error ? { error: call.error } : {}),
-    };
+  onModelCall(call: CallSeen, live: boolean): void {
     // Each ensemble learns only about its own members.
-    for (const ensemble of this.ensembles()) ensemble.observeCall(seen, live);
+    for (const ensemble of this.ensembles()) ensemble.observeCall(call, live);
   }
 
   onOutcome(outcome: { model: string; gain: number }): void {

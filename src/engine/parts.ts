@@ -1,17 +1,12 @@
 import type { RunEvent, StopReason } from "../core/events.ts";
-import type { Evaluation, Program } from "../core/types.ts";
+import type { CallSeen, Evaluation, Program } from "../core/types.ts";
 import type { Ledger } from "../llm/ledger.ts";
 import type { Proposer } from "../search/proposer.ts";
 import type { Strategy } from "../search/strategy.ts";
 import type { JobQueue } from "../queue/queue.ts";
-import type { LedgerEntry, ProposalOutcome, Store } from "../store/store.ts";
+import type { ProposalOutcome, Store } from "../store/store.ts";
 import type { Task } from "../task/contract.ts";
 import type { RunConfig } from "./config.ts";
-
-/** A model call as a learner needs it: from the ledger as stored, or live (with its error). */
-export type StoredCall = Pick<LedgerEntry, "model" | "iteration" | "costUsd" | "outcome"> & {
-  error?: string;
-};
 
 /**
  * Something that learns from how proposals turn out (the ensemble's bandit,
@@ -21,7 +16,7 @@ export type StoredCall = Pick<LedgerEntry, "model" | "iteration" | "costUsd" | "
  * with `live` false.
  */
 export interface ProposalObserver {
-  onModelCall(call: StoredCall, live: boolean): void;
+  onModelCall(call: CallSeen, live: boolean): void;
   onOutcome(outcome: ProposalOutcome, live: boolean): void;
 }
 

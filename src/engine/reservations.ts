@@ -1,8 +1,9 @@
 /**
  * Reservations a killed process left open: a `model_reserved` that no
- * `model_called` resolves was a request in flight (or a call whose candidate
- * was never stored). Each is charged at its reserved amount, as a call whose
- * outcome is unknown, so the dollar budget holds across any number of kills.
+ * `model_called` resolves was an HTTP attempt in flight (or one whose
+ * candidate was never stored). Each is charged at its reserved amount, as an
+ * attempt whose outcome is unknown, so the dollar budget holds across any
+ * number of kills.
  */
 import type { RunEvent } from "../core/events.ts";
 import type { Reservation } from "../core/types.ts";
@@ -26,13 +27,14 @@ export async function chargeOpenReservations(store: Store): Promise<number> {
       iteration: r.iteration,
       role: r.role,
       model: r.model,
+      ...(r.call === undefined ? {} : { call: r.call }),
+      attempt: r.attempt ?? 1,
       messages: [],
       reply: null,
       finishReason: null,
       usage: { inputTokens: 0, outputTokens: 0, costUsd: r.usd },
       outcome: UNKNOWN_OUTCOME,
       error: "outcome unknown: the run stopped while this request was in flight; charged at its reservation",
-      attempts: 1,
       durationMs: 0,
       reservation: r.reservation,
     }),

@@ -42,15 +42,18 @@ export function budgetStop(budget: RunConfig["budget"], p: Progress): Stop | nul
 }
 
 /**
- * A proposal is lost to the models when it made calls and every one failed;
- * `limit` of those in a row stop the run, rather than spending its iterations
- * on a provider that is down. Returns the streak after this proposal's calls.
+ * A proposal is lost to the models when it made calls and every one failed
+ * (the attempt that ended each call failed: the attempts retried before it do
+ * not count); `limit` of those in a row stop the run, rather than spending its
+ * iterations on a provider that is down. Returns the streak after this
+ * proposal's ledger entries.
  */
 export function modelFailures(
   streak: number,
-  calls: readonly Pick<ModelCall, "error">[],
+  attempts: readonly Pick<ModelCall, "error" | "retried">[],
   limit: number,
 ): { streak: number; stop: Stop | null } {
+  const calls = attempts.filter((c) => !c.retried);
   const failed = calls.filter((c) => c.error !== undefined);
   if (calls.length === 0 || failed.length < calls.length) return { streak: 0, stop: null };
   const lost = streak + 1;

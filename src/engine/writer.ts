@@ -25,18 +25,7 @@ export class Writer {
     const next = this.writing.then(async () => {
       await this.store.append(events);
       for (const e of events) {
-        if (e.type === "model_called") {
-          this.observer?.onModelCall(
-            {
-              model: e.model,
-              iteration: e.iteration,
-              costUsd: e.usage.costUsd,
-              outcome: e.outcome,
-              ...(e.error ? { error: e.error } : {}),
-            },
-            true,
-          );
-        }
+        if (e.type === "model_called") this.observer?.onModelCall(e, true);
       }
       if (outcome) this.observer?.onOutcome(outcome, true);
       for (const e of events) this.onEvent?.(e);

@@ -57,7 +57,8 @@ export class AnthropicClient extends StainlessClient<Anthropic> {
       apiKey,
       baseURL: options.baseUrl ?? (env.ANTHROPIC_BASE_URL || "https://api.anthropic.com"),
       timeout: this.transport.timeoutMs,
-      maxRetries: this.transport.maxRetries,
+      // Our retry layer (attempts.ts) retries, so that every HTTP attempt is reserved and reported.
+      maxRetries: 0,
       openTelemetry: false,
       ...(env.ANTHROPIC_LOG ? {} : { logLevel: "off" as const }),
     };
@@ -92,7 +93,13 @@ export class AnthropicClient extends StainlessClient<Anthropic> {
       )
       .asResponse();
     const raw = await readBody(http, this.transport.timeoutMs, request);
-    const response = parseReply(raw, request, "a message", (r) => Array.isArray(r.content));
+    const response = parseReply(
+      raw,
+      request,
+      "a message",
+      (r) => Array.isArray(r.content),
+      (r) => (isRecord(r.usage) ? tokensOf(r.usage) : undefined),
+    );
     const text = (response.content as unknown[])
       .map((block: unknown) =>
         isRecord(block) && block.type === "text" && typeof block.text === "string" ? block.text : "",

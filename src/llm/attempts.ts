@@ -1,19 +1,12 @@
 /**
- * What every provider's client shares: our retry layer over the SDK's (for
- * replies the SDK accepts but we cannot use), the budget hold before each
- * attempt, idle timeouts on bodies and streams, and the totals of a call.
+ * What every provider's client shares around one HTTP attempt: transport
+ * options, an attempt's failure and what it may retry, its reply, idle
+ * timeouts on bodies and streams, and reading error replies (status, the wait
+ * the server asks for). The loop over attempts is retries.ts.
  */
-import pRetry from "p-retry";
-import type { Completion, CompletionRequest } from "./client.ts";
-import { LlmError, type LlmErrorKind } from "./errors.ts";
-import {
-  costUsd,
-  estimateCostUsd,
-  estimateTokens,
-  type Price,
-  promptChars,
-  type TokenCounts,
-} from "./pricing.ts";
+import type { CompletionRequest } from "./client.ts";
+import type { LlmErrorKind } from "./errors.ts";
+import { estimateTokens, type Price, promptChars, type TokenCounts } from "./pricing.ts";
 
 export const DEFAULT_TIMEOUT_MS = 600_000;
 export const DEFAULT_MAX_RETRIES = 4;
@@ -28,7 +21,10 @@ export interface TransportOptions {
    * SDKs' own default, because reasoning models can think that long.
    */
   timeoutMs?: number;
-  /** Transport retries (429, 408/409/5xx, timeouts, refused connections). Default 4. */
+  /**
+   * Transport retries (429, 408/409/5xx, timeouts, refused connections), with
+   * exponential backoff that honours Retry-After. Default 4.
+   */
   maxRetries?: number;
   /**
    * Our own retries, for what the transport does not retry: a 200 reply whose
@@ -90,20 +86,51 @@ export function missingKeyError(model: string, variables: readonly string[], hin
   return new Error(`${model}: no API key. Set ${names} in the environment${hint}`);
 }
 
+/**
+ * Which retries a failed attempt may use: `transport` ones (up to
+ * `maxRetries`: nothing usable came, a later attempt may fare better),
+ * `reply` ones (up to `replyRetries`: a 200 reply we cannot use), or none
+ * (the same request would fail the same way, or the caller stopped it).
+ */
+export type RetryClass = "transport" | "reply" | "none";
+
 /** One attempt's failure, before it becomes an LlmError (which needs the totals over all attempts). */
 export class AttemptFailure extends Error {
-  constructor(
-    readonly kind: LlmErrorKind,
-    message: string,
-    /** Whether our layer should try again; transport-retried faults are not retried twice. */
-    readonly retryable: boolean,
-    /** What the attempt is believed to have been billed; set when a 200 reply had started. */
-    readonly billed?: TokenCounts,
-    readonly status?: number,
-    cause?: unknown,
-  ) {
-    super(message, cause === undefined ? undefined : { cause });
+  readonly kind: LlmErrorKind;
+  readonly retry: RetryClass;
+  /** What the attempt is believed to have been billed; set when a 200 reply had started. */
+  readonly billed: TokenCounts | undefined;
+  readonly status: number | undefined;
+  /** How long the server asked us to wait before the next attempt. */
+  readonly retryAfterMs: number | undefined;
+
+  constructor(init: {
+    kind: LlmErrorKind;
+    message: string;
+    retry: RetryClass;
+    billed?: TokenCounts | undefined;
+    status?: number | undefined;
+    retryAfterMs?: number | undefined;
+    cause?: unknown;
+  }) {
+    super(init.message, init.cause === undefined ? undefined : { cause: init.cause });
+    this.kind = init.kind;
+    this.retry = init.retry;
+    this.billed = init.billed;
+    this.status = init.status;
+    this.retryAfterMs = init.retryAfterMs;
   }
+}
+
+/** The caller's signal fired. */
+export function aborted(cause?: unknown, billed?: TokenCounts): AttemptFailure {
+  return new AttemptFailure({
+    kind: "aborted",
+    message: "aborted by the caller",
+    retry: "none",
+    billed,
+    cause,
+  });
 }
 
 /** One attempt's reply, with what it was billed. */
@@ -119,100 +146,49 @@ export interface AttemptSource {
   readonly model: string;
   readonly price: Price | undefined;
   readonly transport: ResolvedTransport;
-  /** One attempt: a reply, or a throw that `classify` turns into an AttemptFailure. */
+  /** One HTTP attempt: a reply, or a throw that `classify` turns into an AttemptFailure. */
   attempt(request: CompletionRequest): Promise<Reply>;
   classify(error: unknown, request: CompletionRequest): AttemptFailure;
 }
 
 /**
- * Runs attempts until one gives a usable reply: retries (with exponential
- * backoff) what the SDK does not, charges every billed attempt, asks the
- * budget before each attempt, and turns the final failure into an LlmError.
+ * How long the server asks us to wait: `retry-after-ms`, `Retry-After`
+ * (seconds or a date), or the RetryInfo of a Google error body ("24s").
  */
-export async function completeWithRetries(
-  source: AttemptSource,
-  request: CompletionRequest,
-): Promise<Completion> {
-  const { replyRetries, replyRetryDelayMs } = source.transport;
-  const spent = { inputTokens: 0, outputTokens: 0, cachedInputTokens: 0 };
-  let estimated = false;
-  let attempts = 0;
-  let lastEmpty: Reply | undefined;
-  const charge = (tokens: TokenCounts, isEstimate: boolean) => {
-    spent.inputTokens += tokens.inputTokens;
-    spent.outputTokens += tokens.outputTokens;
-    spent.cachedInputTokens += tokens.cachedInputTokens ?? 0;
-    estimated ||= isEstimate;
-  };
-  const usage = () => ({
-    inputTokens: spent.inputTokens,
-    outputTokens: spent.outputTokens,
-    costUsd: costUsd(spent, source.price),
-  });
-  const completion = (reply: Reply): Completion => ({
-    text: reply.text,
-    model: source.model,
-    // Every attempt of this call that was billed, not only the last: the
-    // ledger must see what getting this reply cost.
-    usage: usage(),
-    finishReason: reply.finishReason,
-    ...(estimated ? { usageEstimated: true } : {}),
-    attempts,
-  });
-  const attemptCost = estimateCostUsd(request, source.price);
-
-  try {
-    return await pRetry(
-      async (attemptNumber) => {
-        if (request.reserve && !request.reserve(usage().costUsd + attemptCost)) {
-          throw new AttemptFailure(
-            "budget",
-            `not sent: the dollar budget cannot hold its estimated cost of $${attemptCost.toFixed(4)}`,
-            false,
-          );
-        }
-        attempts = attemptNumber;
-        let reply: Reply;
-        try {
-          reply = await source.attempt(request);
-        } catch (error) {
-          const failure = source.classify(error, request);
-          if (failure.billed) charge(failure.billed, true);
-          throw failure;
-        }
-        charge(reply.tokens, reply.estimated);
-        // A reasoning model that spent its whole budget thinking replies empty
-        // with "length"; asking again would burn the same tokens for the same result.
-        const empty = reply.text.trim() === "" && reply.finishReason !== "length";
-        if (empty && attemptNumber <= replyRetries) {
-          lastEmpty = reply;
-          throw new AttemptFailure("bad_response", "empty reply", true);
-        }
-        return completion(reply);
-      },
-      {
-        retries: replyRetries,
-        minTimeout: replyRetryDelayMs,
-        factor: 2,
-        signal: request.signal,
-        shouldRetry: ({ error }) => error instanceof AttemptFailure && error.retryable,
-      },
-    );
-  } catch (error) {
-    const failure = source.classify(error, request);
-    // An empty reply is an answer; a later attempt's failure should not hide it.
-    if (lastEmpty && failure.kind !== "aborted") return completion(lastEmpty);
-    throw new LlmError({
-      kind: failure.kind,
-      model: source.model,
-      message: `${source.model}: ${failure.message}${attempts > 1 ? ` (after ${attempts} attempts)` : ""}`,
-      ...(failure.status === undefined ? {} : { status: failure.status }),
-      attempts,
-      usage: usage(),
-      usageEstimated: estimated,
-      cause: failure.cause,
-    });
+export function retryAfterMs(headers: Headers | undefined, body = ""): number | undefined {
+  const ms = Number.parseFloat(headers?.get("retry-after-ms") ?? "");
+  if (Number.isFinite(ms) && ms >= 0) return ms;
+  const after = headers?.get("retry-after");
+  if (after) {
+    const seconds = Number.parseFloat(after);
+    if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
+    const date = Date.parse(after);
+    if (Number.isFinite(date)) return Math.max(0, date - Date.now());
   }
+  const info = /"retryDelay"\s*:\s*"(\d+(?:\.\d+)?)s"/.exec(body);
+  return info ? Number.parseFloat(info[1]!) * 1000 : undefined;
+}
+
+/** Statuses worth another try, as the providers' SDKs retry them. */
+export function isTransportStatus(status: number): boolean {
+  return status === 408 || status === 409 || status === 429 || status >= 500;
+}
+
+/** An HTTP error reply as an attempt's failure: its kind, and a transport retry when the status is worth one. */
+export function statusFailure(
+  status: number,
+  message: string,
+  retryAfter: number | undefined,
+  cause?: unknown,
+) {
+  return new AttemptFailure({
+    kind: statusKind(status),
+    message,
+    retry: isTransportStatus(status) ? "transport" : "none",
+    status,
+    retryAfterMs: retryAfter,
+    cause,
+  });
 }
 
 /** The prompt's tokens at chars/4: what a failed attempt that had started is charged. */
@@ -275,12 +251,12 @@ export async function readBody(
     watch.clear();
   }
   if (watch.fired) {
-    throw new AttemptFailure(
-      "cut",
-      `reply body stalled: nothing for ${timeoutMs} ms after ${text.length} chars`,
-      true,
-      inputEstimate(request),
-    );
+    throw new AttemptFailure({
+      kind: "cut",
+      message: `reply body stalled: nothing for ${timeoutMs} ms after ${text.length} chars`,
+      retry: "reply",
+      billed: inputEstimate(request),
+    });
   }
   return text + decoder.decode();
 }
@@ -299,14 +275,16 @@ export interface StainlessErrors {
   APIUserAbortError: abstract new (...args: never[]) => Error;
   APIConnectionTimeoutError: abstract new (...args: never[]) => Error;
   APIConnectionError: abstract new (...args: never[]) => Error;
-  APIError: abstract new (...args: never[]) => Error & { status: number | undefined };
+  APIError: abstract new (
+    ...args: never[]
+  ) => Error & { status: number | undefined; headers?: Headers | undefined };
   /** The SDK's base error class. */
   SdkError: abstract new (
     ...args: never[]
   ) => Error;
 }
 
-/** Maps anything thrown by one attempt through a Stainless SDK (or by p-retry) onto a failure kind. */
+/** Maps anything thrown by one attempt through a Stainless SDK (whose own retries are off) onto a failure. */
 export function classifyStainless(
   error: unknown,
   request: CompletionRequest,
@@ -315,36 +293,33 @@ export function classifyStainless(
   timeoutMs: number,
 ): AttemptFailure {
   if (error instanceof AttemptFailure) return error;
+  if (request.signal?.aborted || (errors && error instanceof errors.APIUserAbortError)) return aborted(error);
   if (!errors) {
-    if (request.signal?.aborted) {
-      return new AttemptFailure("aborted", "aborted by the caller", false, undefined, undefined, error);
-    }
-    return new AttemptFailure("connection", error instanceof Error ? error.message : String(error), false);
+    const message = error instanceof Error ? error.message : String(error);
+    return new AttemptFailure({ kind: "connection", message, retry: "none", cause: error });
   }
-  if (request.signal?.aborted || error instanceof errors.APIUserAbortError) {
-    return new AttemptFailure("aborted", "aborted by the caller", false, undefined, undefined, error);
-  }
-  // The SDK has already retried everything below up to maxRetries times.
-  if (error instanceof errors.APIConnectionTimeoutError) {
-    return timedOut(timeoutMs, error);
-  }
+  if (error instanceof errors.APIConnectionTimeoutError) return timedOut(timeoutMs, error);
   if (error instanceof errors.APIConnectionError) {
-    return new AttemptFailure("connection", error.message, false, undefined, undefined, error);
+    return new AttemptFailure({
+      kind: "connection",
+      message: error.message,
+      retry: "transport",
+      cause: error,
+    });
   }
   if (error instanceof errors.APIError) {
     const status = error.status;
     if (status === undefined) {
-      // An error event inside a 200 stream: the SDK only retries before the body starts.
-      return new AttemptFailure(
-        "server",
-        `error inside the reply: ${error.message}`,
-        true,
-        inputEstimate(request),
-        undefined,
-        error,
-      );
+      // An error event inside a 200 stream: the model had started, so it is billed.
+      return new AttemptFailure({
+        kind: "server",
+        message: `error inside the reply: ${error.message}`,
+        retry: "reply",
+        billed: inputEstimate(request),
+        cause: error,
+      });
     }
-    return new AttemptFailure(statusKind(status), error.message, false, undefined, status, error);
+    return statusFailure(status, error.message, retryAfterMs(error.headers), error);
   }
   // A 200 reply whose body is not JSON (SyntaxError from the SDK's parser), else one that broke off.
   return unreadableOrCut(error, request, error instanceof SyntaxError || error instanceof errors.SdkError);
@@ -353,7 +328,7 @@ export function classifyStainless(
 /**
  * A failure that is neither the caller's, nor a timeout, connection or HTTP
  * status: a body that could not be parsed (`unreadable`), else one that broke
- * off after a 200 (undici's "terminated"). Both retryable, billed the prompt.
+ * off after a 200 (undici's "terminated"). Both retried as replies, billed the prompt.
  */
 export function unreadableOrCut(
   error: unknown,
@@ -361,21 +336,23 @@ export function unreadableOrCut(
   unreadable: boolean,
 ): AttemptFailure {
   const message = error instanceof Error ? error.message : String(error);
-  return unreadable
-    ? new AttemptFailure(
-        "bad_response",
-        `unreadable reply: ${message}`,
-        true,
-        inputEstimate(request),
-        undefined,
-        error,
-      )
-    : new AttemptFailure("cut", `reply cut off: ${message}`, true, inputEstimate(request), undefined, error);
+  return new AttemptFailure({
+    kind: unreadable ? "bad_response" : "cut",
+    message: unreadable ? `unreadable reply: ${message}` : `reply cut off: ${message}`,
+    retry: "reply",
+    billed: inputEstimate(request),
+    cause: error,
+  });
 }
 
-/** No reply within the timeout, after every transport retry: not retried again. */
+/** No reply headers within the timeout: a transport fault. */
 export function timedOut(timeoutMs: number, cause: unknown): AttemptFailure {
-  return new AttemptFailure("timeout", `no reply within ${timeoutMs} ms`, false, undefined, undefined, cause);
+  return new AttemptFailure({
+    kind: "timeout",
+    message: `no reply within ${timeoutMs} ms`,
+    retry: "transport",
+    cause,
+  });
 }
 
 export function isRecord(value: unknown): value is Record<string, unknown> {

@@ -1,4 +1,4 @@
-import type { ChatMessage, Usage } from "../core/types.ts";
+import type { AttemptReport, ChatMessage, Usage } from "../core/types.ts";
 import type { Price } from "./pricing.ts";
 
 export type { ChatMessage } from "../core/types.ts";
@@ -10,13 +10,19 @@ export interface CompletionRequest {
   seed?: number;
   signal?: AbortSignal;
   /**
-   * Asked before each attempt is sent, with the most the call may have cost
-   * once that attempt is done (what earlier attempts cost plus the attempt's
-   * estimate). `false` means the attempt is not sent: the call then fails with
-   * an `LlmError` of kind "budget". The cost ledger uses this to hold every
-   * request's cost against the dollar budget before it goes out.
+   * Asked before each HTTP attempt is sent (and awaited), with the attempt's
+   * number (from 1) and the most it may cost (its prompt and its whole token
+   * limit). `false` means the attempt is not sent: the call then fails with an
+   * `LlmError` of kind "budget". The cost ledger uses this to hold every
+   * attempt's cost against the dollar budget, and to store its reservation,
+   * before it goes out.
    */
-  reserve?: (maxCostUsd: number) => boolean;
+  reserve?: (attempt: number, maxCostUsd: number) => boolean | Promise<boolean>;
+  /**
+   * Told of each HTTP attempt once it ends, in order, with what it was billed:
+   * the cost ledger makes each one an entry. The last one told ended the call.
+   */
+  onAttempt?: (report: AttemptReport) => void;
   /** Who the call works for, set by the cost ledger: a replay answers by it (providers never see it). */
   purpose?: { role: string; candidateId: string | null };
 }
@@ -37,7 +43,7 @@ export interface Completion {
    * estimate (common with local OpenAI-compatible servers).
    */
   usageEstimated?: boolean;
-  /** Attempts our retry layer made for this reply (empty replies and cut streams are retried). */
+  /** HTTP attempts made for this reply (each was told to `onAttempt`). */
   attempts?: number;
 }
 

@@ -1,5 +1,7 @@
 import { argmax, costAwareUcb } from "../core/bandit.ts";
 import type { Rng } from "../core/rng.ts";
+import type { CallSeen } from "../core/types.ts";
+import { isModelFault } from "./errors.ts";
 import type { LlmClient } from "./client.ts";
 
 export interface EnsembleMember {
@@ -161,20 +163,22 @@ export class Ensemble {
   }
 
   /**
-   * One call of a model finished (any role): its cost counts against the
-   * model's value, and a run of failures rests it. `iteration` is the
-   * iteration the call served; the rest lasts from there.
+   * One attempt of a model call ended (any role): its cost counts against the
+   * model's value, and a run of calls that ended in failure (the attempts a
+   * call retried do not count) rests it. `iteration` is the iteration the
+   * call served; the rest lasts from there.
    */
   observeCall(
-    call: { model: string; iteration: number | null; costUsd: number; failed: boolean; error?: string },
+    call: CallSeen,
     /** False while rebuilding from the store on resume: rests long over need no warning. */
     warn = true,
   ): void {
     const i = this.index.get(call.model);
     if (i === undefined) return;
     const s = this.stats[i]!;
-    s.cost += Math.round(call.costUsd * DOLLAR_UNITS);
-    if (!call.failed) {
+    s.cost += Math.round(call.usage.costUsd * DOLLAR_UNITS);
+    if (call.retried) return;
+    if (!isModelFault(call.outcome)) {
       s.failures = 0;
       return;
     }

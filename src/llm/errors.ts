@@ -1,11 +1,11 @@
-import type { Usage } from "../core/types.ts";
+import type { CallOutcome, Usage } from "../core/types.ts";
 
 /**
  * Why a model call failed after every retry.
  *
- * - `rate_limit`, `server`, `timeout`, `connection`: transport faults the SDK
- *   (or, for Gemini, our fetch layer) already retried (429, 5xx/408/409, no
- *   response in time, connection refused/reset).
+ * - `rate_limit`, `server`, `timeout`, `connection`: transport faults our
+ *   retry layer already retried (429, 5xx/408/409, no response in time,
+ *   connection refused/reset).
  * - `cut`: a 200 reply whose body stopped before the model finished (socket
  *   closed mid-stream, or a stream that stalled longer than the timeout).
  * - `bad_response`: a 200 reply that is not a completion (non-JSON body,
@@ -30,14 +30,23 @@ export type LlmErrorKind =
   | "replay_missing";
 
 /**
- * Kinds that say nothing about the model's health (the caller stopped it, or it
- * was never sent), so they neither count toward resting a model nor retry.
+ * Outcomes that say nothing against the model: answers, and kinds where the
+ * caller stopped it, it was never sent, or the process died with it in flight.
  */
-export const NOT_MODEL_FAULTS: ReadonlySet<string> = new Set<LlmErrorKind>([
+const NOT_MODEL_FAULTS: ReadonlySet<string> = new Set([
+  "ok",
+  "empty",
+  "truncated",
+  "unknown",
   "aborted",
   "budget",
   "replay_missing",
-]);
+] satisfies (LlmErrorKind | CallOutcome)[]);
+
+/** Whether a ledger entry's outcome is the model's fault (it counts toward resting the model). */
+export function isModelFault(outcome: CallOutcome): boolean {
+  return !NOT_MODEL_FAULTS.has(outcome);
+}
 
 /**
  * The only error an `LlmClient.complete` throws for a failed call. The engine
@@ -51,7 +60,7 @@ export class LlmError extends Error {
   readonly model: string;
   /** HTTP status, when the failure was an HTTP error reply. */
   readonly status: number | undefined;
-  /** Calls made by our retry layer; each may include the SDK's own retries. 0: nothing was sent. */
+  /** HTTP attempts made (each told to `onAttempt`). 0: nothing was sent. */
   readonly attempts: number;
   /**
    * Tokens and dollars the failed attempts are believed to have cost, so the

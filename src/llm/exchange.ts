@@ -7,8 +7,8 @@
  */
 import {
   AttemptFailure,
+  aborted,
   classifyStainless,
-  completeWithRetries,
   idleWatch,
   inputEstimate,
   isRecord,
@@ -21,6 +21,7 @@ import {
   type TransportOptions,
 } from "./attempts.ts";
 import type { Completion, CompletionRequest, LlmClient } from "./client.ts";
+import { completeWithRetries } from "./retries.ts";
 import { type Price, priceFor, type TokenCounts } from "./pricing.ts";
 import { formatModelSpec, type ModelSpec, parseModelSpec } from "./spec.ts";
 
@@ -143,32 +144,29 @@ export function replyOf(
 
 /**
  * A whole (not streamed) reply's body as JSON, when `accept` takes it; else a
- * retryable `bad_response` saying it is not `what` ("a message", "a chat completion").
+ * `bad_response` retried as a reply, saying it is not `what` ("a message", "a
+ * chat completion"), billed what its `usage` says when it has one, else the prompt.
  */
 export function parseReply(
   raw: string,
   request: CompletionRequest,
   what: string,
   accept: (body: Record<string, unknown>) => boolean,
+  usage?: (body: Record<string, unknown>) => TokenCounts | undefined,
 ): Record<string, unknown> {
   let body: unknown;
   try {
     body = JSON.parse(raw);
   } catch {
-    throw new AttemptFailure(
-      "bad_response",
-      `reply is not JSON: ${preview(raw)}`,
-      true,
-      inputEstimate(request),
-    );
+    body = undefined;
   }
   if (!isRecord(body) || !accept(body)) {
-    throw new AttemptFailure(
-      "bad_response",
-      `reply is not ${what}: ${preview(raw)}`,
-      true,
-      inputEstimate(request),
-    );
+    throw new AttemptFailure({
+      kind: "bad_response",
+      message: `reply is not ${body === undefined ? "JSON" : what}: ${preview(raw)}`,
+      retry: "reply",
+      billed: (isRecord(body) ? usage?.(body) : undefined) ?? inputEstimate(request),
+    });
   }
   return body;
 }
@@ -177,8 +175,6 @@ export interface StreamReading<T> {
   request: CompletionRequest;
   /** Classifies an error thrown while reading. */
   classify(error: unknown, request: CompletionRequest): AttemptFailure;
-  /** Whether a failure inside the stream is tried again (default: as classified). */
-  retryable?(failure: AttemptFailure): boolean;
   /**
    * Silence after which the stream is aborted with `abort` (SDK timeouts end
    * with the headers); absent where the client's own fetch watches the body.
@@ -207,29 +203,28 @@ export async function readStream<T>(stream: AsyncIterable<T>, o: StreamReading<T
     }
   } catch (error) {
     const failure = o.classify(error, request);
-    throw new AttemptFailure(
-      failure.kind,
-      failure.message,
-      o.retryable ? o.retryable(failure) : failure.retryable,
-      partialEstimate(request, text),
-      failure.status,
-      failure.cause,
-    );
+    // Whatever broke it, the model had started: billed what was streamed, and retried as a reply.
+    throw new AttemptFailure({
+      kind: failure.kind,
+      message: failure.message,
+      retry: failure.retry === "none" ? "none" : "reply",
+      billed: partialEstimate(request, text),
+      status: failure.status,
+      cause: failure.cause,
+    });
   } finally {
     watch?.clear();
   }
-  if (request.signal?.aborted) {
-    throw new AttemptFailure("aborted", "aborted by the caller", false, partialEstimate(request, text));
-  }
+  if (request.signal?.aborted) throw aborted(undefined, partialEstimate(request, text));
   if (!o.finished()) {
-    throw new AttemptFailure(
-      "cut",
-      watch?.fired
+    throw new AttemptFailure({
+      kind: "cut",
+      message: watch?.fired
         ? `stream stalled: no ${o.idle?.unit} for ${o.idle?.timeoutMs} ms after ${text.length} chars`
         : `stream ended before the model finished, after ${text.length} chars`,
-      true,
-      partialEstimate(request, text),
-    );
+      retry: "reply",
+      billed: partialEstimate(request, text),
+    });
   }
   return text;
 }

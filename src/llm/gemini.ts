@@ -6,12 +6,15 @@ import type {
 } from "@google/genai";
 import {
   AttemptFailure,
+  aborted,
   inputEstimate,
   isRecord,
   missingKeyError,
   num,
   type Reply,
   resolveApiKey,
+  retryAfterMs,
+  statusFailure,
   statusKind,
   timedOut,
   unreadableOrCut,
@@ -29,17 +32,22 @@ export type GeminiClientOptions = ProviderOptions;
 
 const KEY_VARIABLES = ["GEMINI_API_KEY", "GOOGLE_API_KEY"] as const;
 
-/** Statuses worth another try: the same set the other SDKs retry. */
-const RETRY_STATUSES = new Set([408, 409, 429, 500, 502, 503, 504]);
-const BACKOFF_START_MS = 500;
-const BACKOFF_MAX_MS = 8000;
-
-/** No reply headers within the timeout, after every transport retry. */
+/** No reply headers within the timeout. */
 class HeadersTimeout extends Error {}
-/** The connection failed, after every transport retry. */
+/** The connection failed. */
 class ConnectionFailed extends Error {}
 /** A body that went silent for longer than the timeout after its headers. */
 class BodyStalled extends Error {}
+/** An HTTP error reply, read by our fetch (the SDK's own error would lose its headers, and with them Retry-After). */
+class StatusError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly retryAfterMs: number | undefined,
+  ) {
+    super(message);
+  }
+}
 
 /** Gemini's finish reasons in our terms: "stop", "length", else the reason in lower case. */
 function finish(reason: unknown): string {
@@ -67,41 +75,11 @@ function textOf(response: GenerateContentResponse): string {
 }
 
 /**
- * How long the server asks us to wait: `retry-after-ms`, `Retry-After`
- * (seconds or a date), or the RetryInfo of a Google error body ("24s").
- */
-function retryDelayMs(headers: Headers, body: string): number | undefined {
-  const ms = Number.parseFloat(headers.get("retry-after-ms") ?? "");
-  if (Number.isFinite(ms) && ms >= 0) return ms;
-  const after = headers.get("retry-after");
-  if (after) {
-    const seconds = Number.parseFloat(after);
-    if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
-    const date = Date.parse(after);
-    if (Number.isFinite(date)) return Math.max(0, date - Date.now());
-  }
-  const info = /"retryDelay"\s*:\s*"(\d+(?:\.\d+)?)s"/.exec(body);
-  return info ? Number.parseFloat(info[1]!) * 1000 : undefined;
-}
-
-function sleep(ms: number, signal?: AbortSignal | null): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal?.removeEventListener("abort", done);
-      resolve();
-    }
-    signal?.addEventListener("abort", done, { once: true });
-  });
-}
-
-/**
- * Gemini through Google's official SDK. The SDK's own retries neither honour
- * Retry-After nor stop a body that stalls, so the client hands the SDK a
- * fetch that does both: transport retries with exponential backoff and
- * jitter that honour Retry-After and Google's RetryInfo, a timeout until the
- * headers, and an idle timeout on the body.
+ * Gemini through Google's official SDK, with the SDK's retries off (its
+ * default): our retry layer makes every attempt. The SDK's timeout does not
+ * stop a body that stalls, so the client hands the SDK a fetch with a timeout
+ * until the headers and an idle timeout on the body, which reads an error
+ * reply's status and the wait it asks for (Retry-After, Google's RetryInfo).
  */
 export class GeminiClient extends ProviderClient {
   private readonly sdkOptions: GoogleGenAIOptions;
@@ -160,7 +138,12 @@ export class GeminiClient extends ProviderClient {
           tokensOf(response.usageMetadata),
         );
       }
-      throw new AttemptFailure("bad_response", "reply has no candidates", true, inputEstimate(request));
+      throw new AttemptFailure({
+        kind: "bad_response",
+        message: "reply has no candidates",
+        retry: "reply",
+        billed: tokensOf(response.usageMetadata) ?? inputEstimate(request),
+      });
     }
     return replyOf(
       request,
@@ -178,8 +161,6 @@ export class GeminiClient extends ProviderClient {
     const text = await readStream(stream, {
       request,
       classify: (error, r) => this.classify(error, r),
-      // An error reported inside a 200 stream was never seen by the transport retries.
-      retryable: (f) => f.retryable || (f.status !== undefined && f.kind !== "aborted"),
       onItem: (chunk) => {
         const candidate = chunk.candidates?.[0];
         if (candidate?.finishReason) reason = candidate.finishReason;
@@ -194,27 +175,29 @@ export class GeminiClient extends ProviderClient {
   classify(error: unknown, request: CompletionRequest): AttemptFailure {
     if (error instanceof AttemptFailure) return error;
     const message = error instanceof Error ? error.message : String(error);
-    if (request.signal?.aborted) {
-      return new AttemptFailure("aborted", "aborted by the caller", false, undefined, undefined, error);
-    }
-    const { timeoutMs } = this.transport;
-    if (error instanceof HeadersTimeout) {
-      return timedOut(timeoutMs, error);
-    }
+    if (request.signal?.aborted) return aborted(error);
+    if (error instanceof HeadersTimeout) return timedOut(this.transport.timeoutMs, error);
     if (error instanceof ConnectionFailed) {
-      return new AttemptFailure("connection", message, false, undefined, undefined, error);
+      return new AttemptFailure({ kind: "connection", message, retry: "transport", cause: error });
     }
+    if (error instanceof StatusError) return statusFailure(error.status, message, error.retryAfterMs, error);
     if (error instanceof BodyStalled) {
-      return new AttemptFailure("cut", message, true, inputEstimate(request), undefined, error);
+      return new AttemptFailure({
+        kind: "cut",
+        message,
+        retry: "reply",
+        billed: inputEstimate(request),
+        cause: error,
+      });
     }
-    // The SDK's ApiError: an HTTP error our fetch already retried (or one inside a stream).
+    // The SDK's ApiError: an error reported inside a 200 stream.
     if (
       error instanceof Error &&
       error.name === "ApiError" &&
       typeof (error as { status?: unknown }).status === "number"
     ) {
       const status = (error as unknown as { status: number }).status;
-      return new AttemptFailure(statusKind(status), message, false, undefined, status, error);
+      return new AttemptFailure({ kind: statusKind(status), message, retry: "reply", status, cause: error });
     }
     return unreadableOrCut(
       error,
@@ -223,47 +206,39 @@ export class GeminiClient extends ProviderClient {
     );
   }
 
-  /** The SDK's fetch: transport retries, a headers timeout and an idle timeout on the body. */
+  /** The SDK's fetch, one HTTP attempt: a headers timeout, an idle timeout on the body, error replies read. */
   private async fetch(url: string | URL | Request, init?: RequestInit): Promise<Response> {
-    const { timeoutMs, maxRetries } = this.transport;
+    const { timeoutMs } = this.transport;
     const caller = init?.signal ?? null;
-    for (let retry = 0; ; retry++) {
-      const attempt = new AbortController();
-      const onAbort = () => attempt.abort(caller?.reason);
-      caller?.addEventListener("abort", onAbort, { once: true });
-      let timedOut = false;
-      const timer = setTimeout(() => {
-        timedOut = true;
-        attempt.abort();
-      }, timeoutMs);
-      let response: Response;
-      try {
-        response = await globalThis.fetch(url, { ...init, signal: attempt.signal });
-      } catch (error) {
-        caller?.removeEventListener("abort", onAbort);
-        if (caller?.aborted) throw error;
-        if (retry < maxRetries) {
-          await sleep(this.backoff(retry), caller);
-          continue;
-        }
-        if (timedOut) throw new HeadersTimeout(`no reply headers within ${timeoutMs} ms`, { cause: error });
-        throw new ConnectionFailed(error instanceof Error ? error.message : String(error), { cause: error });
-      } finally {
-        clearTimeout(timer);
-      }
-      if (!response.ok && RETRY_STATUSES.has(response.status) && retry < maxRetries && !caller?.aborted) {
-        caller?.removeEventListener("abort", onAbort);
-        const body = await response.text().catch(() => "");
-        await sleep(retryDelayMs(response.headers, body) ?? this.backoff(retry), caller);
-        continue;
-      }
-      return withIdleTimeout(response, timeoutMs, () => caller?.removeEventListener("abort", onAbort));
+    const attempt = new AbortController();
+    const onAbort = () => attempt.abort(caller?.reason);
+    caller?.addEventListener("abort", onAbort, { once: true });
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      attempt.abort();
+    }, timeoutMs);
+    let response: Response;
+    try {
+      response = await globalThis.fetch(url, { ...init, signal: attempt.signal });
+    } catch (error) {
+      caller?.removeEventListener("abort", onAbort);
+      if (caller?.aborted) throw error;
+      if (timedOut) throw new HeadersTimeout(`no reply headers within ${timeoutMs} ms`, { cause: error });
+      throw new ConnectionFailed(error instanceof Error ? error.message : String(error), { cause: error });
+    } finally {
+      clearTimeout(timer);
     }
-  }
-
-  /** Exponential backoff with up to 25% jitter, as the other SDKs do. */
-  private backoff(retry: number): number {
-    return Math.min(BACKOFF_START_MS * 2 ** retry, BACKOFF_MAX_MS) * (1 - Math.random() * 0.25);
+    if (!response.ok) {
+      caller?.removeEventListener("abort", onAbort);
+      const body = await response.text().catch(() => "");
+      throw new StatusError(
+        response.status,
+        `${response.status} ${body}`,
+        retryAfterMs(response.headers, body),
+      );
+    }
+    return withIdleTimeout(response, timeoutMs, () => caller?.removeEventListener("abort", onAbort));
   }
 }
 

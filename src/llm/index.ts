@@ -18,7 +18,7 @@ export {
   type EnsemblePolicy,
   type MemberReport,
 } from "./ensemble.ts";
-export { LlmError, type LlmErrorKind, NOT_MODEL_FAULTS } from "./errors.ts";
+export { isModelFault, LlmError, type LlmErrorKind } from "./errors.ts";
 export { GeminiClient, type GeminiClientOptions } from "./gemini.ts";
 export { BUDGET_DEFAULT_MAX_TOKENS, Budget, BudgetHold, type CallPurpose, Ledger } from "./ledger.ts";
 export { isReasoningModel, OpenAiClient, type OpenAiClientOptions, PLACEHOLDER_API_KEY } from "./openai.ts";

@@ -1,4 +1,5 @@
-import type { ModelCall, Reservation } from "../core/types.ts";
+import type { AttemptReport, ModelCall, Reservation } from "../core/types.ts";
+import { replyOutcome } from "./retries.ts";
 import type { Completion, CompletionRequest, LlmClient } from "./client.ts";
 import { LlmError } from "./errors.ts";
 import { estimateCostUsd } from "./pricing.ts";
@@ -98,17 +99,17 @@ export interface CallPurpose {
 
 /**
  * The one cost ledger of a run: every model call of every role goes through
- * `complete`, which holds its cost against the budget, makes the call, and
- * records it (messages, reply, tokens, dollars, time, outcome) until the
- * engine takes the records to store them.
+ * `complete`, which holds each HTTP attempt's cost against the budget and
+ * stores its reservation before it is sent, and records every attempt as an
+ * entry (outcome, tokens, dollars, time; the one that ended the call with its
+ * messages and reply) until the engine takes the entries to store them.
  */
 export class Ledger {
   private readonly pending: ModelCall[] = [];
-  private reservations = 0;
+  private calls = 0;
   /**
-   * Stores a reservation (the engine appends it as `model_reserved`). The
-   * first one of a call is stored before the call is sent; a retry's larger
-   * one is stored beside its attempt.
+   * Stores a reservation (the engine appends it as `model_reserved`); each
+   * attempt's is stored, and awaited, before the attempt is sent.
    */
   onReserve: ((reservation: Reservation) => Promise<void>) | undefined;
 
@@ -123,66 +124,79 @@ export class Ledger {
       client.defaultMaxTokens ??
       (this.budget.limited ? BUDGET_DEFAULT_MAX_TOKENS : undefined);
     const hold = this.budget.hold();
-    const id = `${purpose.candidateId ?? "run"}:${++this.reservations}:${this.clock()}`;
-    const reserve = (usd: number) =>
-      this.onReserve?.({
-        reservation: id,
-        candidateId: purpose.candidateId,
-        iteration: purpose.iteration,
-        role: purpose.role,
-        model: client.model,
-        usd,
-      });
-    let reserved = estimateCostUsd({ messages: request.messages, maxTokens }, client.price);
-    // Only a request the budget can hold is reserved; one it cannot is refused here, as the client would.
-    if (!hold.set(reserved)) {
-      hold.settle(0);
-      throw new LlmError({
-        kind: "budget",
-        model: client.model,
-        message: `${client.model}: not sent: the dollar budget cannot hold its estimated cost of $${reserved.toFixed(4)}`,
-        attempts: 0,
-      });
-    }
-    await reserve(reserved);
-    const sent: CompletionRequest = {
-      ...request,
-      ...(maxTokens === undefined ? {} : { maxTokens }),
-      reserve: (usd) => {
-        if (!hold.set(usd)) return false;
-        if (usd > reserved) {
-          reserved = usd;
-          reserve(usd)?.catch(() => {});
-        }
-        return true;
-      },
-      purpose: { role: purpose.role, candidateId: purpose.candidateId },
-    };
-    const base = {
+    const who = {
       candidateId: purpose.candidateId,
       iteration: purpose.iteration,
       role: purpose.role,
       model: client.model,
-      messages: request.messages.map((m) => ({ role: m.role, content: m.content })),
-      ...(request.temperature === undefined ? {} : { temperature: request.temperature }),
+      call: `${purpose.candidateId ?? "run"}:${++this.calls}:${this.clock()}`,
+    };
+    const reservationOf = (attempt: number) => `${who.call}/${attempt}`;
+    const attempts: ModelCall[] = [];
+    let spentUsd = 0;
+    /** Holds the attempt's cost beside what the earlier ones cost, and stores its reservation. */
+    const reserve = async (attempt: number, usd: number) => {
+      if (!hold.set(spentUsd + usd)) return false;
+      await this.onReserve?.({ reservation: reservationOf(attempt), ...who, attempt, usd });
+      return true;
+    };
+    // The first attempt is reserved here, whatever the client does; one the budget cannot hold is refused here.
+    const first = estimateCostUsd({ messages: request.messages, maxTokens }, client.price);
+    if (!(await reserve(1, first))) {
+      hold.settle(0);
+      throw new LlmError({
+        kind: "budget",
+        model: client.model,
+        message: `${client.model}: not sent: the dollar budget cannot hold its estimated cost of $${first.toFixed(4)}`,
+        attempts: 0,
+      });
+    }
+    const sent: CompletionRequest = {
+      ...request,
       ...(maxTokens === undefined ? {} : { maxTokens }),
-      reservation: id,
+      // The first attempt is held already, unless the client knows it may cost more (stored again, larger).
+      reserve: (attempt, usd) => (attempt === 1 && usd <= first ? true : reserve(attempt, usd)),
+      onAttempt: (report) => {
+        spentUsd += report.usage.costUsd;
+        attempts.push({ ...who, ...report, messages: [], reservation: reservationOf(report.attempt) });
+      },
+      purpose: { role: purpose.role, candidateId: purpose.candidateId },
+    };
+    /** The attempts as entries: the last one ended the call, and carries what was sent and received. */
+    const record = (
+      end: Pick<ModelCall, "reply" | "finishReason" | "error">,
+      whole: Omit<AttemptReport, "attempt">,
+    ) => {
+      // A client that does not report its attempts is recorded as one.
+      if (attempts.length === 0)
+        attempts.push({ ...who, attempt: 1, messages: [], ...whole, reservation: reservationOf(1) });
+      const last = attempts.length - 1;
+      attempts.forEach((a, i) => {
+        if (i < last) a.retried = true;
+        else
+          Object.assign(a, end, {
+            messages: request.messages.map((m) => ({ role: m.role, content: m.content })),
+            ...(request.temperature === undefined ? {} : { temperature: request.temperature }),
+            ...(maxTokens === undefined ? {} : { maxTokens }),
+          });
+      });
+      this.pending.push(...attempts);
     };
     const start = this.clock();
     try {
       const completion = await client.complete(sent);
       hold.settle(completion.usage.costUsd);
-      this.pending.push({
-        ...base,
-        reply: completion.text,
-        finishReason: completion.finishReason,
-        usage: completion.usage,
-        ...(completion.usageEstimated ? { usageEstimated: true } : {}),
-        outcome:
-          completion.finishReason === "length" ? "truncated" : completion.text.trim() === "" ? "empty" : "ok",
-        attempts: completion.attempts ?? 1,
-        durationMs: this.clock() - start,
-      });
+      record(
+        { reply: completion.text, finishReason: completion.finishReason },
+        {
+          outcome: replyOutcome(completion.text, completion.finishReason),
+          reply: completion.text,
+          finishReason: completion.finishReason,
+          usage: completion.usage,
+          ...(completion.usageEstimated ? { usageEstimated: true } : {}),
+          durationMs: this.clock() - start,
+        },
+      );
       return completion;
     } catch (error) {
       const failure =
@@ -197,23 +211,26 @@ export class Ledger {
       hold.settle(failure.usage.costUsd);
       // A request the budget refused before anything was sent is no call.
       if (failure.attempts > 0) {
-        this.pending.push({
-          ...base,
-          reply: null,
-          finishReason: null,
-          usage: failure.usage,
-          ...(failure.usageEstimated ? { usageEstimated: true } : {}),
-          outcome: failure.kind,
-          error: failure.message,
-          attempts: failure.attempts,
-          durationMs: this.clock() - start,
-        });
+        record(
+          // The call's error (what the proposal reports, and a replay must report alike), on the attempt that ended it.
+          { reply: null, finishReason: null, error: failure.message },
+          {
+            outcome: failure.kind,
+            reply: null,
+            finishReason: null,
+            usage: failure.usage,
+            ...(failure.usageEstimated ? { usageEstimated: true } : {}),
+            error: failure.message,
+            ...(failure.status === undefined ? {} : { status: failure.status }),
+            durationMs: this.clock() - start,
+          },
+        );
       }
       throw failure;
     }
   }
 
-  /** The records of a candidate's calls not yet taken, in the order the calls ended. */
+  /** The entries of a candidate's calls not yet taken, in the order the calls ended. */
   take(candidateId: string): ModelCall[] {
     const taken: ModelCall[] = [];
     for (let i = 0; i < this.pending.length; ) {

@@ -68,7 +68,8 @@ export class OpenAiClient extends StainlessClient<OpenAI> {
       apiKey,
       baseURL: baseUrl ?? "https://api.openai.com/v1",
       timeout: this.transport.timeoutMs,
-      maxRetries: this.transport.maxRetries,
+      // Our retry layer (attempts.ts) retries, so that every HTTP attempt is reserved and reported.
+      maxRetries: 0,
       // Every failure reaches the caller as an LlmError, so the SDK's own
       // console logging (e.g. of an unparseable chunk) would only repeat it;
       // OPENAI_LOG still turns it back on for debugging.
@@ -116,6 +117,7 @@ export class OpenAiClient extends StainlessClient<OpenAI> {
       request,
       "a chat completion",
       (r) => Array.isArray(r.choices) && isRecord(r.choices[0]),
+      (r) => tokensOf(r.usage),
     );
     const choice = (response.choices as Record<string, unknown>[])[0] as Record<string, unknown>;
     const message = isRecord(choice.message) ? choice.message : {};

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import type { ChatMessage, ModelCall } from "../core/types.ts";
+import type { AttemptReport, ChatMessage, ModelCall } from "../core/types.ts";
 import type { Completion, CompletionRequest, LlmClient } from "./client.ts";
 import { LlmError, type LlmErrorKind } from "./errors.ts";
 import { estimateCostUsd, type Price } from "./pricing.ts";
@@ -30,6 +30,12 @@ const KINDS = new Set<string>([
   "budget",
 ]);
 
+/** A recorded call: the attempt that ended it (with the messages and reply), after those that were retried. */
+export interface RecordedCall {
+  end: ModelCall;
+  retried: ModelCall[];
+}
+
 /**
  * The recorded model calls of a run, answerable by request. Identical
  * requests (the same prompt twice) are told apart by the candidate they
@@ -37,30 +43,41 @@ const KINDS = new Set<string>([
  * answered in the order they were recorded.
  */
 export class Recording {
-  private readonly byHash = new Map<string, ModelCall[]>();
+  private readonly byHash = new Map<string, RecordedCall[]>();
   private used = 0;
+  readonly total: number;
 
   constructor(
-    calls: readonly ModelCall[],
+    /** Every ledger entry of the recorded run, in stored order. */
+    entries: readonly ModelCall[],
     /** Where the recording came from, for error messages. */
     readonly source: string,
   ) {
-    for (const call of calls) {
-      const hash = requestHash(call.model, call.messages, call.role);
+    const retried = new Map<string, ModelCall[]>();
+    let total = 0;
+    for (const entry of entries) {
+      // Attempts that were tried again are replayed with the attempt that ended their call.
+      if (entry.retried) {
+        const key = entry.call ?? "";
+        retried.set(key, [...(retried.get(key) ?? []), entry]);
+        continue;
+      }
+      const call = { end: entry, retried: retried.get(entry.call ?? "") ?? [] };
+      retried.delete(entry.call ?? "");
+      const hash = requestHash(entry.model, entry.messages, entry.role);
       const list = this.byHash.get(hash);
       if (list) list.push(call);
       else this.byHash.set(hash, [call]);
+      total++;
     }
-    this.total = calls.length;
+    this.total = total;
   }
 
-  readonly total: number;
-
   /** The next recorded answer to this request (for this candidate, if one was recorded), consumed; undefined when there is none left. */
-  take(hash: string, candidateId?: string | null): ModelCall | undefined {
+  take(hash: string, candidateId?: string | null): RecordedCall | undefined {
     const list = this.byHash.get(hash);
     if (!list || list.length === 0) return undefined;
-    const own = candidateId == null ? -1 : list.findIndex((c) => c.candidateId === candidateId);
+    const own = candidateId == null ? -1 : list.findIndex((c) => c.end.candidateId === candidateId);
     const [call] = list.splice(Math.max(0, own), 1);
     this.used++;
     return call;
@@ -88,7 +105,7 @@ export class ReplayClient implements LlmClient {
   ) {}
 
   async complete(request: CompletionRequest): Promise<Completion> {
-    if (request.reserve && !request.reserve(estimateCostUsd(request, this.price))) {
+    if (request.reserve && !(await request.reserve(1, estimateCostUsd(request, this.price)))) {
       throw new LlmError({
         kind: "budget",
         model: this.model,
@@ -97,8 +114,8 @@ export class ReplayClient implements LlmClient {
       });
     }
     const hash = requestHash(this.model, request.messages, request.purpose?.role);
-    const call = this.recording.take(hash, request.purpose?.candidateId);
-    if (!call) {
+    const recorded = this.recording.take(hash, request.purpose?.candidateId);
+    if (!recorded) {
       throw new LlmError({
         kind: "replay_missing",
         model: this.model,
@@ -109,23 +126,50 @@ export class ReplayClient implements LlmClient {
           "The replay has left the recorded run: its config, task or code differ from the recording's",
       });
     }
+    // Each recorded attempt is told again, so the replayed run's ledger and spend are the recorded ones.
+    const attempts = [...recorded.retried, recorded.end];
+    const usage = { inputTokens: 0, outputTokens: 0, costUsd: 0 };
+    attempts.forEach((a, i) => {
+      usage.inputTokens += a.usage.inputTokens;
+      usage.outputTokens += a.usage.outputTokens;
+      usage.costUsd += a.usage.costUsd;
+      request.onAttempt?.(reportOf(a, i + 1));
+    });
+    const call = recorded.end;
+    const estimated = attempts.some((a) => a.usageEstimated);
     if (call.reply === null) {
       throw new LlmError({
         kind: (KINDS.has(call.outcome) ? call.outcome : "bad_response") as LlmErrorKind,
         model: this.model,
         message: call.error ?? `${this.model}: recorded failure (${call.outcome})`,
-        attempts: call.attempts,
-        usage: call.usage,
-        usageEstimated: call.usageEstimated ?? false,
+        attempts: attempts.length,
+        usage,
+        usageEstimated: estimated,
       });
     }
     return {
       text: call.reply,
       model: this.model,
-      usage: call.usage,
+      usage,
       finishReason: call.finishReason ?? "stop",
-      ...(call.usageEstimated ? { usageEstimated: true } : {}),
-      attempts: call.attempts,
+      ...(estimated ? { usageEstimated: true } : {}),
+      attempts: attempts.length,
     };
   }
+}
+
+/** A recorded entry as its client reported it. */
+function reportOf(entry: ModelCall, attempt: number): AttemptReport {
+  const { outcome, usage, usageEstimated, error, status, durationMs, reply, finishReason } = entry;
+  return {
+    attempt,
+    outcome,
+    usage,
+    ...(usageEstimated ? { usageEstimated } : {}),
+    ...(error === undefined ? {} : { error }),
+    ...(status === undefined ? {} : { status }),
+    durationMs,
+    reply,
+    finishReason,
+  };
 }

@@ -58,10 +58,9 @@ const CALL_FIELDS: (keyof CallRow & string)[] = [
   "iteration",
   "role",
   "model",
-  "inputTokens",
-  "outputTokens",
-  "costUsd",
+  "usage",
   "outcome",
+  "retried",
 ];
 
 /**
@@ -191,7 +190,8 @@ export class LiveRun {
                 usage: e.usage,
                 outcome: e.outcome,
                 ...(e.error ? { error: e.error } : {}),
-                attempts: e.attempts,
+                attempt: e.attempt,
+                ...(e.retried ? { retried: true as const } : {}),
                 durationMs: e.durationMs,
               },
             ]
@@ -302,7 +302,7 @@ export class LiveRun {
       drift: best
         ? driftOf({ score: best.score!, testScore: best.testScore }, driftAlarmIn(view.config))
         : null,
-      costUsd: view.calls.reduce((sum, c) => sum + c.costUsd, 0),
+      costUsd: view.calls.reduce((sum, c) => sum + c.usage.costUsd, 0),
       activeSeconds: active,
       evaluationsPerHour: active > 0 ? evaluations / (active / 3600) : 0,
       lastEventAt: view.lastAt,

@@ -3,7 +3,7 @@
  * so nothing here may pull in Node modules.
  */
 import type { Drift } from "../audit/drift.ts";
-import type { ChatMessage, EvaluationStatus, Metrics, Usage, WorkloadResult } from "../core/types.ts";
+import type { EvaluationStatus, Metrics, ModelCall, Usage, WorkloadResult } from "../core/types.ts";
 import type { CompareSummary } from "../compare/summarise.ts";
 import type { LedgerEntry } from "../store/store.ts";
 import type { Rows } from "./rows.ts";
@@ -57,10 +57,10 @@ export interface CandidateRow {
   vetoed: boolean;
 }
 
-/** One model call of the cost ledger, as the run page draws it. */
+/** One entry of the cost ledger (an HTTP attempt), as the run page draws it. */
 export type CallRow = Pick<
   LedgerEntry,
-  "at" | "iteration" | "role" | "model" | "inputTokens" | "outputTokens" | "costUsd" | "outcome"
+  "at" | "iteration" | "role" | "model" | "usage" | "outcome" | "retried"
 >;
 
 /** A start or resume of the run, and how that session ended. */
@@ -112,18 +112,20 @@ export interface RunPayload {
   steering: SteeringState;
 }
 
-/** The model call that made a candidate, with what was sent and received. */
-export interface CallDetail {
-  role: string;
-  model: string;
-  messages: ChatMessage[];
-  reply: string | null;
-  usage: Usage;
-  outcome: string;
-  error?: string;
-  attempts: number;
-  durationMs: number;
-}
+/** An attempt of a model call that made a candidate, with what was sent and received. */
+export type CallDetail = Pick<
+  ModelCall,
+  | "role"
+  | "model"
+  | "messages"
+  | "reply"
+  | "usage"
+  | "outcome"
+  | "error"
+  | "attempt"
+  | "retried"
+  | "durationMs"
+>;
 
 export interface EvaluationDetail {
   status: EvaluationStatus;

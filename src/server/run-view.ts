@@ -103,10 +103,9 @@ export class RunView {
           iteration: e.iteration,
           role: e.role,
           model: e.model,
-          inputTokens: e.usage.inputTokens,
-          outputTokens: e.usage.outputTokens,
-          costUsd: e.usage.costUsd,
+          usage: e.usage,
           outcome: e.outcome,
+          ...(e.retried ? { retried: true as const } : {}),
         });
         const row = e.candidateId ? this.candidates.get(e.candidateId) : undefined;
         if (row && e.candidateId) {

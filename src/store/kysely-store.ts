@@ -261,11 +261,10 @@ export class KyselyStore implements Store {
       iteration: r.iteration,
       role: r.role,
       model: r.model,
-      inputTokens: r.input_tokens,
-      outputTokens: r.output_tokens,
-      costUsd: r.cost_usd,
+      usage: { inputTokens: r.input_tokens, outputTokens: r.output_tokens, costUsd: r.cost_usd },
       durationMs: r.duration_ms,
       outcome: r.outcome,
+      ...(Number(r.retried) ? { retried: true as const } : {}),
     }));
   }
 
@@ -278,7 +277,7 @@ export class KyselyStore implements Store {
       .orderBy("seq")
       .execute();
     return rows.map((r) => {
-      const { type: _, ...call } = JSON.parse(r.data) as RunEvent & { type: "model_called" };
+      const { type: _, ...call } = readEvent(r.data) as RunEvent & { type: "model_called" };
       return call;
     });
   }

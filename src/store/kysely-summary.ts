@@ -74,7 +74,8 @@ async function spendByModel(db: Kysely<Database>, runId: string): Promise<ModelS
     .where("run_id", "=", runId)
     .select([
       "model",
-      sql<number>`count(*)`.as("calls"),
+      sql<number>`sum(1 - retried)`.as("calls"),
+      sql<number>`count(*)`.as("attempts"),
       sql<number>`sum(input_tokens)`.as("input"),
       sql<number>`sum(output_tokens)`.as("output"),
       sql<number>`sum(cost_usd)`.as("cost"),
@@ -91,6 +92,7 @@ async function spendByModel(db: Kysely<Database>, runId: string): Promise<ModelS
   return rows.map((r) => ({
     model: r.model,
     calls: Number(r.calls),
+    attempts: Number(r.attempts),
     inputTokens: Number(r.input),
     outputTokens: Number(r.output),
     costUsd: Number(r.cost),
@@ -107,7 +109,8 @@ async function spendBy(db: Kysely<Database>, runId: string, column: "role"): Pro
     .where("run_id", "=", runId)
     .select([
       column,
-      sql<number>`count(*)`.as("calls"),
+      sql<number>`sum(1 - retried)`.as("calls"),
+      sql<number>`count(*)`.as("attempts"),
       sql<number>`sum(input_tokens)`.as("input"),
       sql<number>`sum(output_tokens)`.as("output"),
       sql<number>`sum(cost_usd)`.as("cost"),
@@ -118,6 +121,7 @@ async function spendBy(db: Kysely<Database>, runId: string, column: "role"): Pro
   return rows.map((r) => ({
     role: r.role,
     calls: Number(r.calls),
+    attempts: Number(r.attempts),
     inputTokens: Number(r.input),
     outputTokens: Number(r.output),
     costUsd: Number(r.cost),

@@ -92,6 +92,7 @@ async function project(
           cost_usd: e.usage.costUsd,
           duration_ms: Math.round(e.durationMs),
           outcome: e.outcome,
+          retried: e.retried ? 1 : 0,
         })
         .execute();
       return;

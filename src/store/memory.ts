@@ -198,9 +198,9 @@ export class MemoryStore implements Store {
     this.check();
     return this.calls.reduce(
       (u, c) => ({
-        inputTokens: u.inputTokens + c.inputTokens,
-        outputTokens: u.outputTokens + c.outputTokens,
-        costUsd: u.costUsd + c.costUsd,
+        inputTokens: u.inputTokens + c.usage.inputTokens,
+        outputTokens: u.outputTokens + c.usage.outputTokens,
+        costUsd: u.costUsd + c.usage.costUsd,
       }),
       { inputTokens: 0, outputTokens: 0, costUsd: 0 },
     );
@@ -208,13 +208,13 @@ export class MemoryStore implements Store {
 
   async ledger(): Promise<LedgerEntry[]> {
     this.check();
-    return this.calls.map(({ json: _, ...entry }) => ({ ...entry }));
+    return this.calls.map(({ json: _, ...entry }) => ({ ...entry, usage: { ...entry.usage } }));
   }
 
   async modelCalls(): Promise<ModelCall[]> {
     this.check();
     return this.calls.map((c) => {
-      const { type: _, ...call } = JSON.parse(c.json) as RunEvent & { type: "model_called" };
+      const { type: _, ...call } = readEvent(c.json) as RunEvent & { type: "model_called" };
       return call;
     });
   }
@@ -297,11 +297,10 @@ export class MemoryStore implements Store {
           iteration: e.iteration,
           role: e.role,
           model: e.model,
-          inputTokens: e.usage.inputTokens,
-          outputTokens: e.usage.outputTokens,
-          costUsd: e.usage.costUsd,
+          usage: { ...e.usage },
           durationMs: Math.round(e.durationMs),
           outcome: e.outcome,
+          ...(e.retried ? { retried: true as const } : {}),
           json: JSON.stringify(e),
         });
         return;
@@ -396,6 +395,7 @@ export class MemoryStore implements Store {
       const s = by.get(c.model) ?? {
         model: c.model,
         calls: 0,
+        attempts: 0,
         inputTokens: 0,
         outputTokens: 0,
         costUsd: 0,
@@ -404,10 +404,7 @@ export class MemoryStore implements Store {
         truncated: 0,
         unknown: 0,
       };
-      s.calls++;
-      s.inputTokens += c.inputTokens;
-      s.outputTokens += c.outputTokens;
-      s.costUsd += c.costUsd;
+      tally(s, c);
       if (c.outcome === "empty") s.empty++;
       else if (c.outcome === "truncated") s.truncated++;
       else if (c.outcome === "unknown") s.unknown++;
@@ -420,13 +417,26 @@ export class MemoryStore implements Store {
   private spendByRole(): RoleSpend[] {
     const by = new Map<string, RoleSpend>();
     for (const c of this.calls) {
-      const s = by.get(c.role) ?? { role: c.role, calls: 0, inputTokens: 0, outputTokens: 0, costUsd: 0 };
-      s.calls++;
-      s.inputTokens += c.inputTokens;
-      s.outputTokens += c.outputTokens;
-      s.costUsd += c.costUsd;
+      const s = by.get(c.role) ?? {
+        role: c.role,
+        calls: 0,
+        attempts: 0,
+        inputTokens: 0,
+        outputTokens: 0,
+        costUsd: 0,
+      };
+      tally(s, c);
       by.set(c.role, s);
     }
     return [...by.values()].sort((a, b) => (a.role < b.role ? -1 : a.role > b.role ? 1 : 0));
   }
+}
+
+/** Adds one ledger entry (an attempt; a call when it ended one) to a spend. */
+function tally(s: Omit<RoleSpend, "role">, c: LedgerEntry): void {
+  s.attempts++;
+  if (!c.retried) s.calls++;
+  s.inputTokens += c.usage.inputTokens;
+  s.outputTokens += c.usage.outputTokens;
+  s.costUsd += c.usage.costUsd;
 }

@@ -34,7 +34,7 @@ export interface Database {
     /** The seq of the event that settled it (rejected, screened or evaluated): the order strategies ingest in. */
     settled_seq: number | null;
   };
-  /** The cost ledger: one row per model call of any role (model_called events). */
+  /** The cost ledger: one row per HTTP attempt of a model call of any role (model_called events). */
   model_calls: {
     run_id: string;
     seq: Generated<number>;
@@ -47,8 +47,10 @@ export interface Database {
     output_tokens: number;
     cost_usd: number;
     duration_ms: number;
-    /** ok | empty | truncated | an LlmError kind */
+    /** ok | empty | truncated | unknown | an LlmError kind */
     outcome: string;
+    /** 1 when the attempt failed and its call tried again (it did not end its call). */
+    retried: Generated<number>;
   };
   programs: {
     run_id: string;

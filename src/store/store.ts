@@ -12,17 +12,19 @@ import type {
 /** Spend of one model, as the ledger projection sums it. */
 export interface ModelSpend {
   model: string;
-  /** Model calls of every role, failed ones included. */
+  /** Model calls of every role, failed ones included (each ended by its last attempt). */
   calls: number;
+  /** HTTP attempts: every ledger entry, retried ones included. */
+  attempts: number;
   inputTokens: number;
   outputTokens: number;
   costUsd: number;
-  /** Calls that failed after every retry (an LlmError), by kind. */
+  /** Attempts that failed (429, 5xx, timeout, cut, garbage, …), whether or not a retry then succeeded. */
   failed: number;
   /** Replies with no text, and replies cut by the token limit. */
   empty: number;
   truncated: number;
-  /** Calls in flight when the run was killed, charged at their reservation (outcome "unknown"). */
+  /** Attempts in flight when the run was killed, charged at their reservation (outcome "unknown"). */
   unknown: number;
 }
 
@@ -30,25 +32,17 @@ export interface ModelSpend {
 export interface RoleSpend {
   role: string;
   calls: number;
+  attempts: number;
   inputTokens: number;
   outputTokens: number;
   costUsd: number;
 }
 
-/** One row of the cost ledger: a model call without its messages and reply. */
-export interface LedgerEntry {
-  seq: number;
-  at: number;
-  candidateId: string | null;
-  iteration: number | null;
-  role: string;
-  model: string;
-  inputTokens: number;
-  outputTokens: number;
-  costUsd: number;
-  durationMs: number;
-  outcome: string;
-}
+/** One entry of the cost ledger (one HTTP attempt) as the store projects it: a model call without its exchange. */
+export type LedgerEntry = Pick<
+  ModelCall,
+  "candidateId" | "iteration" | "role" | "model" | "usage" | "durationMs" | "outcome" | "retried"
+> & { seq: number; at: number };
 
 /** How a settled proposal turned out, for learners such as the ensemble's bandit. */
 export interface ProposalOutcome {
@@ -117,9 +111,9 @@ export interface Store {
   lastRngState(): Promise<[number, number, number, number] | undefined>;
   /** Tokens and dollars of every model call (the ledger's total). */
   totalUsage(): Promise<Usage>;
-  /** The cost ledger, in the order the calls were stored. */
+  /** The cost ledger, one entry per HTTP attempt, in stored order. */
   ledger(): Promise<LedgerEntry[]>;
-  /** Every model call with its messages and reply, in stored order: the recording a replay answers from. */
+  /** Every ledger entry in full (the attempts that ended calls with their messages and reply), in stored order: the recording a replay answers from. */
   modelCalls(): Promise<ModelCall[]>;
   /** Every settled proposal (iteration ≥ 1) with its model and gain over its parent. */
   outcomes(): Promise<ProposalOutcome[]>;

@@ -1,10 +1,12 @@
 /**
  * Reading what older versions stored: before strategies had opaque tags,
  * programs and proposals carried an `island` number, and islands' migrations
- * were an event of their own. Readers see today's shapes only.
+ * were an event of their own; before every HTTP attempt was a ledger entry, a
+ * `model_called` was a whole call and counted its `attempts`. Readers see
+ * today's shapes only.
  */
 import type { RunEvent } from "../core/events.ts";
-import type { Program } from "../core/types.ts";
+import type { ModelCall, Program } from "../core/types.ts";
 
 type Legacy = { island?: number; tag?: string };
 
@@ -32,8 +34,22 @@ export function readEvent(json: string): RunEvent {
     };
   }
   if (e.type === "candidate_proposed") return withTag(e as typeof e & Legacy);
+  if (e.type === "model_called") return { ...readModelCall(e), type: "model_called" };
   if (e.type === "program_inserted") return { ...e, program: withTag(e.program as Program & Legacy) };
   return e;
+}
+
+/**
+ * A model call as stored by any version. Before attempts were entries of
+ * their own, an entry was a whole call and `attempts` counted its attempts:
+ * the last of them is the one it records.
+ */
+export function readModelCall<T extends Partial<ModelCall>>(
+  stored: T & { attempts?: number },
+): T & ModelCall {
+  if (stored.attempt !== undefined) return stored as T & ModelCall;
+  const { attempts, ...call } = stored;
+  return { ...call, attempt: attempts ?? 1 } as unknown as T & ModelCall;
 }
 
 /** A tag column as read back: SQLite keeps the numbers of pre-tag runs as integers. */

@@ -165,7 +165,7 @@ export function instantClient(
     model,
     requests,
     async complete(request): Promise<Completion> {
-      if (request.reserve && !request.reserve(costUsd)) {
+      if (request.reserve && !(await request.reserve(1, costUsd))) {
         throw new LlmError({
           kind: "budget",
           model,

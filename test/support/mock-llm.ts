@@ -40,8 +40,12 @@ export type MockFault =
   | { fault: "cut" }
   /** 200 and part of the body, then silence with the socket open (until the client gives up or `ms`). */
   | { fault: "stall"; ms?: number }
-  /** 200 with a body that is not JSON (non-stream) or an SSE event whose data is not JSON (stream). */
-  | { fault: "garbage" };
+  /**
+   * 200 with a body that is not JSON (non-stream) or an SSE event whose data is
+   * not JSON (stream). With `usage` (non-stream): a JSON body that is no
+   * completion but reports the usage, as a provider that billed it would.
+   */
+  | { fault: "garbage"; usage?: { promptTokens: number; completionTokens: number } };
 
 export type MockStep = MockReply | MockFault;
 
@@ -521,6 +525,18 @@ export async function startMockLlm(options: MockLlmOptions = {}): Promise<MockLl
           if (api === "anthropic") res.end("event: message_start\ndata: {this is not json\n\n");
           else if (api === "gemini") res.end("data: {this is not json\r\n\r\n");
           else res.end("data: {this is not json\n\ndata: [DONE]\n\n");
+        } else if (step.usage) {
+          const { promptTokens: input, completionTokens: output } = step.usage;
+          // Each format's usage, in a body that has no completion in it.
+          sendJson(
+            res,
+            200,
+            api === "anthropic"
+              ? { type: "message", usage: { input_tokens: input, output_tokens: output } }
+              : api === "gemini"
+                ? { usageMetadata: { promptTokenCount: input, candidatesTokenCount: output } }
+                : { object: "chat.completion", usage: { prompt_tokens: input, completion_tokens: output } },
+          );
         } else {
           res.writeHead(200, { "content-type": "application/json" });
           res.end("<html><body>502 Bad Gateway</body></html>");

@@ -146,7 +146,7 @@ export async function writeSyntheticRun(store: Store, options: SyntheticRun): Pr
         finishReason: "stop",
         usage,
         outcome: "ok",
-        attempts: 1,
+        attempt: 1,
         durationMs: 800,
       });
     }

@@ -28,7 +28,8 @@ export function bestByIteration(rows: Iterable<CandidateRow>): Table {
 export function bestByDollars(rows: Iterable<CandidateRow>, calls: CallRow[]): Table {
   const byIteration = new Map<number, number>();
   for (const c of calls) {
-    if (c.iteration !== null) byIteration.set(c.iteration, (byIteration.get(c.iteration) ?? 0) + c.costUsd);
+    if (c.iteration !== null)
+      byIteration.set(c.iteration, (byIteration.get(c.iteration) ?? 0) + c.usage.costUsd);
   }
   const [iterations, train, test] = bestByIteration(rows);
   const spent = [...byIteration.entries()].sort((a, b) => a[0] - b[0]);
@@ -50,7 +51,7 @@ export function costOverTime(calls: CallRow[], key: "model" | "role"): { names: 
   const xs: number[] = [];
   const ys = names.map(() => [] as number[]);
   for (const c of sorted) {
-    totals[names.indexOf(c[key])]! += c.costUsd;
+    totals[names.indexOf(c[key])]! += c.usage.costUsd;
     xs.push(c.at / 1000);
     for (let i = 0; i < names.length; i++) ys[i]!.push(totals[i]!);
   }

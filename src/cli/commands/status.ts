@@ -64,13 +64,13 @@ export async function statusCommand(
   if (report.spend.length > 0) lines.push("by model");
   for (const s of report.spend) {
     const problems = [
-      s.failed ? `${s.failed} failed` : "",
+      s.failed ? `${s.failed} failed attempt${s.failed === 1 ? "" : "s"}` : "",
       s.empty ? `${s.empty} empty` : "",
       s.truncated ? `${s.truncated} truncated` : "",
       s.unknown ? `${s.unknown} outcome unknown` : "",
     ].filter(Boolean);
     lines.push(
-      `  ${s.model.padEnd(28)} ${String(s.calls).padStart(6)} calls  ${s.inputTokens} in / ${s.outputTokens} out tokens  $${s.costUsd.toFixed(4)}${problems.length ? `  (${problems.join(", ")})` : ""}`,
+      `  ${s.model.padEnd(28)} ${callsOf(s)}  ${s.inputTokens} in / ${s.outputTokens} out tokens  $${s.costUsd.toFixed(4)}${problems.length ? `  (${problems.join(", ")})` : ""}`,
     );
   }
   if (report.insights) {
@@ -80,11 +80,17 @@ export async function statusCommand(
   if (report.spendByRole.length > 0) lines.push("by role");
   for (const r of report.spendByRole) {
     lines.push(
-      `  ${r.role.padEnd(28)} ${String(r.calls).padStart(6)} calls  ${r.inputTokens} in / ${r.outputTokens} out tokens  $${r.costUsd.toFixed(4)}`,
+      `  ${r.role.padEnd(28)} ${callsOf(r)}  ${r.inputTokens} in / ${r.outputTokens} out tokens  $${r.costUsd.toFixed(4)}`,
     );
   }
   if (report.edits) lines.push(...formatEdits(report.edits));
   process.stdout.write(`${lines.join("\n")}\n`);
+}
+
+/** "12 calls", or "12 calls in 15 attempts" when some were retried (each attempt is a ledger entry). */
+function callsOf(s: { calls: number; attempts: number }): string {
+  const calls = `${String(s.calls).padStart(6)} calls`;
+  return s.attempts === s.calls ? calls : `${calls} in ${s.attempts} attempts`;
 }
 
 function formatSeconds(s: number): string {

@@ -52,4 +52,10 @@ export const postgresMigrations: Record<string, Migration> = {
         .execute(db);
     },
   },
+  /** Every HTTP attempt is a ledger row: whether a row's call tried again after it. */
+  "003-attempts": {
+    async up(db) {
+      await sql.raw("alter table model_calls add column retried integer not null default 0").execute(db);
+    },
+  },
 };

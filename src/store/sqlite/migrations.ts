@@ -86,4 +86,8 @@ export const sqliteMigrations: Record<string, Migration> = {
            run_id text not null, key text not null, evaluation text not null, primary key (run_id, key))`,
       ]),
   },
+  /** Every HTTP attempt is a ledger row: whether a row's call tried again after it. */
+  "004-attempts": {
+    up: (db) => exec(db, ["alter table model_calls add column retried integer not null default 0"]),
+  },
 };

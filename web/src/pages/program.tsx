@@ -101,7 +101,7 @@ export function ProgramPage({ runId, programId }: { runId: string; programId: st
           title={`${call.role} · ${call.model} · ${call.outcome}`}
           prompt={call.messages.map((m) => `### ${m.role}\n\n${m.content}`).join("\n\n")}
           reply={call.reply ?? call.error ?? ""}
-          meta={`${tokens(call.usage.inputTokens)} input + ${tokens(call.usage.outputTokens)} output tokens · ${usd(call.usage.costUsd)} · ${(call.durationMs / 1000).toFixed(1)} s · ${call.attempts} attempt${call.attempts === 1 ? "" : "s"}`}
+          meta={`${tokens(call.usage.inputTokens)} input + ${tokens(call.usage.outputTokens)} output tokens · ${usd(call.usage.costUsd)} · ${(call.durationMs / 1000).toFixed(1)} s · attempt ${call.attempt}${call.retried ? ", retried" : ""}`}
         />
       ))}
 

@@ -176,13 +176,19 @@ function useStrategy(id: string, programs: number): StrategyDescription | null {
 
 function Spend({ calls }: { calls: CallRow[] }) {
   const sums = (key: "model" | "role") => {
-    const m = new Map<string, { calls: number; input: number; output: number; usd: number }>();
+    const m = new Map<
+      string,
+      { calls: number; attempts: number; failed: number; input: number; output: number; usd: number }
+    >();
     for (const c of calls) {
-      const s = m.get(c[key]) ?? { calls: 0, input: 0, output: 0, usd: 0 };
-      s.calls++;
-      s.input += c.inputTokens;
-      s.output += c.outputTokens;
-      s.usd += c.costUsd;
+      const s = m.get(c[key]) ?? { calls: 0, attempts: 0, failed: 0, input: 0, output: 0, usd: 0 };
+      // Each row is one HTTP attempt; the one that ended its call is not marked retried.
+      s.attempts++;
+      if (!c.retried) s.calls++;
+      if (!["ok", "empty", "truncated", "unknown"].includes(c.outcome)) s.failed++;
+      s.input += c.usage.inputTokens;
+      s.output += c.usage.outputTokens;
+      s.usd += c.usage.costUsd;
       m.set(c[key], s);
     }
     return [...m.entries()].sort((a, b) => b[1].usd - a[1].usd);
@@ -194,6 +200,8 @@ function Spend({ calls }: { calls: CallRow[] }) {
         <tr>
           <th />
           <th class="num">calls</th>
+          <th class="num">attempts</th>
+          <th class="num">failed attempts</th>
           <th class="num">input tokens</th>
           <th class="num">output tokens</th>
           <th class="num">dollars</th>
@@ -207,6 +215,8 @@ function Spend({ calls }: { calls: CallRow[] }) {
                 {key} <b>{name}</b>
               </td>
               <td class="num">{s.calls}</td>
+              <td class="num">{s.attempts}</td>
+              <td class="num">{s.failed}</td>
               <td class="num">{tokens(s.input)}</td>
               <td class="num">{tokens(s.output)}</td>
               <td class="num">{usd(s.usd)}</td>
