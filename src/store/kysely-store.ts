@@ -2,6 +2,7 @@ import { type Kysely, sql } from "kysely";
 import type { RunEvent, RunEventType, StoredEvent } from "../core/events.ts";
 import type { RngState } from "../core/rng.ts";
 import type { Candidate, Evaluation, FailedAttempt, ModelCall, Program, Usage } from "../core/types.ts";
+import { storedNoise } from "./kysely-noise.ts";
 import { appendEvents, type SeqMode } from "./kysely-write.ts";
 import { activeSecondsOf, failureReason, mergeBySeq, settledOf } from "./projection.ts";
 import type { Database } from "./schema.ts";
@@ -359,6 +360,7 @@ export class KyselyStore implements Store {
       .orderBy("seq")
       .limit(1)
       .executeTakeFirst();
+    const { noise, bestSpread } = await storedNoise(db, this.runId, best?.id);
     const first = lifecycle[0];
     const end = lifecycle.at(-1);
     const stopped = end?.type === "run_stopped" ? (JSON.parse(end.data) as { reason: string }) : null;
@@ -377,7 +379,8 @@ export class KyselyStore implements Store {
       costUsd: spend.reduce((a, s) => a + s.costUsd, 0),
       spend,
       spendByRole,
-      best: best ? { id: best.id, score: best.score, testScore: best.test_score } : null,
+      best: best ? { id: best.id, score: best.score, testScore: best.test_score, spread: bestSpread } : null,
+      noise,
     };
   }
 
