@@ -15,7 +15,7 @@ import { openSqliteStore } from "../src/store/sqlite/index.ts";
 import { ensureWebBuilt, launchChromium, screenshotDir } from "./support/browser.ts";
 import { type MockLlm, promptOf, startMockLlm } from "./support/mock-llm.ts";
 import { mockRunConfig, tempDir, widenSample } from "./support/run-helpers.ts";
-import { oneCandidate, SEED_CODE, writeSyntheticRun } from "./support/synthetic-run.ts";
+import { evaluationOf, oneCandidate, SEED_CODE, writeSyntheticRun } from "./support/synthetic-run.ts";
 
 const ITERATIONS = 5;
 
@@ -77,6 +77,36 @@ before(async () => {
     reply: "<script>window.pwned = 2</script>",
   });
   await finished.append(hostile);
+  // A noisy task's best, measured five times beside the incumbent: its page shows score ± spread.
+  const [proposal] = oneCandidate(32, { status: "ok" });
+  await finished.append([
+    proposal!,
+    { type: "evaluation_finished", candidateId: candidateId(32), evaluation: evaluationOf(99.5) },
+    {
+      type: "program_inserted",
+      program: {
+        id: candidateId(32),
+        parentId: candidateId(0),
+        code: SEED_CODE,
+        score: 99,
+        metrics: {},
+        feedback: "",
+        tag: "0",
+        generation: 1,
+        iteration: 32,
+        diff: "",
+        model: "openai:mock-coder",
+        createdAt: 0,
+        noise: {
+          samples: [98, 99, 99.5, 98.5, 99],
+          median: 99,
+          spread: 0.75,
+          incumbent: { id: candidateId(0), score: 40, samples: [40, 41, 40], median: 40, spread: 0.5 },
+          won: true,
+        },
+      },
+    },
+  ]);
   await finished.close();
 
   const out = join(root, "live");
@@ -192,6 +222,14 @@ test("the run page draws its curves, strategy, lineage and cost once the run has
   assert.equal(Number(nodes), ITERATIONS + 1);
   await page.getByText("model openai:mock-coder").waitFor();
   await shoot("run");
+});
+
+test("a noisy task's run page shows its best and its measured programs as score ± spread", async () => {
+  const finished = server.dashboard.list().find((r) => r.name === "finished")!.id;
+  await page.goto(`${server.origin}/#/run/${finished}`);
+  await page.getByText(`${candidateId(32)}: train 99.00 ± 0.75`).waitFor();
+  const row = page.locator(`[data-candidate="${candidateId(32)}"]`);
+  assert.match((await row.textContent()) ?? "", /99\.00 ± 0\.75/);
 });
 
 test("the compare page overlays the picked runs", async () => {

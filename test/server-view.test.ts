@@ -157,3 +157,24 @@ test("active time: a killed session counts to its last event, not to the run's l
   view.apply(at({ type: "run_stopped", reason: "iterations" }, 4, 3620));
   assert.equal(view.activeSeconds(false, 9999_000), 30);
 });
+
+test("a noisy task's measured program carries its spread to the run page; one evaluated once has none", () => {
+  const view = new RunView();
+  const seed = inserted(0, 30);
+  if (seed.type === "program_inserted")
+    seed.program.noise = { samples: [29, 30, 31.5], median: 30, spread: 1.25, won: true };
+  for (const e of log([
+    { type: "run_started", taskId: "t", taskVersion: "1", config: {}, seed: 1 },
+    proposed(0, null),
+    { type: "evaluation_finished", candidateId: candidateId(0), evaluation: evaluationOf(30) },
+    seed,
+    proposed(1, 0),
+    { type: "evaluation_finished", candidateId: candidateId(1), evaluation: evaluationOf(20) },
+    inserted(1, 20),
+  ])) {
+    view.apply(e);
+  }
+  assert.equal(view.candidates.get(candidateId(0))?.spread, 1.25);
+  assert.equal(view.candidates.get(candidateId(1))?.spread, null);
+  assert.equal(view.best()?.spread, 1.25);
+});

@@ -127,7 +127,14 @@ async function projections(store: Store): Promise<unknown> {
   );
   await store.append([
     { type: "evaluation_finished", candidateId: "c0", evaluation: evaluation(10) },
-    { type: "program_inserted", program: program("c0", 0, 10, null) },
+    // A noisy task's seed, evaluated three more times: its noise floor.
+    {
+      type: "program_inserted",
+      program: {
+        ...program("c0", 0, 10, null),
+        noise: { samples: [9, 10, 11], median: 10, spread: 1, won: true },
+      },
+    },
   ]);
   await store.append([
     proposed("c1", 1, "c0", null),
@@ -154,7 +161,20 @@ async function projections(store: Store): Promise<unknown> {
   );
   await store.append([
     { type: "evaluation_finished", candidateId: "c3", evaluation: evaluation(40) },
-    { type: "program_inserted", program: program("c3", 3, 40, "c0") },
+    {
+      type: "program_inserted",
+      program: {
+        ...program("c3", 3, 40, "c0"),
+        // A would-be best's round against the seed, won: score ± spread.
+        noise: {
+          samples: [39, 40, 41.5],
+          median: 40,
+          spread: 1.25,
+          incumbent: { id: "c0", score: 10, samples: [10, 10.5, 11], median: 10.5, spread: 0.5 },
+          won: true,
+        },
+      },
+    },
     { type: "test_evaluated", programId: "c3", evaluation: evaluation(35) },
   ]);
 
@@ -180,7 +200,14 @@ async function projections(store: Store): Promise<unknown> {
   assert.equal(summary.evaluations, 3);
   assert.equal(summary.rejectedEdits, 1);
   assert.equal(summary.failedEvaluations, 1);
-  assert.deepEqual(summary.best, { id: "c3", score: 40, testScore: 35 });
+  assert.deepEqual(summary.best, { id: "c3", score: 40, testScore: 35, spread: 1.25 });
+  assert.deepEqual(summary.noise, {
+    floor: { median: 10, spread: 1, samples: 3 },
+    rounds: 1,
+    won: 1,
+    reevaluations: 9,
+  });
+  assert.equal(best?.program.noise?.incumbent?.id, "c0");
   // The ledger: every model call, by model and by role, failures counted.
   assert.equal(summary.spend.length, 1);
   assert.deepEqual(summary.spend[0], {

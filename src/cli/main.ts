@@ -107,6 +107,11 @@ export function buildProgram(): Command {
       )
       .option("--evaluations <n>", "evaluations in flight", int("--evaluations"))
       .option(
+        "--repeats <n>",
+        "a noisy task's re-evaluations of the seed and of each would-be best, beside the incumbent (default 5; 0: none)",
+        int("--repeats"),
+      )
+      .option(
         "--replay <dir>",
         "rerun the run recorded in <dir> with its config, answering every model request from its recording (no network)",
       )

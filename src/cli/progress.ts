@@ -1,5 +1,6 @@
 import cliProgress from "cli-progress";
 import type { RunEvent } from "../core/events.ts";
+import { describeMeasure } from "../engine/noise.ts";
 
 export interface ProgressView {
   onEvent(event: RunEvent): void;
@@ -28,6 +29,8 @@ export function createProgress(
 ): ProgressView {
   const tally: Tally = { iteration: 0, evaluations: 0, best: 0, costUsd: 0, rejected: 0, failed: 0, ...from };
   const line = (text: string) => stream.write(`${text}\n`);
+  /** The best before the last evaluation: a noisy candidate's round may not promote it. */
+  let bestBefore = tally.best;
   const status = () =>
     `best ${tally.best.toFixed(2)} | evals ${tally.evaluations} | rejected ${tally.rejected} | failed ${tally.failed} | $${tally.costUsd.toFixed(4)}`;
 
@@ -69,12 +72,23 @@ export function createProgress(
           const e = event.evaluation;
           if (e.status !== "ok") tally.failed++;
           const improved = e.status === "ok" && e.score > tally.best;
+          bestBefore = tally.best;
           if (improved) tally.best = e.score;
           update(
             e.status === "ok"
               ? `${event.candidateId} score ${e.score.toFixed(2)}${improved ? " (new best)" : ""} | ${status()}`
               : `${event.candidateId} ${e.status}: ${firstLine(e.error ?? e.feedback)}`,
           );
+          return;
+        }
+        case "program_inserted": {
+          // A noisy task's would-be best is ranked by its re-evaluations beside the incumbent (src/engine/noise.ts).
+          const { noise, score } = event.program;
+          if (!noise) return;
+          tally.best = Math.max(bestBefore, score);
+          // The seed's floor is the engine's notice.
+          if (noise.incumbent)
+            update(`${describeMeasure(event.program.id, noise)}: ranked ${score.toFixed(2)} | ${status()}`);
           return;
         }
         case "test_evaluated":

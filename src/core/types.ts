@@ -72,6 +72,27 @@ export interface Program {
   diff: string;
   model: string;
   createdAt: number;
+  /** How its score was measured when the task is noisy and it was the seed or a would-be best. */
+  noise?: NoiseMeasure;
+}
+
+/**
+ * The repeated evaluations behind a noisy task's program (docs/architecture.md,
+ * "Noisy tasks"). The seed is evaluated `evaluation.repeats` more times (the
+ * noise floor); a candidate that would become the best is evaluated as many
+ * times, each run followed by one of the incumbent best, so both see the same
+ * machine. Scores here are train scores, 0–100; a failed run counts as 0.
+ */
+export interface NoiseMeasure {
+  /** The program's own re-evaluations, in the order they ran (its first, single evaluation left out). */
+  samples: number[];
+  median: number;
+  /** Half the range of the samples: the score is shown as score ± spread. */
+  spread: number;
+  /** The incumbent best of the round and its re-evaluations beside these; absent for the seed. */
+  incumbent?: { id: string; score: number; samples: number[]; median: number; spread: number };
+  /** Whether it won the round (the seed: true): its median beat the incumbent's by more than the larger spread. */
+  won: boolean;
 }
 
 /** Token usage and dollars of one model call. */

@@ -124,6 +124,13 @@ export const runConfigSchema = z
         cpuMs: z.number().int().positive().optional(),
         cascade: z.boolean().optional(),
         /**
+         * A task with noisy metrics (its `noisy` list): the seed is evaluated
+         * this many more times at the start (the noise floor), and a candidate
+         * that would become the best as many times, interleaved with the
+         * incumbent best. 0: each program is evaluated once, noisy or not.
+         */
+        repeats: z.number().int().min(0).max(100).default(5),
+        /**
          * Each candidate's train evaluation is bounded at `multiple` × the
          * seed's evaluation time, at least `floorMs`, at most the task's limit
          * (or timeoutMs); false: every candidate gets the task's limit.
@@ -173,8 +180,14 @@ export function upgradeStoredConfig(stored: unknown): unknown {
   if (stored === null || typeof stored !== "object" || Array.isArray(stored)) return stored;
   const raw = stored as Record<string, unknown>;
   const prompt = (raw.prompt ?? {}) as Record<string, unknown>;
-  // Negative memory of the lineage came later: older runs showed the parent's failures only.
-  return prompt.memory === undefined ? { ...raw, prompt: { ...prompt, memory: "parent" } } : raw;
+  const evaluation = (raw.evaluation ?? {}) as Record<string, unknown>;
+  return {
+    ...raw,
+    // Negative memory of the lineage came later: older runs showed the parent's failures only.
+    ...(prompt.memory === undefined ? { prompt: { ...prompt, memory: "parent" } } : {}),
+    // Re-evaluations of noisy tasks came later: older runs ranked every program on one evaluation.
+    ...(evaluation.repeats === undefined ? { evaluation: { ...evaluation, repeats: 0 } } : {}),
+  };
 }
 
 /** A config error that names the file and the key path. */
@@ -251,6 +264,7 @@ export interface ConfigOverrides {
   strategy?: string;
   store?: string;
   queue?: string;
+  repeats?: number;
 }
 
 /** Merges a config file (optional) with flag overrides and validates the result. */
@@ -285,6 +299,7 @@ export function resolveRunConfig(file: string | undefined, flags: ConfigOverride
   }
   if (flags.store) raw.store = flags.store;
   if (flags.queue) raw.queue = flags.queue;
+  if (flags.repeats !== undefined) obj("evaluation").repeats = flags.repeats;
   const flagOf = (path: string) =>
     FLAGS.find(([key, keys]) => flags[key] !== undefined && keys.test(path))?.[2];
   return parseRunConfig(raw, file ?? "command line", flagOf);
@@ -307,4 +322,5 @@ const FLAGS: [keyof ConfigOverrides, RegExp, string][] = [
   ["strategy", /^strategy(\.kind)?$/, "--strategy"],
   ["store", /^store$/, "--store"],
   ["queue", /^queue$/, "--queue"],
+  ["repeats", /^evaluation\.repeats$/, "--repeats"],
 ];

@@ -1,7 +1,7 @@
 import type { RunEvent, StopReason } from "../core/events.ts";
 import { candidateId } from "../core/ids.ts";
 import { Rng } from "../core/rng.ts";
-import type { Candidate, Evaluation, ModelCall, Program, Settled } from "../core/types.ts";
+import type { Candidate, Evaluation, ModelCall, NoiseMeasure, Program, Settled } from "../core/types.ts";
 import { LlmError } from "../llm/errors.ts";
 // Not llm/index.ts: the engine has no need of the providers' SDKs.
 import { Budget, Ledger } from "../llm/ledger.ts";
@@ -10,6 +10,7 @@ import type { Proposal } from "../search/proposer.ts";
 import type { ScreenVerdict, StrategyEvent } from "../search/strategy.ts";
 import type { ProposalOutcome } from "../store/store.ts";
 import { Evaluations } from "./evaluations.ts";
+import { noticeFloor, repeatsFor } from "./noise.ts";
 import { type EngineParts, isObserver, type ProposalObserver, type RunOutcome } from "./parts.ts";
 import { failedProposal, proposedEvent, requestChild } from "./proposal.ts";
 import { Sequencer } from "./sequencer.ts";
@@ -83,7 +84,7 @@ export class Engine {
 
   constructor(private readonly parts: EngineParts) {
     this.rng = new Rng(parts.config.seed);
-    this.evaluations = new Evaluations(parts.queue, new Rng(parts.config.seed));
+    this.evaluations = new Evaluations(parts.queue, new Rng(parts.config.seed), repeatsFor(parts));
     this.clock = parts.clock ?? Date.now;
     const own = (parts.proposer as { ledger?: unknown }).ledger;
     this.ledger =
@@ -335,6 +336,7 @@ export class Engine {
     const { strategy } = this.parts;
     let verdict: ScreenVerdict = { pass: true };
     let evaluation: Evaluation | undefined;
+    let noise: NoiseMeasure | undefined;
     try {
       if (!isSeed && strategy.screen)
         verdict = await strategy.screen(
@@ -350,12 +352,14 @@ export class Engine {
         );
       if (evaluation && !isSeed && this.parts.gate)
         evaluation = await this.parts.gate.review(candidate.code, evaluation, this.bestScore);
+      if (evaluation?.status === "ok")
+        noise = await this.evaluations.noise.measure(candidate, evaluation, strategy.best());
     } finally {
       this.evaluating--;
       this.startEvaluations();
     }
     await this.sequencer.commit("settle", candidate.iteration, () =>
-      this.settle(candidate, verdict, evaluation),
+      this.settle(candidate, verdict, evaluation, noise),
     );
     this.settled(candidate.iteration);
     if (isSeed && evaluation?.status !== "ok") {
@@ -369,7 +373,12 @@ export class Engine {
   }
 
   /** The commit of a settled candidate: the strategy ingests it and everything is stored in one transaction. */
-  private async settle(candidate: Candidate, verdict: ScreenVerdict, evaluation?: Evaluation): Promise<void> {
+  private async settle(
+    candidate: Candidate,
+    verdict: ScreenVerdict,
+    evaluation?: Evaluation,
+    noise?: NoiseMeasure,
+  ) {
     const isSeed = candidate.iteration === 0;
     // The screen's model calls (a novelty judge) are stored with the settlement they decided.
     const calls = this.ledger.take(candidate.id).map((call): RunEvent => ({ type: "model_called", ...call }));
@@ -388,7 +397,7 @@ export class Engine {
     const parent = this.programs.get(candidate.parentId);
     let settled: Settled;
     if (evaluation.status === "ok") {
-      const program = programOf(candidate, evaluation, parent, this.clock());
+      const program = programOf(candidate, evaluation, parent, this.clock(), noise);
       events.push({ type: "program_inserted", program });
       settled = { status: "ok", candidate, evaluation, program };
     } else {
@@ -422,6 +431,7 @@ export class Engine {
     }
     if (settled.status === "ok") {
       const program = settled.program;
+      noticeFloor(program, this.parts.task, this.parts.onNotice);
       this.programs.set(program.id, program);
       if (program.score > this.bestScore) {
         this.bestScore = program.score;

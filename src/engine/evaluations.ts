@@ -4,6 +4,7 @@ import type { JobQueue } from "../queue/queue.ts";
 import type { Proposer } from "../search/proposer.ts";
 import type { ScreenTools } from "../search/strategy.ts";
 import type { RunConfig } from "./config.ts";
+import { NoiseRounds } from "./noise.ts";
 import { adaptiveTimeout } from "./time-limit.ts";
 
 /**
@@ -15,12 +16,17 @@ export class Evaluations {
   private trainWorkloads: Promise<string[]> | null = null;
   /** The limit of candidates' train evaluations, once the seed's time is known (evaluation.adaptiveTimeout). */
   private trainTimeoutMs: number | undefined;
+  /** A noisy task's re-evaluations of the seed and of would-be bests (noise.ts); none for `repeats` 0. */
+  readonly noise: NoiseRounds;
 
   /** `root` is never advanced: per-candidate streams (a screen's) are forked from it, so they replay. */
   constructor(
     private readonly queue: JobQueue,
     private readonly root: Rng,
-  ) {}
+    repeats = 0,
+  ) {
+    this.noise = new NoiseRounds(repeats, (code, key) => this.evaluate(code, "train", undefined, key, true));
+  }
 
   /** The seed took `durationMs`: sets the candidates' limit; returns the line telling the user, if any. */
   seedTook(durationMs: number, config: RunConfig["evaluation"]["adaptiveTimeout"]): string | undefined {
@@ -29,12 +35,16 @@ export class Evaluations {
     return limit?.line;
   }
 
-  /** `key` names the job (the candidate and its split): a result stored under it is not computed again. */
+  /**
+   * `key` names the job (the candidate and its split): a result stored under it is not computed again.
+   * `fresh`: past the evaluation cache (a noisy task's re-evaluation, under a key of its own).
+   */
   async evaluate(
     code: string,
     split: Split,
     workloads?: readonly string[],
     key?: string,
+    fresh = false,
   ): Promise<Evaluation> {
     try {
       // Candidates are bounded by the seed's time; the held-out test split keeps the task's limit.
@@ -42,6 +52,7 @@ export class Evaluations {
       return await this.queue.evaluate(code, split, workloads, {
         ...(limit === undefined ? {} : { timeoutMs: limit }),
         ...(key ? { key } : {}),
+        ...(fresh ? { fresh } : {}),
       });
     } catch (e) {
       return {

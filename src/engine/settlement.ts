@@ -1,17 +1,23 @@
-import type { Candidate, Evaluation, Program } from "../core/types.ts";
+import type { Candidate, Evaluation, NoiseMeasure, Program } from "../core/types.ts";
+import { rankedScore } from "./noise.ts";
 
-/** The program a candidate that evaluated ok becomes: one generation below its parent (the seed is generation 0). */
+/**
+ * The program a candidate that evaluated ok becomes: one generation below its
+ * parent (the seed is generation 0). A noisy task's measured program is
+ * ranked by its re-evaluations (`noise`, src/engine/noise.ts), not its first score.
+ */
 export function programOf(
   candidate: Candidate,
   evaluation: Evaluation,
   parent: Program | undefined,
   createdAt: number,
+  noise?: NoiseMeasure,
 ): Program {
   return {
     id: candidate.id,
     parentId: candidate.iteration === 0 ? null : candidate.parentId,
     code: candidate.code,
-    score: evaluation.score,
+    score: noise ? rankedScore(noise) : evaluation.score,
     metrics: evaluation.metrics,
     feedback: evaluation.feedback,
     tag: candidate.tag,
@@ -20,6 +26,7 @@ export function programOf(
     diff: candidate.diff,
     model: candidate.model,
     createdAt,
+    ...(noise ? { noise } : {}),
   };
 }
 

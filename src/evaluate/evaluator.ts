@@ -31,6 +31,8 @@ export interface EvaluatorOptions {
 export interface EvaluateOptions {
   /** A wall-clock limit per sandbox run below the evaluator's own (an adaptive limit); a higher one is ignored. */
   timeoutMs?: number;
+  /** Neither read nor stored in the cache: a noisy task's re-evaluation measures the code again. */
+  fresh?: boolean;
 }
 
 export const DEFAULT_LIMITS = { timeoutMs: 30_000, memoryMb: 512 } as const;
@@ -107,6 +109,7 @@ export class Evaluator {
     const subset =
       part && !(await this.workloadIds(split)).every((id) => part.includes(id)) ? part : undefined;
     const limits = this.limitsFor(options);
+    if (options.fresh) return (await this.run(code, split, limits, subset)).evaluation;
     const evaluation = await this.memo.get(this.cacheKey(code, split, subset), () =>
       this.run(code, split, limits, subset),
     );

@@ -23,6 +23,8 @@ export interface EvaluationPayload {
   code: string;
   split: Split;
   workloads?: string[];
+  /** A re-evaluation past the evaluation cache (JobOptions.fresh). */
+  fresh?: boolean;
 }
 
 /** graphile-worker's job key: one job per run and job key, whoever queues it again. */

@@ -34,6 +34,8 @@ export interface JobQueue {
 export interface JobOptions {
   timeoutMs?: number;
   key?: string;
+  /** Run it again, past the evaluation cache: a re-evaluation of a noisy task (give it a key of its own). */
+  fresh?: boolean;
 }
 
 /** The store key of a job's result (the evaluation cache's keys start with a task id, never with this). */

@@ -95,6 +95,7 @@ export class WorkerQueue implements JobQueue {
       code,
       split,
       ...(workloads ? { workloads: [...workloads] } : {}),
+      ...(options.fresh ? { fresh: true } : {}),
     };
     // unsafe_dedupe: a job already queued or running under this key is left alone, not queued twice.
     await this.utils.addJob(EVALUATE_JOB, payload, {

@@ -99,7 +99,9 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
         clock: Date.now,
         seqs: "counter",
       }).evaluation(jobResultKey(p.key));
-      const evaluation = stored ?? (await evaluatorFor(p, task).evaluate(p.code, p.split, p.workloads));
+      const evaluation =
+        stored ??
+        (await evaluatorFor(p, task).evaluate(p.code, p.split, p.workloads, p.fresh ? { fresh: true } : {}));
       await completeJob(pool, job.id, p, evaluation);
       options.log(`evaluated ${p.runId} ${p.key}: ${evaluation.status} ${evaluation.score.toFixed(2)}`);
     } finally {

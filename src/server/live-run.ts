@@ -45,6 +45,7 @@ const CANDIDATE_FIELDS: (keyof CandidateRow & string)[] = [
   "state",
   "status",
   "score",
+  "spread",
   "testScore",
   "reason",
   "generation",
@@ -298,7 +299,7 @@ export class LiveRun {
       iterations,
       evaluations,
       programs,
-      best: best ? { id: best.id, score: best.score!, testScore: best.testScore } : null,
+      best: best ? { id: best.id, score: best.score!, testScore: best.testScore, spread: best.spread } : null,
       drift: best
         ? driftOf({ score: best.score!, testScore: best.testScore }, driftAlarmIn(view.config))
         : null,

@@ -24,7 +24,7 @@ export interface RunEntry {
   iterations: number;
   evaluations: number;
   programs: number;
-  best: { id: string; score: number; testScore: number | null } | null;
+  best: { id: string; score: number; testScore: number | null; spread: number | null } | null;
   /** The best program's train–test gap against `audit.driftAlarm` (docs/audit.md); null before its test score. */
   drift: Drift | null;
   costUsd: number;
@@ -46,6 +46,8 @@ export interface CandidateRow {
   status: EvaluationStatus | null;
   /** Train score when it became a program; null otherwise. */
   score: number | null;
+  /** A noisy task's re-evaluated program: half the range of its runs (score ± spread); null: evaluated once. */
+  spread: number | null;
   testScore: number | null;
   /** Why it did not make it: the rejection, or the evaluation's error. */
   reason: string | null;

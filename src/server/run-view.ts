@@ -77,6 +77,7 @@ export class RunView {
           state: "proposed",
           status: null,
           score: null,
+          spread: null,
           testScore: null,
           reason: null,
           generation: null,
@@ -137,7 +138,11 @@ export class RunView {
         return;
       }
       case "program_inserted":
-        this.update(e.program.id, e.seq, { score: e.program.score, generation: e.program.generation });
+        this.update(e.program.id, e.seq, {
+          score: e.program.score,
+          spread: e.program.noise?.spread ?? null,
+          generation: e.program.generation,
+        });
         return;
       case "test_evaluated": {
         this.update(e.programId, e.seq, { testScore: e.evaluation.score });

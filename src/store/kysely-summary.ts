@@ -1,4 +1,5 @@
 import { type Kysely, sql } from "kysely";
+import { storedNoise } from "./kysely-noise.ts";
 import type { Database } from "./schema.ts";
 import type { ModelSpend, RoleSpend, RunSummary } from "./store.ts";
 
@@ -46,6 +47,7 @@ export async function summaryOf(db: Kysely<Database>, runId: string): Promise<Ru
     .orderBy("seq")
     .limit(1)
     .executeTakeFirst();
+  const { noise, bestSpread } = await storedNoise(db, runId, best?.id);
   const first = lifecycle[0];
   const end = lifecycle.at(-1);
   const stopped = end?.type === "run_stopped" ? (JSON.parse(end.data) as { reason: string }) : null;
@@ -64,7 +66,8 @@ export async function summaryOf(db: Kysely<Database>, runId: string): Promise<Ru
     costUsd: spend.reduce((a, s) => a + s.costUsd, 0),
     spend,
     spendByRole,
-    best: best ? { id: best.id, score: best.score, testScore: best.test_score } : null,
+    best: best ? { id: best.id, score: best.score, testScore: best.test_score, spread: bestSpread } : null,
+    noise,
   };
 }
 

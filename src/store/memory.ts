@@ -1,7 +1,7 @@
 import type { RunEvent, RunEventType, StoredEvent } from "../core/events.ts";
 import type { RngState } from "../core/rng.ts";
 import type { Candidate, Evaluation, FailedAttempt, ModelCall, Program, Usage } from "../core/types.ts";
-import { activeSecondsOf, failureReason, mergeBySeq, settledOf } from "./projection.ts";
+import { activeSecondsOf, failureReason, mergeBySeq, noiseSummary, settledOf } from "./projection.ts";
 import type {
   HistoryEntry,
   LedgerEntry,
@@ -260,7 +260,20 @@ export class MemoryStore implements Store {
       costUsd: spend.reduce((a, s) => a + s.costUsd, 0),
       spend,
       spendByRole: this.spendByRole(),
-      best: best && bestProgram ? { id: bestProgram.id, score: best.score, testScore: best.testScore } : null,
+      best:
+        best && bestProgram
+          ? {
+              id: bestProgram.id,
+              score: best.score,
+              testScore: best.testScore,
+              spread: bestProgram.noise?.spread ?? null,
+            }
+          : null,
+      noise: noiseSummary(
+        [...this.programRows.values()]
+          .filter((r) => r.data.includes('"noise":'))
+          .map((r) => JSON.parse(r.data) as Program),
+      ),
     };
   }
 

@@ -1,5 +1,6 @@
 /** Projection rules both stores share, so SQLite and memory cannot drift apart. */
-import type { Candidate, Evaluation, Settled } from "../core/types.ts";
+import type { Candidate, Evaluation, NoiseMeasure, Settled } from "../core/types.ts";
+import type { NoiseSummary } from "./store.ts";
 import { readProgram } from "./upgrade.ts";
 
 /** A settled candidate from its projected row: its state, its reason, its evaluation and its program (JSON). */
@@ -64,3 +65,26 @@ export function activeSecondsOf(
   if (open !== null) total += now - open;
   return total / 1000;
 }
+
+/** The programs' stored noise (the seed's floor and the rounds) as one summary; null when none was measured. */
+export function noiseSummary(
+  programs: readonly { iteration: number; noise?: NoiseMeasure }[],
+): NoiseSummary | null {
+  const measured = programs.filter((p) => p.noise);
+  if (measured.length === 0) return null;
+  const summary: NoiseSummary = { floor: null, rounds: 0, won: 0, reevaluations: 0 };
+  for (const { iteration, noise } of measured) {
+    const m = noise as NoiseMeasure;
+    summary.reevaluations += m.samples.length + (m.incumbent?.samples.length ?? 0);
+    if (iteration === 0 && !m.incumbent) {
+      summary.floor = { median: m.median, spread: m.spread, samples: m.samples.length };
+    } else {
+      summary.rounds++;
+      if (m.won) summary.won++;
+    }
+  }
+  return summary;
+}
+
+/** A noisy program's rows carry `"noise":` in their JSON: the cheap filter before parsing them. */
+export const NOISE_MARK = '%"noise":%';

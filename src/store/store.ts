@@ -71,7 +71,21 @@ export interface RunSummary {
   /** Spend by model, and by role. */
   spend: ModelSpend[];
   spendByRole: RoleSpend[];
-  best: { id: string; score: number; testScore: number | null } | null;
+  /** `spread`: half the range of its re-evaluations (score ± spread), null when it was evaluated once. */
+  best: { id: string; score: number; testScore: number | null; spread: number | null } | null;
+  /** A noisy task's re-evaluations (src/engine/noise.ts); null when the run made none. */
+  noise: NoiseSummary | null;
+}
+
+/** What a run's re-evaluations measured, from its programs' `noise`. */
+export interface NoiseSummary {
+  /** The seed's runs: the score every program of the task moves by with no change at all. */
+  floor: { median: number; spread: number; samples: number } | null;
+  /** Rounds of a would-be best against the incumbent, and how many it won. */
+  rounds: number;
+  won: number;
+  /** Evaluations run beyond each program's first (the floor's and both sides of every round). */
+  reevaluations: number;
 }
 
 /**

@@ -105,6 +105,14 @@ export interface TaskBase<I = unknown> {
   files?: { spec?: string; initial?: string; driver?: string };
   /** The raw metric that the 0–100 score is built from. */
   metric: { name: string; direction: "minimize" | "maximize"; unit?: string };
+  /**
+   * Metrics that move between evaluations of one program (times measured by the
+   * sandbox: `time_ms`). Any listed makes the score noisy: the engine evaluates
+   * the seed and every would-be best again, interleaved with the incumbent, and
+   * promotes only a clear win (docs/architecture.md, "Noisy tasks"). Omit for a
+   * deterministic task, which is evaluated once per program.
+   */
+  noisy?: readonly string[];
   /** Train-split anchors of the 0–100 score, for the record (README, status). */
   anchors: Anchors;
   /** Limits of one sandbox run (one cascade stage of one split); `cpuMs` defaults to `timeoutMs`. */

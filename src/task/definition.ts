@@ -128,6 +128,10 @@ function definitionSchema(file: string, isExternal: boolean) {
       },
       must("{ name, direction }"),
     ),
+    noisy: z
+      .array(text("a metric name"), must("a list of metric names"))
+      .min(1, must("a non-empty list of metric names (omit it for a deterministic task)"))
+      .optional(),
     anchors: z
       .object({ baseline: finite, target: finite }, must("{ baseline, target }"))
       .refine((a) => a.baseline !== a.target, {

@@ -141,6 +141,7 @@ async function readTaskFiles(def: AnyDefinition, file: string): Promise<Task> {
   if (def.stages) task.stages = def.stages;
   if (def.files) task.files = def.files;
   if (def.limits) task.limits = def.limits;
+  if (def.noisy) task.noisy = def.noisy;
   if (def.feedback) task.feedback = def.feedback.bind(def);
   if (def.stress) task.stress = def.stress.bind(def);
   return task;

@@ -67,6 +67,8 @@ export default defineTask<TableInput>({
   version: "1",
   dir: import.meta.dirname,
   metric: { name: "hit_rate", direction: "maximize" },
+  // The runtime term (5 % of the score) is the sandbox's clock, which moves with the machine's load.
+  noisy: ["runtime_s", "runtime_score"],
   // Train split: mean original-order hit rate of beer.csv and the four generated tables.
   anchors: { baseline: 0.042306, target: 1 },
   // All five tables run in one process: the inputs alone are about 20 MB of JSON.

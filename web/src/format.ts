@@ -1,5 +1,9 @@
 export const score = (s: number | null | undefined): string => (s == null ? "–" : s.toFixed(2));
 
+/** A score with the spread of its re-evaluations when a noisy task measured it more than once. */
+export const scoreSpread = (s: number | null | undefined, spread: number | null | undefined): string =>
+  s == null || spread == null ? score(s) : `${s.toFixed(2)} ± ${spread.toFixed(2)}`;
+
 export const usd = (x: number): string =>
   x === 0 ? "$0" : x < 0.01 ? `$${x.toFixed(4)}` : `$${x.toFixed(2)}`;
 

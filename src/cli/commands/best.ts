@@ -20,6 +20,8 @@ export async function bestCommand(
     const report = {
       id: program.id,
       score: program.score,
+      // Half the range of its re-evaluations (a noisy task's seed or a best that won its round); null: evaluated once.
+      spread: program.noise?.spread ?? null,
       testScore: test?.score ?? null,
       metrics: program.metrics,
       testMetrics: test?.metrics ?? null,
@@ -38,7 +40,7 @@ export async function bestCommand(
     .join(" ");
   process.stderr.write(
     `best ${program.id} (iteration ${program.iteration}, generation ${program.generation}, ${program.model}): ` +
-      `score ${program.score.toFixed(2)}, test ${test ? test.score.toFixed(2) : "-"}\n${metrics}\n` +
+      `score ${program.score.toFixed(2)}${program.noise ? ` ± ${program.noise.spread.toFixed(2)} (${program.noise.samples.length} evaluations)` : ""}, test ${test ? test.score.toFixed(2) : "-"}\n${metrics}\n` +
       (options.out ? `written to ${options.out}\n` : ""),
   );
   if (!options.out) process.stdout.write(program.code.endsWith("\n") ? program.code : `${program.code}\n`);

@@ -31,6 +31,7 @@ interface RunFlags extends BudgetFlags {
   editMode?: string;
   proposals?: number;
   evaluations?: number;
+  repeats?: number;
   replay?: string;
   strategy?: string;
   store?: string;
@@ -53,6 +54,7 @@ export async function runCommand(task: string | undefined, flags: RunFlags): Pro
     editMode: flags.editMode,
     proposals: flags.proposals,
     evaluations: flags.evaluations,
+    repeats: flags.repeats,
     strategy: flags.strategy,
     store: flags.store,
     queue: flags.queue,

@@ -4,7 +4,7 @@ import { DEFAULT_DRIFT_ALARM, describeDrift, driftAlarmIn, driftOf } from "../..
 import { readConfigFile } from "../../engine/config.ts";
 import { runFiles } from "../../engine/run-dir.ts";
 import { editReport, formatEdits } from "./edits.ts";
-import type { Store } from "../../store/store.ts";
+import type { NoiseSummary, Store } from "../../store/store.ts";
 import { liveState, withRunStore } from "./open-run.ts";
 
 export async function statusCommand(
@@ -33,6 +33,7 @@ export async function statusCommand(
         screened: summary.screened,
         failedEvaluations: summary.failedEvaluations,
         best: summary.best,
+        noise: summary.noise,
         drift: driftOf(summary.best, driftAlarmOf(dir)),
         costUsd: summary.costUsd,
         spend: summary.spend,
@@ -58,7 +59,8 @@ export async function statusCommand(
     `task         ${report.task ?? "-"}`,
     `state        ${report.state}${report.stopReason ? ` (${report.stopReason})` : ""}`,
     `iterations   ${report.iterations}   evaluations ${report.evaluations} (${report.failedEvaluations} failed)   rejected edits ${report.rejectedEdits}${report.screened ? `   screened ${report.screened}` : ""}   programs ${report.programs}`,
-    `best         ${b ? `${b.id}  score ${b.score.toFixed(2)}  test ${b.testScore == null ? "-" : b.testScore.toFixed(2)}${report.drift ? `  ${describeDrift(report.drift)}` : ""}` : "-"}`,
+    `best         ${b ? `${b.id}  score ${b.score.toFixed(2)}${b.spread == null ? "" : ` ± ${b.spread.toFixed(2)}`}  test ${b.testScore == null ? "-" : b.testScore.toFixed(2)}${report.drift ? `  ${describeDrift(report.drift)}` : ""}` : "-"}`,
+    ...(report.noise ? [`noise        ${describeNoise(report.noise)}`] : []),
     `cost         $${report.costUsd.toFixed(4)}   ($${report.rate.usdPerHour.toFixed(2)}/hour, ${report.rate.evaluationsPerMinute.toFixed(1)} evaluations/minute over ${formatSeconds(report.activeSeconds)})`,
   ];
   if (report.spend.length > 0) lines.push("by model");
@@ -91,6 +93,14 @@ export async function statusCommand(
 function callsOf(s: { calls: number; attempts: number }): string {
   const calls = `${String(s.calls).padStart(6)} calls`;
   return s.attempts === s.calls ? calls : `${calls} in ${s.attempts} attempts`;
+}
+
+/** The noise floor and the rounds of a noisy task, on one line. */
+function describeNoise(n: NoiseSummary): string {
+  const floor = n.floor
+    ? `floor ± ${n.floor.spread.toFixed(2)} (the seed ${n.floor.median.toFixed(2)} over ${n.floor.samples} evaluations)`
+    : "floor -";
+  return `${floor}   rounds ${n.rounds} (${n.won} won)   re-evaluations ${n.reevaluations}`;
 }
 
 function formatSeconds(s: number): string {

@@ -1,7 +1,7 @@
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import type { CallRow, StrategyDescription } from "../../../src/server/payloads.ts";
 import { getJson, type RunData, useRun, useThrottled } from "../api.ts";
-import { ago, duration, PALETTE, programHref, score, tokens, usd } from "../format.ts";
+import { ago, duration, PALETTE, programHref, score, scoreSpread, tokens, usd } from "../format.ts";
 import { Chart, type Line } from "../parts/chart.tsx";
 import { Lineage } from "../parts/lineage.tsx";
 import { Steering } from "../parts/steering.tsx";
@@ -58,7 +58,8 @@ function Run({ id, data }: { id: string; data: RunData }) {
         <dd>
           {run.best ? (
             <a href={programHref(id, run.best.id)}>
-              {run.best.id}: train {score(run.best.score)}, test {score(run.best.testScore)}
+              {run.best.id}: train {scoreSpread(run.best.score, run.best.spread)}, test{" "}
+              {score(run.best.testScore)}
             </a>
           ) : (
             "–"
@@ -260,7 +261,7 @@ function Candidates({ id, data }: { id: string; data: RunData }) {
             >
               {c.state === "evaluated" ? c.status : c.state}
             </td>
-            <td class="num">{score(c.score)}</td>
+            <td class="num">{scoreSpread(c.score, c.spread)}</td>
             <td class="num">{score(c.testScore)}</td>
             <td class="num">{usd(c.costUsd)}</td>
           </tr>
