@@ -26,7 +26,7 @@ test("adrs tasks lists txn-scheduling, as text and JSON", () => {
 
 test("adrs run without a model says so, runs the tuner, and status and best report the run", () => {
   const out = join(tempDir("cli"), "run");
-  const run = adrs("run", "txn-scheduling", "--iterations", "4", "--out", out, "--seed", "3");
+  const run = adrs("run", "txn-scheduling", "--iterations", "4", "--out", out, "--seed", "3", "--ordered");
   assert.equal(run.code, 0, run.stderr);
   assert.match(run.stderr, /No model is configured.*tuner/);
   assert.match(run.stdout, /stopped \(iterations\)/);
@@ -49,8 +49,10 @@ test("adrs run without a model says so, runs the tuner, and status and best repo
   assert.equal(readFileSync(file, "utf8"), report.code);
   assert.match(report.code, /EVOLVE-BLOCK-START/);
 
-  // The resolved config is in the run directory.
-  assert.match(readFileSync(join(out, "config.yaml"), "utf8"), /task: txn-scheduling/);
+  // The resolved config is in the run directory, --ordered as concurrency.ordered.
+  const stored = readFileSync(join(out, "config.yaml"), "utf8");
+  assert.match(stored, /task: txn-scheduling/);
+  assert.match(stored, /concurrency:\n( {2}.*\n)* {2}ordered: true\n/);
   // A second run into the same directory is refused, pointing at resume.
   const again = adrs("run", "txn-scheduling", "--out", out);
   assert.equal(again.code, 2);

@@ -1,6 +1,9 @@
 import assert from "node:assert/strict";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { test } from "node:test";
-import { ConfigError, parseRunConfig } from "../src/engine/config.ts";
+import { ConfigError, parseRunConfig, resolveRunConfig } from "../src/engine/config.ts";
 import { createStrategy, ISLANDS_DEFAULTS, type IslandsStrategy } from "../src/search/index.ts";
 
 const parse = (strategy: unknown) => parseRunConfig({ task: "t", strategy }, "run.yaml");
@@ -43,4 +46,14 @@ test("strategy errors name the key path", () => {
     /^run\.yaml: strategy\.exploitationRatio: explorationRatio \+ exploitationRatio must be at most 1$/,
   );
   fails("islands", /^run\.yaml: strategy: expected an object/);
+});
+
+test("--ordered sets concurrency.ordered over the config file's value; without it the file's value stands", () => {
+  const dir = mkdtempSync(join(tmpdir(), "adrs-config-"));
+  const file = join(dir, "run.yaml");
+  writeFileSync(file, "task: t\nconcurrency:\n  proposals: 3\n  ordered: false\n");
+  const ordered = resolveRunConfig(file, { ordered: true }).concurrency;
+  assert.deepEqual(ordered, { proposals: 3, evaluations: 2, ordered: true });
+  assert.equal(resolveRunConfig(file, {}).concurrency.ordered, false);
+  assert.equal(resolveRunConfig(undefined, { task: "t" }).concurrency.ordered, false);
 });

@@ -161,13 +161,13 @@ test("adrs run --replay reruns a recorded run from the command line", async () =
   assert.match(text, /\s+repair\s+\d+ calls/);
   assert.match(text, /\d+ failed/);
 
-  const mixed = spawn(process.execPath, [cli, "run", "--replay", recorded, "--model", "openai:x"], {
+  const mixed = spawn(process.execPath, [cli, "run", "--replay", recorded, "--model", "openai:x", "--ordered"], {
     stdio: ["ignore", "pipe", "pipe"],
   });
   let err = "";
   mixed.stderr.on("data", (d) => (err += d));
   assert.equal(await new Promise((resolve) => mixed.on("close", resolve)), 2);
-  assert.match(err, /--replay reruns the recorded config, so it cannot be combined with --model/);
+  assert.match(err, /--replay reruns the recorded config, so it cannot be combined with --model, --ordered$/m);
 });
 
 /** A run directory holding test/fixtures/run-before-tags.db.gz: recorded before strategies had tags. */

@@ -98,6 +98,10 @@ export function buildProgram(): Command {
         ).choices(["diff", "full"]),
       )
       .option("--proposals <n>", "proposals in flight", int("--proposals"))
+      .option(
+        "--ordered",
+        "concurrency.ordered: iteration k waits until every iteration up to k − proposals has settled (with --proposals 1, reproducible without the recording)",
+      )
       .option(STORE_FLAG, STORE_HELP)
       .addOption(
         new Option(

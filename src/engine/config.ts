@@ -260,6 +260,7 @@ export interface ConfigOverrides {
   editMode?: string;
   proposals?: number;
   evaluations?: number;
+  ordered?: boolean;
   /** A strategy kind: the file's options are kept when it names the same kind, else the kind's defaults. */
   strategy?: string;
   store?: string;
@@ -289,6 +290,7 @@ export function resolveRunConfig(file: string | undefined, flags: ConfigOverride
   if (flags.patience !== undefined) obj("budget").patience = flags.patience;
   if (flags.proposals !== undefined) obj("concurrency").proposals = flags.proposals;
   if (flags.evaluations !== undefined) obj("concurrency").evaluations = flags.evaluations;
+  if (flags.ordered !== undefined) obj("concurrency").ordered = flags.ordered;
   if (flags.out) raw.out = flags.out;
   if (flags.seed !== undefined) raw.seed = flags.seed;
   if (flags.editMode) raw.editMode = flags.editMode;
@@ -316,6 +318,7 @@ const FLAGS: [keyof ConfigOverrides, RegExp, string][] = [
   ["patience", /^budget\.patience$/, "--patience"],
   ["proposals", /^concurrency\.proposals$/, "--proposals"],
   ["evaluations", /^concurrency\.evaluations$/, "--evaluations"],
+  ["ordered", /^concurrency\.ordered$/, "--ordered"],
   ["out", /^out$/, "--out"],
   ["seed", /^seed$/, "--seed"],
   ["editMode", /^editMode$/, "--edit-mode"],

@@ -30,6 +30,7 @@ interface RunFlags extends BudgetFlags {
   seed?: number;
   editMode?: string;
   proposals?: number;
+  ordered?: boolean;
   evaluations?: number;
   repeats?: number;
   replay?: string;
@@ -53,6 +54,7 @@ export async function runCommand(task: string | undefined, flags: RunFlags): Pro
     seed: flags.seed,
     editMode: flags.editMode,
     proposals: flags.proposals,
+    ordered: flags.ordered,
     evaluations: flags.evaluations,
     repeats: flags.repeats,
     strategy: flags.strategy,
@@ -88,6 +90,7 @@ async function replayCommand(task: string | undefined, recorded: string, flags: 
       ["--seed", flags.seed],
       ["--edit-mode", flags.editMode],
       ["--proposals", flags.proposals],
+      ["--ordered", flags.ordered],
       ["--strategy", flags.strategy],
     ] as const
   ).filter(([, v]) => v !== undefined);
