@@ -377,7 +377,7 @@ describe("shinka novelty judge against the mock model", () => {
         return {
           settled: settled?.type === "candidate_screened" ? settled.reason : settled?.type,
           verdict: judged?.type === "strategy_event" ? (judged.data as { verdict: string }).verdict : null,
-          calls: calls.map((c) => [c.iteration, c.model, c.costUsd > 0]),
+          calls: calls.map((c) => [c.iteration, c.model, c.usage.costUsd > 0]),
           // Stored in the append of the settlement the call decided: the call, the verdict, the settlement.
           storedWithSettlement: stored.every(
             (e) => settled !== undefined && e.at === settled.at && settled.seq - e.seq === 2,
