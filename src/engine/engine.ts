@@ -10,9 +10,9 @@ import type { Proposal } from "../search/proposer.ts";
 import type { ScreenVerdict, StrategyEvent } from "../search/strategy.ts";
 import type { ProposalOutcome } from "../store/store.ts";
 import { Evaluations } from "./evaluations.ts";
-import { noticeFloor, repeatsFor } from "./noise.ts";
+import { repeatsFor } from "./noise.ts";
 import { type EngineParts, isObserver, type ProposalObserver, type RunOutcome } from "./parts.ts";
-import { failedProposal, proposedEvent, requestChild } from "./proposal.ts";
+import { calledEvents, failedProposal, proposedEvent, requestChild } from "./proposal.ts";
 import { Sequencer } from "./sequencer.ts";
 import { gainOver, programOf } from "./settlement.ts";
 import { start as startSession } from "./start.ts";
@@ -187,8 +187,10 @@ export class Engine {
     if (this.failure) reason = "error";
     stopHeartbeat();
     // Calls that served the run as a whole (no candidate stored them) join the ledger now.
-    const unattached = this.ledger.takeAll().map((c): RunEvent => ({ type: "model_called", ...c }));
-    await this.write([...unattached, { type: "run_stopped", reason, ...(detail ? { detail } : {}) }]);
+    await this.write([
+      ...calledEvents(this.ledger.takeAll()),
+      { type: "run_stopped", reason, ...(detail ? { detail } : {}) },
+    ]);
     await this.writer.idle();
     return { reason, detail, best: strategy.best() };
   }
@@ -288,7 +290,7 @@ export class Engine {
       proposedEvent(id, iteration, selection, proposal, rngState, basis),
       ...this.own(selection.events ?? []),
       ...this.own(proposal.events ?? []),
-      ...calls.map((call): RunEvent => ({ type: "model_called", ...call })),
+      ...calledEvents(calls),
     ];
     if (code === null) this.sequencer.settledWithProposal(iteration);
     const stored = this.sequencer.commit("propose", iteration, async () => {
@@ -381,8 +383,10 @@ export class Engine {
   ) {
     const isSeed = candidate.iteration === 0;
     // The screen's model calls (a novelty judge) are stored with the settlement they decided.
-    const calls = this.ledger.take(candidate.id).map((call): RunEvent => ({ type: "model_called", ...call }));
-    const events: RunEvent[] = [...calls, ...this.own(verdict.events ?? [])];
+    const events: RunEvent[] = [
+      ...calledEvents(this.ledger.take(candidate.id)),
+      ...this.own(verdict.events ?? []),
+    ];
     if (!verdict.pass || !evaluation) {
       const reason = verdict.pass ? "not evaluated" : verdict.reason;
       events.push(
@@ -421,17 +425,9 @@ export class Engine {
   /** Tells the strategy how a candidate settled; returns its events (none when rebuilding on resume). */
   private remember(settled: Settled, replay: boolean): RunEvent[] {
     this.memory.ingest(settled);
-    if (settled.candidate.iteration === 0 && settled.status === "ok") {
-      const { config } = this.parts;
-      const line = this.evaluations.seedTook(
-        settled.evaluation.durationMs,
-        config.evaluation.adaptiveTimeout,
-      );
-      if (line) this.parts.onNotice?.(line);
-    }
+    this.evaluations.noticeSettled(settled, this.parts);
     if (settled.status === "ok") {
       const program = settled.program;
-      noticeFloor(program, this.parts.task, this.parts.onNotice);
       this.programs.set(program.id, program);
       if (program.score > this.bestScore) {
         this.bestScore = program.score;

@@ -1,10 +1,11 @@
-import type { Candidate, Evaluation, Split } from "../core/types.ts";
+import type { Candidate, Evaluation, Settled, Split } from "../core/types.ts";
 import type { Rng } from "../core/rng.ts";
 import type { JobQueue } from "../queue/queue.ts";
 import type { Proposer } from "../search/proposer.ts";
 import type { ScreenTools } from "../search/strategy.ts";
+import type { Task } from "../task/contract.ts";
 import type { RunConfig } from "./config.ts";
-import { NoiseRounds } from "./noise.ts";
+import { NoiseRounds, noticeFloor } from "./noise.ts";
 import { adaptiveTimeout } from "./time-limit.ts";
 
 /**
@@ -29,10 +30,23 @@ export class Evaluations {
   }
 
   /** The seed took `durationMs`: sets the candidates' limit; returns the line telling the user, if any. */
-  seedTook(durationMs: number, config: RunConfig["evaluation"]["adaptiveTimeout"]): string | undefined {
+  private seedTook(durationMs: number, config: RunConfig["evaluation"]["adaptiveTimeout"]): string | undefined {
     const limit = adaptiveTimeout(config, durationMs, this.queue.limits?.timeoutMs);
     this.trainTimeoutMs = limit?.timeoutMs;
     return limit?.line;
+  }
+
+  /** What a settled program tells the user: the seed's time sets the limit above; a noisy seed, the noise floor. */
+  noticeSettled(
+    settled: Settled,
+    run: { config: RunConfig; task: Pick<Task, "noisy">; onNotice?: (line: string) => void },
+  ): void {
+    if (settled.status !== "ok") return;
+    if (settled.candidate.iteration === 0) {
+      const line = this.seedTook(settled.evaluation.durationMs, run.config.evaluation.adaptiveTimeout);
+      if (line) run.onNotice?.(line);
+    }
+    noticeFloor(settled.program, run.task, run.onNotice);
   }
 
   /**

@@ -9,7 +9,6 @@ import type { ModelQuestion, Proposal, ProposalContext, Proposer } from "../sear
 import type { ModelAnswer } from "../search/strategy.ts";
 import type { ProposalObserver } from "./engine.ts";
 
-
 export interface LlmProposerOptions {
   /** The run's cost ledger, through which every call goes. Default: one of its own, with no budget. */
   ledger?: Ledger;

@@ -1,6 +1,6 @@
 import type { RunEvent } from "../core/events.ts";
 import type { Rng, RngState } from "../core/rng.ts";
-import type { Program } from "../core/types.ts";
+import type { ModelCall, Program } from "../core/types.ts";
 import { unifiedDiff } from "../edit/diff.ts";
 import type { NegativeMemory } from "../search/memory.ts";
 import type { Proposal, Proposer } from "../search/proposer.ts";
@@ -95,4 +95,9 @@ function operationOf(directive: Directive | undefined): {
     ...(directive?.secondParent ? { secondParentId: directive.secondParent.id } : {}),
     ...(directive?.editMode ? { editMode: directive.editMode } : {}),
   };
+}
+
+/** The ledger's calls as the events that store them (with a proposal, a settlement, or the run's end). */
+export function calledEvents(calls: readonly ModelCall[]): RunEvent[] {
+  return calls.map((call) => ({ type: "model_called", ...call }));
 }
