@@ -59,7 +59,7 @@ for (const { id } of await listTasks()) {
       }
       // As the sandbox sends it: typed arrays as plain lists.
       const sent = JSON.stringify(output, (_, v) => (ArrayBuffer.isView(v) ? Array.from(v as Uint8Array) : v));
-      const check = task.check?.(w, JSON.parse(sent));
+      const check = await task.check?.(w, JSON.parse(sent));
       if (!check?.valid) fails.push(w.id);
       else assert.ok(Number.isFinite(check.metrics[task.metric.name]), `${w.id}: no ${task.metric.name}`);
     }

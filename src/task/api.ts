@@ -7,3 +7,13 @@ export { Rng, type RngState } from "../core/rng.ts";
 export { type Anchors, normalise } from "../core/score.ts";
 export type { Metrics, Split, WorkloadResult } from "../core/types.ts";
 export * from "./contract.ts";
+export {
+  type ChatMessage,
+  type JudgeContext,
+  llm,
+  type ModelAnswer,
+  type ModelOptions,
+  type ModelRequest,
+  MODEL_BRIDGE_GLOBAL,
+  type TaskModels,
+} from "./model.ts";

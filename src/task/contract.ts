@@ -1,5 +1,6 @@
 import type { Anchors } from "../core/score.ts";
 import type { Metrics, Split, WorkloadResult } from "../core/types.ts";
+import type { JudgeContext, TaskModels } from "./model.ts";
 
 /** One problem instance the candidate is run on. `input` is handed to the driver in the sandbox. */
 export interface Workload<I = unknown> {
@@ -131,6 +132,8 @@ export interface TaskBase<I = unknown> {
   aggregate(split: Split, results: WorkloadResult[], workloads: Workload<I>[]): SplitScore;
   /** Optional: feedback for the next prompt; the default lists workloads worst first. */
   feedback?(results: WorkloadResult[], workloads: Workload<I>[]): string;
+  /** Optional: the models its candidates (role `task`) or its scoring (role `judge`) may call. */
+  models?: TaskModels;
 }
 
 /** A task whose candidate runs with its `driver.ts` in the sandbox; trusted `check` judges each output. */
@@ -143,23 +146,34 @@ export interface TaskDefinition<I = unknown> extends TaskBase<I> {
   external?: undefined;
 }
 
+/**
+ * A sandboxed task whose scoring asks a judge model (`models.judge`): its `check`
+ * gets the judge and may return a promise.
+ */
+export interface JudgedTaskDefinition<I = unknown> extends TaskBase<I> {
+  models: TaskModels & { judge: { prompt: string } };
+  check(workload: Workload<I>, output: unknown, run: RunInfo | undefined, judge: JudgeContext): Promise<OutputCheck>;
+  external?: undefined;
+}
+
 /** A task evaluated by its own command (see ExternalEvaluator), which judges the outputs itself. */
 export interface ExternalTaskDefinition<I = unknown> extends TaskBase<I> {
   external: ExternalEvaluator;
 }
 
 export function defineTask<I>(task: TaskDefinition<I>): TaskDefinition<I>;
+export function defineTask<I>(task: JudgedTaskDefinition<I>): JudgedTaskDefinition<I>;
 export function defineTask<I>(task: ExternalTaskDefinition<I>): ExternalTaskDefinition<I>;
 export function defineTask<I>(
-  task: TaskDefinition<I> | ExternalTaskDefinition<I>,
-): TaskDefinition<I> | ExternalTaskDefinition<I> {
+  task: TaskDefinition<I> | JudgedTaskDefinition<I> | ExternalTaskDefinition<I>,
+): TaskDefinition<I> | JudgedTaskDefinition<I> | ExternalTaskDefinition<I> {
   return task;
 }
 
 /** A task with its files read: what the engine works with. */
 export interface Task<I = unknown> extends TaskBase<I> {
-  /** Set for a sandboxed task, absent for an external one. */
-  check?(workload: Workload<I>, output: unknown, run?: RunInfo): OutputCheck;
+  /** Set for a sandboxed task, absent for an external one; `judge` is given when it declares `models.judge`. */
+  check?(workload: Workload<I>, output: unknown, run?: RunInfo, judge?: JudgeContext): OutputCheck | Promise<OutputCheck>;
   external?: ExternalEvaluator;
   spec: string;
   initialCode: string;
