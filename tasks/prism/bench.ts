@@ -21,7 +21,7 @@ export default async function prismBench(): Promise<BenchResult[]> {
   const evaluator = new Evaluator(loaded, sandbox, { cacheSize: 0 });
   const code = (file: string) => readFileSync(join(import.meta.dirname, file), "utf8");
   const best = code("references/best-known.ts");
-  const sota = code("references/sota.ts");
+  const sota = code("initial.ts");
   const rows: BenchResult[] = [];
   try {
     // Warm-up: the case file, esbuild.

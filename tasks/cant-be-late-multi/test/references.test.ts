@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { run } from "../driver.ts";
 import * as bestKnown from "../references/best-known.ts";
-import * as roundRobin from "../references/round-robin.ts";
+import * as roundRobin from "../initial.ts";
 import type { ScenarioInput } from "../simulator.ts";
 import task from "../task.ts";
 import { publishedWorkloads } from "../workloads.ts";
@@ -77,7 +77,7 @@ test("initial program and references bundle for the sandbox and give the in-proc
   assert.ok(workload);
   await assertBundlesAsImported({
     taskDir,
-    files: ["initial.ts", "references/round-robin.ts", "references/best-known.ts"],
+    files: ["initial.ts", "references/best-known.ts"],
     workloads: [workload],
     run,
     check: (w, output) => task.check(w, output),

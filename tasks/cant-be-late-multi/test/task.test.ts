@@ -4,7 +4,7 @@ import type { WorkloadResult } from "../../../src/core/types.ts";
 import type { Workload } from "../../../src/task/contract.ts";
 import type { Tick } from "../api.ts";
 import { run } from "../driver.ts";
-import * as roundRobin from "../references/round-robin.ts";
+import * as roundRobin from "../initial.ts";
 import { MISS_PENALTY, type ScenarioInput } from "../simulator.ts";
 import task, { ANCHORS, checkScenario } from "../task.ts";
 import { loadTraces, SCENARIOS, splitWorkloads } from "../workloads.ts";

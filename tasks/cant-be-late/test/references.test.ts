@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { run } from "../driver.ts";
 import * as bestKnown from "../references/best-known.ts";
-import * as greedy from "../references/greedy.ts";
+import * as greedy from "../initial.ts";
 import * as uniformProgress from "../references/uniform-progress.ts";
 import task from "../task.ts";
 import { publishedWorkloads } from "../workloads.ts";
@@ -88,7 +88,6 @@ test("initial program and references bundle for the sandbox and give the in-proc
     taskDir,
     files: [
       "initial.ts",
-      "references/greedy.ts",
       "references/uniform-progress.ts",
       "references/best-known.ts",
     ],

@@ -3,7 +3,7 @@ import { test } from "node:test";
 import type { WorkloadResult } from "../../../src/core/types.ts";
 import type { Workload } from "../../../src/task/contract.ts";
 import { run } from "../driver.ts";
-import * as greedy from "../references/greedy.ts";
+import * as greedy from "../initial.ts";
 import { ALL_ON_DEMAND_COST, type EnvInput, MISS_PENALTY } from "../simulator.ts";
 import task, { ANCHORS, checkEnv } from "../task.ts";
 import { ENVIRONMENTS, loadTraces, splitWorkloads, TEST_POSITIONS, TRAIN_POSITIONS } from "../workloads.ts";

@@ -20,7 +20,7 @@ test("round-robin reference: score 0 on both splits", async () => {
 });
 
 test("Prism's greedy (the initial program): the published 60.8 over all 50 cases", async () => {
-  const sota = await import("../references/sota.ts");
+  const sota = await import("../initial.ts");
   const all = await evaluate(sota, "train", allCases());
   assert.ok(Math.abs(all.score - 60.8) < 0.1, `greedy over all 50 cases: ${all.score}`);
   // The published mean maximum pressure of the greedy: 0.0479.
@@ -29,10 +29,6 @@ test("Prism's greedy (the initial program): the published 60.8 over all 50 cases
   const test = await evaluate(sota, "test");
   assert.ok(train.score > 50 && train.score < 62, `train ${train.score}`);
   assert.ok(test.score > 60 && test.score < 70, `test ${test.score}`);
-  assert.equal(
-    readFileSync(join(taskDir, "initial.ts"), "utf8"),
-    readFileSync(join(taskDir, "references/sota.ts"), "utf8"),
-  );
 });
 
 test("best-known reference: the published 87.4 over all 50 cases, above 85 on each split", async () => {
@@ -49,7 +45,7 @@ test("best-known reference: the published 87.4 over all 50 cases, above 85 on ea
 test("the initial program and references bundle for the sandbox and give the in-process result", async () => {
   await assertBundlesAsImported({
     taskDir,
-    files: ["initial.ts", "references/baseline.ts", "references/sota.ts", "references/best-known.ts"],
+    files: ["initial.ts", "references/baseline.ts", "references/best-known.ts"],
     workloads: (await task.workloads("train")).slice(0, 1),
     run,
     check: (w, output) => task.check(w, output),

@@ -18,7 +18,7 @@ import task, { caseAnchors, splitAnchors } from "../task.ts";
 import { allCases, DATA_DIR_VARIABLE, type PrismInput, splitCases } from "../workloads.ts";
 import { evaluate } from "./helpers.ts";
 
-const greedy = await import("../references/sota.ts");
+const greedy = await import("../initial.ts");
 
 test("the 50 cases split even/odd, 25 each, covering 5–9 GPUs, in the published order", () => {
   const all = allCases();

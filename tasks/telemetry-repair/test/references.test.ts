@@ -5,7 +5,7 @@ import { test } from "node:test";
 import { run } from "../driver.ts";
 import * as initial from "../initial.ts";
 import { BUGS } from "../perturb.ts";
-import * as baseline from "../references/baseline.ts";
+import * as baseline from "../initial.ts";
 import * as bestKnown from "../references/best-known.ts";
 import * as sota from "../references/sota.ts";
 import task from "../task.ts";
@@ -71,7 +71,7 @@ test("best known (link symmetry, then flow conservation): at least 85 under the 
 test("initial program and references bundle for the sandbox and give the in-process answer", async () => {
   await assertBundlesAsImported({
     taskDir,
-    files: ["initial.ts", "references/baseline.ts", "references/sota.ts", "references/best-known.ts"],
+    files: ["initial.ts", "references/sota.ts", "references/best-known.ts"],
     workloads: (await task.workloads("train")).slice(0, 4),
     run,
     check: (w, output) => task.check(w, output),
