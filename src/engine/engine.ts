@@ -16,6 +16,7 @@ import { calledEvents, failedProposal, proposedEvent, requestChild } from "./pro
 import { Sequencer } from "./sequencer.ts";
 import { gainOver, programOf } from "./settlement.ts";
 import { start as startSession } from "./start.ts";
+import { EvaluationSlots } from "./slots.ts";
 import { Steering } from "./steering.ts";
 import { ActiveTime, budgetStop, modelFailures } from "./stops.ts";
 import { BestTest } from "./test-best.ts";
@@ -45,8 +46,8 @@ const STEERING_POLL_MS = 250;
  * - `unsettled` holds exactly the iterations selected and not yet settled,
  *   and bounds the ordered mode's selections (unsettled.ts).
  * - The loop sleeps only on a promise that something will resolve (wake-up.ts):
- *   a proposal or settle ending, `stop`, or a freed evaluation slot
- *   (`startEvaluations` wakes it).
+ *   a proposal or settle ending, `stop`, or an evaluation started in a freed
+ *   slot (slots.ts wakes it).
  * - The best's test evaluations are chained (test-best.ts).
  */
 export class Engine {
@@ -72,10 +73,8 @@ export class Engine {
   private readonly steering: Steering;
   /** The order of selections and commits; replaced in run() once the stored commits are counted. */
   private sequencer = new Sequencer();
-  /** Candidates stored (or being stored) and waiting for an evaluation slot. */
-  private readonly queue: Candidate[] = [];
-  /** Evaluations (screen included) holding a slot. */
-  private evaluating = 0;
+  /** Candidates stored (or being stored), waiting for or holding an evaluation slot. */
+  private readonly slots: EvaluationSlots;
   /** Work past its model call or its evaluation slot: proposals and settlements being stored. */
   private readonly settling = new Set<Promise<void>>();
   private failure: Error | null = null;
@@ -86,6 +85,11 @@ export class Engine {
     this.rng = new Rng(parts.config.seed);
     this.evaluations = new Evaluations(parts.queue, new Rng(parts.config.seed), repeatsFor(parts));
     this.clock = parts.clock ?? Date.now;
+    this.slots = new EvaluationSlots(
+      parts.config.concurrency.evaluations,
+      (candidate) => this.track(this.settling, this.evaluate(candidate)),
+      () => this.wakeUp.wake(),
+    );
     const own = (parts.proposer as { ledger?: unknown }).ledger;
     this.ledger =
       parts.ledger ??
@@ -111,7 +115,7 @@ export class Engine {
 
   async run(): Promise<RunOutcome> {
     const { store, strategy, config } = this.parts;
-    const queue = this.queue;
+    const slots = this.slots;
     const start = await startSession({
       parts: this.parts,
       rng: this.rng,
@@ -120,8 +124,8 @@ export class Engine {
       write: (events) => this.write(events),
       remember: (settled) => this.remember(settled, true),
     });
-    queue.push(...start.pending);
     for (const c of start.pending) this.unsettled.selected(c.iteration);
+    slots.add(...start.pending);
     let nextIteration = start.nextIteration;
     this.bestTest.alreadyTested(start.testedBestId);
     this.bestScore = start.best?.score ?? this.bestScore;
@@ -149,11 +153,11 @@ export class Engine {
     const mayPropose = (iteration: number) =>
       replaying ||
       (proposals.size < maxProposals &&
-        (ordered ? this.unsettled.settledThrough(iteration - maxProposals) : queue.length < maxProposals));
+        (ordered ? this.unsettled.settledThrough(iteration - maxProposals) : slots.queued < maxProposals));
     for (;;) {
       this.checkStops();
       await this.steering.refresh();
-      this.startEvaluations();
+      slots.fill();
       const seeded = strategy.size() > 0;
       while (
         !this.stopRequest &&
@@ -165,7 +169,7 @@ export class Engine {
         this.unsettled.selected(nextIteration);
         this.track(proposals, this.propose(nextIteration++));
       }
-      const idle = proposals.size === 0 && this.settling.size === 0 && queue.length === 0;
+      const idle = proposals.size === 0 && this.settling.size === 0 && slots.queued === 0;
       if (idle) {
         if (!seeded && !this.stopRequest) this.stop("error", "the initial program was not evaluated");
         if (this.stopRequest || nextIteration > config.budget.iterations) break;
@@ -203,19 +207,6 @@ export class Engine {
     });
     const done = p.finally(() => set.delete(done));
     set.add(done);
-  }
-
-  /** Starts the evaluations of queued candidates while a slot is free: called the moment one is queued or a slot frees. */
-  private startEvaluations(): void {
-    const max = this.parts.config.concurrency.evaluations;
-    let started = false;
-    while (this.evaluating < max && this.queue.length > 0) {
-      this.evaluating++;
-      started = true;
-      this.track(this.settling, this.evaluate(this.queue.shift() as Candidate));
-    }
-    // A shorter queue may let the loop start another proposal.
-    if (started) this.wakeUp.wake();
   }
 
   private checkBudgets(activeSeconds: number): void {
@@ -312,8 +303,7 @@ export class Engine {
     });
     if (code !== null) {
       // Its evaluation starts now, beside the write: its result is stored only after the proposal.
-      this.queue.push({ ...candidate, code });
-      this.startEvaluations();
+      this.slots.add({ ...candidate, code });
     }
     // Its place among the proposals in flight is free now: the loop may start the next while this one is stored.
     this.track(
@@ -357,8 +347,7 @@ export class Engine {
       if (evaluation?.status === "ok")
         noise = await this.evaluations.noise.measure(candidate, evaluation, strategy.best());
     } finally {
-      this.evaluating--;
-      this.startEvaluations();
+      this.slots.free();
     }
     await this.sequencer.commit("settle", candidate.iteration, () =>
       this.settle(candidate, verdict, evaluation, noise),
