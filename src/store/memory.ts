@@ -1,13 +1,12 @@
 import type { RunEvent, RunEventType, StoredEvent } from "../core/events.ts";
 import type { RngState } from "../core/rng.ts";
 import type { Candidate, Evaluation, FailedAttempt, ModelCall, Program, Usage } from "../core/types.ts";
+import { spendByModel, spendByRole } from "./memory-spend.ts";
 import { activeSecondsOf, failureReason, mergeBySeq, noiseSummary, settledOf } from "./projection.ts";
 import type {
   HistoryEntry,
   LedgerEntry,
-  ModelSpend,
   ProposalOutcome,
-  RoleSpend,
   RunSummary,
   Store,
 } from "./store.ts";
@@ -242,7 +241,7 @@ export class MemoryStore implements Store {
     const stopped = end?.type === "run_stopped" ? (JSON.parse(end.data) as { reason: string }) : null;
     const rows = [...this.candidates.values()];
     const count = (pred: (c: CandidateRow) => boolean) => rows.filter(pred).length;
-    const spend = this.spendByModel();
+    const spend = spendByModel(this.calls);
     const best = this.bestRow(() => true);
     const bestProgram = best ? (JSON.parse(best.data) as Program) : undefined;
     return {
@@ -259,7 +258,7 @@ export class MemoryStore implements Store {
       failedEvaluations: count((c) => c.state === "evaluated" && c.evalStatus !== "ok"),
       costUsd: spend.reduce((a, s) => a + s.costUsd, 0),
       spend,
-      spendByRole: this.spendByRole(),
+      spendByRole: spendByRole(this.calls),
       best:
         best && bestProgram
           ? {
@@ -401,55 +400,4 @@ export class MemoryStore implements Store {
         : [],
     );
   }
-
-  private spendByModel(): ModelSpend[] {
-    const by = new Map<string, ModelSpend>();
-    for (const c of this.calls) {
-      const s = by.get(c.model) ?? {
-        model: c.model,
-        calls: 0,
-        attempts: 0,
-        inputTokens: 0,
-        outputTokens: 0,
-        costUsd: 0,
-        failed: 0,
-        empty: 0,
-        truncated: 0,
-        unknown: 0,
-      };
-      tally(s, c);
-      if (c.outcome === "empty") s.empty++;
-      else if (c.outcome === "truncated") s.truncated++;
-      else if (c.outcome === "unknown") s.unknown++;
-      else if (c.outcome !== "ok") s.failed++;
-      by.set(c.model, s);
-    }
-    return [...by.values()].sort((a, b) => (a.model < b.model ? -1 : a.model > b.model ? 1 : 0));
-  }
-
-  private spendByRole(): RoleSpend[] {
-    const by = new Map<string, RoleSpend>();
-    for (const c of this.calls) {
-      const s = by.get(c.role) ?? {
-        role: c.role,
-        calls: 0,
-        attempts: 0,
-        inputTokens: 0,
-        outputTokens: 0,
-        costUsd: 0,
-      };
-      tally(s, c);
-      by.set(c.role, s);
-    }
-    return [...by.values()].sort((a, b) => (a.role < b.role ? -1 : a.role > b.role ? 1 : 0));
-  }
-}
-
-/** Adds one ledger entry (an attempt; a call when it ended one) to a spend. */
-function tally(s: Omit<RoleSpend, "role">, c: LedgerEntry): void {
-  s.attempts++;
-  if (!c.retried) s.calls++;
-  s.inputTokens += c.usage.inputTokens;
-  s.outputTokens += c.usage.outputTokens;
-  s.costUsd += c.usage.costUsd;
 }
