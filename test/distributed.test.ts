@@ -180,6 +180,41 @@ test("a worker killed mid-job: another takes the job once its lease runs out; no
   }
 });
 
+test("a worker stopped twice exits at once mid-job; its job goes to another worker by the lease", async () => {
+  const db = await freshDatabase("stop-twice");
+  try {
+    const run = "slow-stop-twice";
+    const dir = join(tempDir("dist"), run);
+    const leaving = worker(db.url, "--lease", "2s");
+    const engine = adrs([
+      "run",
+      slowTask,
+      "--store",
+      db.url,
+      "--queue",
+      "workers",
+      "--iterations",
+      "1",
+      "-o",
+      dir,
+    ]);
+    await leaving.waitFor(new RegExp(`evaluating ${run} c000000/train`));
+    leaving.child.kill("SIGTERM");
+    await leaving.waitFor(/stopping once the jobs in hand are done/);
+    leaving.child.kill("SIGTERM");
+    assert.equal((await leaving.exit).code, 130, leaving.out());
+    assert.match(leaving.out(), /stopped at once/);
+    const heir = worker(db.url);
+    assert.equal((await engine.exit).code, 0, engine.out());
+    await everyCandidateOnce(db.url, run);
+    assert.equal(starts(run, heir.out()).get("c000000/train"), 1, "the heir evaluated the job left in hand");
+    heir.child.kill("SIGTERM");
+    assert.equal((await heir.exit).code, 0);
+  } finally {
+    await db.drop();
+  }
+});
+
 test("the engine killed while workers run: resume takes the results done meanwhile and queues none of them again", async () => {
   const db = await freshDatabase("kill-engine");
   try {
