@@ -15,6 +15,15 @@ import {
   type WeaknessClass,
 } from "./verdict.ts";
 
+/**
+ * Why a task that calls models is not audited: its probes run outside any run, with
+ * no models, ledger or budget to answer its candidates' calls or its judge, and
+ * a program's behaviour would then be the missing models', not its own.
+ */
+export function modelsRefusal(taskId: string): string {
+  return `task ${taskId} declares models (its candidates or its judge call them): adrs audit runs programs without models, ledger or budget, so it does not audit such a task`;
+}
+
 /** Calls on one input in one isolate for the leak probe. */
 export const LEAK_CALLS = 8;
 
@@ -85,6 +94,7 @@ export async function auditProgram(o: AuditOptions): Promise<AuditReport> {
   const { task } = o;
   if (task.external)
     throw new Error(`task ${task.id} has an external evaluator: audit runs sandboxed tasks only`);
+  if (task.models) throw new Error(modelsRefusal(task.id));
   const limits: Limits = {
     timeoutMs: o.limits?.timeoutMs ?? task.limits?.timeoutMs ?? DEFAULT_LIMITS.timeoutMs,
     memoryMb: o.limits?.memoryMb ?? task.limits?.memoryMb ?? DEFAULT_LIMITS.memoryMb,

@@ -70,7 +70,7 @@ export async function runProbe(
       : { durationMs: first.durationMs, cpuMs: first.cpuMs };
   let verdict: ReturnType<typeof validateCheck>;
   try {
-    verdict = validateCheck(check(probe.workload, first.value, timing));
+    verdict = validateCheck(await check(probe.workload, first.value, timing));
   } catch (err) {
     throw new Error(
       `task ${task.id}: check failed on ${probe.split} workload "${probe.workload.id}": ${errorMessage(err)}`,

@@ -24,7 +24,7 @@ const price = z.strictObject({
  * What a model may be asked to do. Every call of a role goes through the run's
  * one ledger and budget and is recorded under its role (docs/models.md).
  */
-export const MODEL_ROLES = ["mutation", "repair", "meta", "novelty", "paradigm", "judge"] as const;
+export const MODEL_ROLES = ["mutation", "repair", "meta", "novelty", "paradigm", "judge", "task"] as const;
 export type ModelRole = (typeof MODEL_ROLES)[number];
 
 const model = z.strictObject({

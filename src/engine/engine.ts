@@ -103,6 +103,7 @@ export class Engine {
       () => parts.strategy.best(),
       (best) => this.evaluations.evaluate(best.code, "test", undefined, `${best.id}/test`),
       (events) => this.write(events),
+      (id) => calledEvents(this.ledger.take(id)),
     );
   }
 
@@ -141,11 +142,9 @@ export class Engine {
       if (!this.stopRequest) this.checkBudgets(active.seconds());
     };
     const clearAlarm = active.alarm(config.budget.timeLimit, () => this.wakeUp.wake());
-
     const stopHeartbeat = this.writer.heartbeat(this.parts.heartbeatMs ?? HEARTBEAT_MS, (e) =>
       this.stop("error", String(e)),
     );
-
     const proposals = new Set<Promise<void>>();
     const { proposals: maxProposals, ordered } = config.concurrency;
     // A replay selects when its schedule says: any limit here could hold back the step it waits for.

@@ -30,7 +30,10 @@ export class Evaluations {
   }
 
   /** The seed took `durationMs`: sets the candidates' limit; returns the line telling the user, if any. */
-  private seedTook(durationMs: number, config: RunConfig["evaluation"]["adaptiveTimeout"]): string | undefined {
+  private seedTook(
+    durationMs: number,
+    config: RunConfig["evaluation"]["adaptiveTimeout"],
+  ): string | undefined {
     const limit = adaptiveTimeout(config, durationMs, this.queue.limits?.timeoutMs);
     this.trainTimeoutMs = limit?.timeoutMs;
     return limit?.line;
@@ -52,6 +55,7 @@ export class Evaluations {
   /**
    * `key` names the job (the candidate and its split): a result stored under it is not computed again.
    * `fresh`: past the evaluation cache (a noisy task's re-evaluation, under a key of its own).
+   * `chargeTo`: the candidate a task's model calls are charged to (default: the one the key names).
    */
   async evaluate(
     code: string,
@@ -59,6 +63,7 @@ export class Evaluations {
     workloads?: readonly string[],
     key?: string,
     fresh = false,
+    chargeTo = key?.split("/")[0],
   ): Promise<Evaluation> {
     try {
       // Candidates are bounded by the seed's time; the held-out test split keeps the task's limit.
@@ -67,6 +72,7 @@ export class Evaluations {
         ...(limit === undefined ? {} : { timeoutMs: limit }),
         ...(key ? { key } : {}),
         ...(fresh ? { fresh } : {}),
+        ...(chargeTo ? { chargeTo } : {}),
       });
     } catch (e) {
       return {
@@ -90,7 +96,7 @@ export class Evaluations {
     const { id: candidateId, iteration } = candidate;
     return {
       trainWorkloads: await this.trainWorkloads,
-      evaluate: (code, workloads) => this.evaluate(code, "train", workloads),
+      evaluate: (code, workloads) => this.evaluate(code, "train", workloads, undefined, false, candidateId),
       rng: this.root.fork(`screen:${candidate.id}`),
       ...(ask ? { ask: (role, prompt) => ask({ role, prompt, candidateId, iteration, rng: pick }) } : {}),
     };

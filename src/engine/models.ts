@@ -15,12 +15,15 @@ import { loadTemplates } from "../prompt/index.ts";
 import { ConfigError, MODEL_ROLES, type RunConfig } from "./config.ts";
 import { LlmProposer } from "./llm-proposer.ts";
 import { readRecording } from "./recording.ts";
+import { TaskModels } from "./task-models.ts";
 
-/** The model side of a run: the ensemble, the cost ledger with the dollar budget, and the proposer over them. */
+/** The model side of a run: the ensemble, the cost ledger with the dollar budget, the proposer over them, and the task's models. */
 export interface Models {
   ensemble: Ensemble;
   ledger: Ledger;
   proposer: LlmProposer;
+  /** What answers a task's candidates (role `task`) and judge (role `judge`), through the same ledger. */
+  taskModels: TaskModels;
 }
 
 /**
@@ -125,5 +128,6 @@ export async function buildModels(
     ledger,
     roles,
   });
-  return { ensemble, ledger, proposer };
+  const taskModels = new TaskModels({ task: roles.task ?? ensemble, judge: roles.judge ?? ensemble }, ledger);
+  return { ensemble, ledger, proposer, taskModels };
 }

@@ -1,4 +1,4 @@
-import { Evaluator } from "../evaluate/index.ts";
+import { Evaluator, type TaskModelAccess } from "../evaluate/index.ts";
 import { InProcessQueue } from "../queue/in-process.ts";
 import type { JobQueue } from "../queue/queue.ts";
 import { taskHash } from "../queue/task-hash.ts";
@@ -21,11 +21,13 @@ export async function openRunQueue(
   task: Task,
   store: Store,
   sandbox: Sandbox,
+  /** Who answers a task's model requests (a task that declares models). */
+  models?: TaskModelAccess,
 ): Promise<{ queue: JobQueue; evaluator: Evaluator; close(): Promise<void> }> {
   // Evaluations outlive the process, in the store: a candidate evaluated just before a kill is not run again on resume.
   const cache = { get: (key: string) => store.evaluation(key), set: store.saveEvaluation.bind(store) };
   const { adaptiveTimeout: _, ...limits } = config.evaluation;
-  const evaluator = new Evaluator(task, sandbox, { ...limits, cache });
+  const evaluator = new Evaluator(task, sandbox, { ...limits, cache, ...(models ? { models } : {}) });
   if (config.queue === "in-process") {
     return { queue: new InProcessQueue(evaluator), evaluator, close: async () => {} };
   }

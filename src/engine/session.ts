@@ -29,6 +29,7 @@ import {
 } from "./run-dir.ts";
 import { openRunQueue } from "./run-queue.ts";
 import { openRunStore, postgresOf, runIdOf } from "./run-store.ts";
+import { refuseTaskModels } from "./task-models.ts";
 
 export interface SessionOptions {
   onEvent?: (event: RunEvent) => void;
@@ -68,6 +69,7 @@ export async function startRun(config: RunConfig, options: SessionOptions = {}):
   const dir = resolve(config.out ?? "runs/run");
   const unstarted = await checkNewRunDir(dir, config.out ?? dir);
   const task = await loadTask(config.task);
+  refuseTaskModels(config, task);
   try {
     findEvolveBlocks(task.initialCode);
   } catch (e) {
@@ -142,6 +144,7 @@ export async function resumeRun(
   if (options.budget) config.budget = { ...config.budget, ...stripUndefined(options.budget) };
   const changed = JSON.stringify(config.budget) !== JSON.stringify(before);
   const task = await loadTask(config.task);
+  refuseTaskModels(config, task);
   const models = await buildModels(config, options);
   const release = lockRun(full);
   try {
@@ -207,7 +210,10 @@ async function open(
     concurrency: evaluations + 1,
     warm: evaluations,
   });
-  const jobs = await openRunQueue(dir, config, task, store, sandbox);
+  // A task that calls models: the calls a resumed run made already answer again from its ledger, for free.
+  const taskModels = task.models ? models?.taskModels : undefined;
+  if (taskModels) taskModels.restore(await store.modelCalls());
+  const jobs = await openRunQueue(dir, config, task, store, sandbox, taskModels);
   const { adaptiveTimeout: _, ...limits } = config.evaluation;
   // Children booted while the store is read and the strategy rebuilt: the seed's evaluation (whose time sets
   // the candidates' limit) and the first candidates' do not wait for a process to start.
@@ -228,6 +234,8 @@ async function open(
     ...(options.onNotice ? { onNotice: options.onNotice } : {}),
     ...(options.schedule ? { schedule: options.schedule } : {}),
   });
+  // A replay whose recording has no reply for a task's request cannot go on, as for a proposal's.
+  if (taskModels) taskModels.onFatal = (message) => engine.stop("error", message);
   return {
     dir,
     config,

@@ -19,6 +19,8 @@ export class BestTest {
     private readonly best: () => Program | undefined,
     private readonly evaluate: (program: Program) => Promise<Evaluation>,
     private readonly write: (events: RunEvent[]) => Promise<void>,
+    /** The model calls charged to a program (a task's calls made by its test), stored with its test. */
+    private readonly calls: (programId: string) => RunEvent[] = () => [],
   ) {}
 
   /** On resume: the best whose test score is stored already. */
@@ -34,7 +36,7 @@ export class BestTest {
     this.testedId = best.id;
     const running = (async () => {
       const evaluation = await this.evaluate(best);
-      await this.write([{ type: "test_evaluated", programId: best.id, evaluation }]);
+      await this.write([...this.calls(best.id), { type: "test_evaluated", programId: best.id, evaluation }]);
     })().finally(() => {
       this.running = null;
     });

@@ -2,9 +2,11 @@ import type { Split, WorkloadResult } from "../core/types.ts";
 import { bundleCandidate, mapScriptLocations } from "../sandbox/bundle.ts";
 import type { Sandbox, SandboxResult } from "../sandbox/sandbox.ts";
 import type { OutputCheck, Task, Workload } from "../task/contract.ts";
+import type { JudgeContext } from "../task/model.ts";
 import { candidateFileName } from "../task/definition.ts";
 import type { Batch, Runner } from "./batch.ts";
 import { runExternal } from "./external.ts";
+import { CandidateCalls, judgeFor, type TaskModelAccess } from "./models.ts";
 import { errorMessage, TaskBug, validateCheck } from "./validate.ts";
 
 /** The candidate's file name in compile errors and mapped stack frames, unless the caller names it. */
@@ -14,6 +16,12 @@ export interface Limits {
   timeoutMs: number;
   memoryMb: number;
   cpuMs?: number;
+}
+
+/** The models of a task that calls them: who answers, and who the calls are charged to. */
+export interface ModelsFor {
+  access: TaskModelAccess | undefined;
+  chargeTo: string | undefined;
 }
 
 /**
@@ -29,6 +37,7 @@ export async function candidateRunner(
   code: string,
   split: Split,
   sourcefile = SOURCEFILE,
+  models: ModelsFor = { access: undefined, chargeTo: undefined },
 ): Promise<Runner | string> {
   if (task.external) {
     if (!sandbox.runCommand)
@@ -48,13 +57,19 @@ export async function candidateRunner(
   });
   if (!bundle.ok) return bundle.error;
   const mapped = (text: string) => mapScriptLocations(text, bundle.sourceMap);
+  const limitsOfCalls = task.models?.candidate;
   return async (workloads) => {
+    // A task whose candidates call models gets the bridge, holding each workload to its limits.
+    const calls = limitsOfCalls
+      ? new CandidateCalls(limitsOfCalls, workloads, models.access, models.chargeTo)
+      : undefined;
     const job = {
       script: bundle.script,
       inputs: workloads.map((w) => w.input),
       timeoutMs: limits.timeoutMs,
       memoryMb: limits.memoryMb,
       ...(limits.cpuMs === undefined ? {} : { cpuMs: limits.cpuMs }),
+      ...(calls ? { host: calls.channel() } : {}),
     };
     const result = await sandbox.run(job);
     if (result.status === "ok" && result.outputs.length !== workloads.length) {
@@ -62,26 +77,64 @@ export async function candidateRunner(
         `the sandbox returned ${result.outputs.length} outputs for ${workloads.length} workloads`,
       );
     }
-    const results = workloads.map((w, i) => judge(w, result, i, mapped, check));
+    // The judge's calls are made one workload after another, so their order is the same on every run.
+    const judged = { unavailable: undefined as string | undefined };
+    const results: WorkloadResult[] = [];
+    for (const [i, w] of workloads.entries()) {
+      const judge =
+        task.judgePrompt === undefined ? undefined : judgeFor(task, models.access, models.chargeTo, judged);
+      try {
+        results.push(await verdictOn(w, result, i, mapped, check, judge));
+      } catch (err) {
+        // A check that threw because its judge got no reply is no task bug: the models failed.
+        if (judged.unavailable === undefined) throw err;
+        results.push({ workload: w.id, valid: false, metrics: {}, error: judged.unavailable });
+      }
+      if (judged.unavailable !== undefined) break;
+    }
+    for (const w of workloads.slice(results.length))
+      results.push({ workload: w.id, valid: false, metrics: {}, error: "not judged" });
     const thrown = new Set(workloads.filter((_, i) => result.outputs[i]?.ok === false).map((w) => w.id));
+    // A workload whose calls broke the task's limits (or were malformed) fails with why, whatever it returned.
+    calls?.refused.forEach((reason, i) => {
+      const w = workloads[i] as Workload;
+      if (reason === undefined) return;
+      const r = results[i] as WorkloadResult;
+      results[i] = {
+        workload: w.id,
+        valid: false,
+        metrics: {},
+        error: `model calls: ${reason}`,
+        ...(r.durationMs === undefined ? {} : { durationMs: r.durationMs }),
+      };
+      thrown.add(w.id);
+    });
     const batch: Batch = { status: result.status, results, thrown, log: result.log, cacheable: true };
     if (result.status !== "ok") {
       batch.error = mapped(result.error ?? `sandbox status ${result.status}`);
       // A timeout may be the machine's load rather than the code: let it be retried.
       batch.cacheable = result.status !== "timeout";
     }
+    // Without a reply from the models the outcome says nothing about the code: an error, never cached.
+    const unavailable = calls?.unavailable ?? judged.unavailable;
+    if (unavailable !== undefined) {
+      batch.status = "error";
+      batch.error = unavailable;
+      batch.cacheable = false;
+    }
     return batch;
   };
 }
 
-/** The workload's result: the sandbox's error for it, or the task's verdict on its output. */
-function judge(
+/** The workload's result: the sandbox's error for it, or the task's verdict on its output (`judge`: a judged task's). */
+async function verdictOn(
   w: Workload,
   result: SandboxResult,
   i: number,
   mapped: (s: string) => string,
   check: NonNullable<Task["check"]>,
-): WorkloadResult {
+  judge: JudgeContext | undefined,
+): Promise<WorkloadResult> {
   const out = result.outputs[i];
   if (out === undefined) {
     // The job died here: this workload was running, the rest never started.
@@ -102,7 +155,7 @@ function judge(
       out.cpuMs === undefined
         ? { durationMs: out.durationMs }
         : { durationMs: out.durationMs, cpuMs: out.cpuMs };
-    verdict = validateCheck(check(w, out.value, run));
+    verdict = validateCheck(await (judge ? check(w, out.value, run, judge) : check(w, out.value, run)));
   } catch (err) {
     throw new TaskBug(`task.check failed on workload "${w.id}": ${errorMessage(err)}`);
   }

@@ -5,6 +5,7 @@ import type { Task, Workload } from "../task/contract.ts";
 import { type EvaluationCache, EvaluationMemo } from "./cache.ts";
 import { candidateRunner, type Limits } from "./candidate.ts";
 import { cascadeSteps, runCascade, scoreEach } from "./cascade.ts";
+import { modelsKey, type TaskModelAccess } from "./models.ts";
 import { type EvaluationWithArtifacts, failure, type Scored } from "./result.ts";
 import { errorMessage, TaskBug, validateWorkloads } from "./validate.ts";
 
@@ -25,6 +26,11 @@ export interface EvaluatorOptions {
   now?: () => number;
   /** The candidate's file name in compile errors and stack frames (`adrs eval` gives the user's); default program.ts. */
   sourcefile?: string;
+  /**
+   * Who answers the model requests of a task that declares `models` (its candidates'
+   * and its judge's). Without it such a task's evaluations are errors, never cached.
+   */
+  models?: TaskModelAccess;
 }
 
 /** What one evaluation may ask for beyond the evaluator's settings. */
@@ -33,6 +39,8 @@ export interface EvaluateOptions {
   timeoutMs?: number;
   /** Neither read nor stored in the cache: a noisy task's re-evaluation measures the code again. */
   fresh?: boolean;
+  /** Who the evaluation is for (a candidate id): its model calls are charged to it. */
+  chargeTo?: string;
 }
 
 export const DEFAULT_LIMITS = { timeoutMs: 30_000, memoryMb: 512 } as const;
@@ -56,6 +64,7 @@ export class Evaluator {
   private readonly cascade: boolean;
   private readonly now: () => number;
   private readonly sourcefile: string | undefined;
+  private readonly models: TaskModelAccess | undefined;
   private readonly memo: EvaluationMemo;
   private readonly workloadLists = new Map<Split, Promise<Workload[]>>();
 
@@ -74,6 +83,7 @@ export class Evaluator {
     this.cascade = options.cascade ?? true;
     this.now = options.now ?? (() => performance.now());
     this.sourcefile = options.sourcefile;
+    this.models = options.models;
   }
 
   /** Cache hits (in memory or persistent) and misses since construction. */
@@ -91,7 +101,8 @@ export class Evaluator {
     const part = subset
       ? `/w${createHash("sha256").update(subset.join("\n")).digest("hex").slice(0, 16)}`
       : "";
-    return `${this.task.id}@${this.task.version}/${split}${part}/m${this.limits.memoryMb}${cascade}/${hash}`;
+    const models = modelsKey(this.task, this.models);
+    return `${this.task.id}@${this.task.version}/${split}${part}/m${this.limits.memoryMb}${cascade}${models}/${hash}`;
   }
 
   /**
@@ -109,16 +120,17 @@ export class Evaluator {
     const subset =
       part && !(await this.workloadIds(split)).every((id) => part.includes(id)) ? part : undefined;
     const limits = this.limitsFor(options);
-    if (options.fresh) return (await this.run(code, split, limits, subset)).evaluation;
+    const chargeTo = options.chargeTo;
+    if (options.fresh) return (await this.run(code, split, limits, subset, chargeTo)).evaluation;
     const evaluation = await this.memo.get(this.cacheKey(code, split, subset), () =>
-      this.run(code, split, limits, subset),
+      this.run(code, split, limits, subset, chargeTo),
     );
     // Cached by a version that did not score workloads one by one.
     if (evaluation.status === "ok" && evaluation.workloads.some((w) => w.score === undefined)) {
       try {
         scoreEach(this.task, split, evaluation.workloads, await this.workloads(split));
       } catch {
-        return (await this.run(code, split, limits, subset)).evaluation;
+        return (await this.run(code, split, limits, subset, chargeTo)).evaluation;
       }
     }
     return evaluation;
@@ -154,11 +166,17 @@ export class Evaluator {
   }
 
   /** One evaluation, a task bug reported as an error evaluation that is not cached. */
-  private async run(code: string, split: Split, limits: Limits, subset?: readonly string[]): Promise<Scored> {
+  private async run(
+    code: string,
+    split: Split,
+    limits: Limits,
+    subset?: readonly string[],
+    chargeTo?: string,
+  ): Promise<Scored> {
     const start = this.now();
     const elapsed = () => this.now() - start;
     try {
-      const scored = await this.runOrThrowTaskBug(code, split, limits, elapsed, subset);
+      const scored = await this.runOrThrowTaskBug(code, split, limits, elapsed, subset, chargeTo);
       scored.evaluation.timeoutMs = limits.timeoutMs;
       return scored;
     } catch (err) {
@@ -181,6 +199,7 @@ export class Evaluator {
     limits: Limits,
     elapsed: () => number,
     subset?: readonly string[],
+    chargeTo?: string,
   ): Promise<Scored> {
     let workloads: Workload[];
     try {
@@ -192,7 +211,10 @@ export class Evaluator {
     const steps = subset
       ? [{ name: "full", workloads }]
       : cascadeSteps(this.task, split, workloads, this.cascade);
-    const runner = await candidateRunner(this.task, this.sandbox, limits, code, split, this.sourcefile);
+    const runner = await candidateRunner(this.task, this.sandbox, limits, code, split, this.sourcefile, {
+      access: this.models,
+      chargeTo,
+    });
     if (typeof runner === "string") {
       const evaluation = failure({
         task: this.task,

@@ -38,13 +38,18 @@ export function worstFirst(results: WorkloadResult[], task: Pick<Task, "metric">
   return [...failed, ...valid];
 }
 
-/** One short line per workload, worst first. */
-export function defaultFeedback(results: WorkloadResult[], task: Pick<Task, "metric">): string {
+/**
+ * One short line per workload, worst first, with its time, except for a task whose
+ * candidates call models: their time is mostly the model's wait, which would only make
+ * the next prompt differ from run to run (and a replay leave its recording).
+ */
+export function defaultFeedback(results: WorkloadResult[], task: Pick<Task, "metric" | "models">): string {
   if (results.length === 0) return "";
+  const timed = task.models?.candidate === undefined;
   const lines = worstFirst(results, task)
     .slice(0, MAX_LINES)
     .map((r) => {
-      const time = r.durationMs !== undefined ? ` (${formatNumber(r.durationMs)} ms)` : "";
+      const time = timed && r.durationMs !== undefined ? ` (${formatNumber(r.durationMs)} ms)` : "";
       if (!r.valid) {
         const first = (r.error ?? "invalid output").split("\n")[0] ?? "";
         return `- ${r.workload}: ${r.error === "not run" ? "not run" : "FAILED"}${r.error === "not run" ? "" : `: ${clip(first, MAX_LINE)}`}${time}`;

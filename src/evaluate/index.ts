@@ -2,3 +2,11 @@ export * from "./cache.ts";
 export * from "./evaluator.ts";
 export * from "./feedback.ts";
 export type { EvaluationWithArtifacts } from "./result.ts";
+export {
+  CandidateCalls,
+  modelsKey,
+  parseModelRequest,
+  type TaskModelAccess,
+  type TaskModelReply,
+  type TaskModelRole,
+} from "./models.ts";

@@ -118,11 +118,18 @@ export class Ledger {
     private readonly clock: () => number = Date.now,
   ) {}
 
+  /** The token limit a request is sent with: its own, else the client's default, else the budget's (under a dollar budget). */
+  sentMaxTokens(
+    client: Pick<LlmClient, "defaultMaxTokens">,
+    maxTokens: number | undefined,
+  ): number | undefined {
+    return (
+      maxTokens ?? client.defaultMaxTokens ?? (this.budget.limited ? BUDGET_DEFAULT_MAX_TOKENS : undefined)
+    );
+  }
+
   async complete(client: LlmClient, request: CompletionRequest, purpose: CallPurpose): Promise<Completion> {
-    const maxTokens =
-      request.maxTokens ??
-      client.defaultMaxTokens ??
-      (this.budget.limited ? BUDGET_DEFAULT_MAX_TOKENS : undefined);
+    const maxTokens = this.sentMaxTokens(client, request.maxTokens);
     const hold = this.budget.hold();
     const who = {
       candidateId: purpose.candidateId,

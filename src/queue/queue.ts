@@ -36,6 +36,8 @@ export interface JobOptions {
   key?: string;
   /** Run it again, past the evaluation cache: a re-evaluation of a noisy task (give it a key of its own). */
   fresh?: boolean;
+  /** Who the evaluation is for (a candidate id): the model calls of a task that declares models are charged to it. */
+  chargeTo?: string;
 }
 
 /** The store key of a job's result (the evaluation cache's keys start with a task id, never with this). */

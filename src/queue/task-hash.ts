@@ -9,11 +9,11 @@ const SKIPPED = new Set(["test", "node_modules"]);
 /**
  * The task version hash: the task's declared version and the content of every
  * file of its folder (definition, driver, simulator, workloads, helper
- * modules) and of its data set's checksums. A worker evaluates a run's jobs
+ * modules) and of its data set's checksums, and a judged task's prompt. A worker evaluates a run's jobs
  * only when its own copy of the task has the run's hash, so every evaluation
  * of a run is made by the same trusted code on the same data.
  */
-export function taskHash(task: Pick<Task, "id" | "version" | "dir">): string {
+export function taskHash(task: Pick<Task, "id" | "version" | "dir" | "judgePrompt">): string {
   const hash = createHash("sha256").update(`${task.id}@${task.version}\n`);
   const files: string[] = [];
   const visit = (dir: string) => {
@@ -32,5 +32,7 @@ export function taskHash(task: Pick<Task, "id" | "version" | "dir">): string {
     hash.update(`${relative(task.dir, file).split(sep).join("/")}\n`);
     hash.update(readFileSync(file));
   }
+  // A judge's prompt scores like code does, whatever its extension (Markdown is skipped above).
+  if (task.judgePrompt !== undefined) hash.update("\0judge prompt\n").update(task.judgePrompt);
   return hash.digest("hex").slice(0, 16);
 }

@@ -86,6 +86,14 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
     );
     try {
       const { task, hash } = await localTask(p.task);
+      if (task.models) {
+        // The engine refuses such a run (openRunQueue); a job of one is refused here all the same.
+        refusal ??= new InputError(
+          `run ${p.runId} evaluates task ${task.id}, which declares models: its evaluations need the run's models, ledger and budget, which workers do not have; run it with queue: in-process`,
+        );
+        void runner?.stop();
+        throw refusal;
+      }
       if (hash !== p.taskHash) {
         refusal ??= new InputError(
           `run ${p.runId} evaluates task ${task.id} with version hash ${p.taskHash}, but this machine's copy has ${hash}: check out the run's version of the repository here, then start the worker again`,

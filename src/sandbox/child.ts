@@ -71,6 +71,7 @@ export class Child {
       },
       log: (text) => this.log.push(Buffer.from(text, "utf8")),
       end: (ending) => this.settle(ending),
+      call: (n, input, request) => this.hostCall(n, input, request),
     });
 
     const [cmd, ...args] = command as [string, ...string[]];
@@ -153,8 +154,38 @@ export class Child {
     const stdin = this.child.stdin;
     stdin?.write(encoded.header);
     for (const t of encoded.inputs) stdin?.write(t);
-    stdin?.end();
+    // With a host channel, stdin carries the answers to the job's calls; it closes with the job.
+    if (!job.host) stdin?.end();
     return this.result;
+  }
+
+  /**
+   * Answers host call `n` through the job's handler, on stdin, unless the job is over by
+   * then. The handler's failure (a throw, a rejection, a non-string) is the call's error:
+   * the candidate sees it, the engine does not fall over.
+   */
+  private hostCall(n: number, input: number, request: string): void {
+    const host = this.job?.host;
+    if (!host) return;
+    let answer: Promise<string>;
+    try {
+      answer = Promise.resolve(host.call(request, input));
+    } catch (err) {
+      answer = Promise.reject(err);
+    }
+    answer
+      .then(
+        (text) => {
+          if (typeof text !== "string") throw new Error("the host answered with no text");
+          return JSON.stringify({ n, ok: true, text });
+        },
+        (err: unknown) =>
+          JSON.stringify({ n, ok: false, error: err instanceof Error ? err.message : String(err) }),
+      )
+      .catch((err: unknown) => JSON.stringify({ n, ok: false, error: (err as Error).message }))
+      .then((line) => {
+        if (this.ending === undefined && !this.finished) this.child.stdin?.write(`${line}\n`);
+      });
   }
 
   /** Kills a child that will not be used. */
@@ -194,6 +225,7 @@ export class Child {
     if (this.child.pid !== undefined) untrackGroup(this.child.pid);
     for (const s of [this.child.stdout, this.child.stderr, this.child.stdio[3]])
       (s as Readable | null)?.destroy();
+    this.child.stdin?.destroy();
     if (!this.isReady) this.failStart(new Error("the sandbox process ended before it was ready"));
 
     const ending = this.ending;

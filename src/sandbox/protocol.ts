@@ -16,8 +16,20 @@ const LOG_ALLOWANCE = 12 * MB;
 const HEAP_OOM =
   /Reached heap limit|JavaScript heap out of memory|Ineffective mark-compacts near heap limit|Last few GCs|CALL_AND_RETRY_LAST|Fatal JavaScript out of memory|Fatal process out of memory/;
 
-/** The job's bytes for the child's stdin; throws when an input is not JSON-serialisable. */
+/** The longest host-call request, unless the job sets one. */
+export const DEFAULT_MAX_REQUEST_CHARS = 1_000_000;
+
+const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
+
+/** The job's bytes for the child's stdin; throws when an input is not JSON-serialisable or the host channel is malformed. */
 export function encodeJob(job: SandboxJob, maxOutputBytes: number): { header: string; inputs: Buffer[] } {
+  const host = job.host;
+  if (host) {
+    if (!IDENTIFIER.test(host.global))
+      throw new Error(`host.global must be an identifier, got ${JSON.stringify(host.global)}`);
+    if (!Number.isInteger(host.maxCalls) || host.maxCalls < 0)
+      throw new Error("host.maxCalls must be an integer ≥ 0");
+  }
   const inputs: Buffer[] = [];
   for (const input of job.inputs) {
     const text = JSON.stringify(input);
@@ -32,6 +44,15 @@ export function encodeJob(job: SandboxJob, maxOutputBytes: number): { header: st
     cpuMs: job.cpuMs ?? job.timeoutMs,
     maxOutputBytes,
     profile: job.profile === true,
+    ...(host
+      ? {
+          host: {
+            global: host.global,
+            maxCalls: host.maxCalls,
+            maxChars: host.maxRequestChars ?? DEFAULT_MAX_REQUEST_CHARS,
+          },
+        }
+      : {}),
   });
   return { header: `${header}\n`, inputs };
 }
@@ -54,6 +75,8 @@ export interface ProtocolEvents {
   log(text: string): void;
   /** The child said the job is over, or broke the protocol. */
   end(ending: Ending): void;
+  /** A host call (a job with `host`): call `n` of the job, made while input `input` ran. */
+  call(n: number, input: number, request: string): void;
 }
 
 /**
@@ -69,6 +92,8 @@ export class ProtocolReader {
   private partial: string[] = [];
   private job: SandboxJob | undefined;
   private stopped = false;
+  /** Host calls received in this job. */
+  private calls = 0;
 
   constructor(
     private readonly maxOutputBytes: number,
@@ -103,7 +128,9 @@ export class ProtocolReader {
       this.partial.push(chunk.slice(from, nl));
       const line = this.partial.join("");
       this.partial = [];
-      this.message(line);
+      // A host call is bounded on its own (count and size, below), so it does not use up
+      // the output allowance: a job may make its calls and still send all its outputs.
+      if (this.message(line) === "call") this.bytes -= line.length + 1;
       from = nl + 1;
       nl = chunk.indexOf("\n", from);
     }
@@ -115,7 +142,7 @@ export class ProtocolReader {
     this.on.end(ending);
   }
 
-  private message(line: string): void {
+  private message(line: string): "call" | undefined {
     let msg: {
       t?: unknown;
       i?: unknown;
@@ -128,6 +155,8 @@ export class ProtocolReader {
       text?: unknown;
       value?: unknown;
       error?: unknown;
+      n?: unknown;
+      request?: unknown;
     };
     try {
       msg = JSON.parse(line);
@@ -148,6 +177,8 @@ export class ProtocolReader {
       case "log":
         if (typeof msg.text === "string") this.on.log(msg.text);
         return;
+      case "call":
+        return this.call(msg);
       case "out": {
         if (msg.i !== this.outputs.length) {
           this.end({ kind: "protocol", error: "the sandbox sent outputs out of order" });
@@ -185,6 +216,29 @@ export class ProtocolReader {
       default:
         this.end({ kind: "protocol", error: "the sandbox sent an unknown message" });
     }
+  }
+
+  /**
+   * A host call as the realm sends it: numbered from 1 in order, within the job's count
+   * and size (the realm refuses the rest before they cross, so anything else means the
+   * child itself was subverted).
+   */
+  private call(msg: { n?: unknown; i?: unknown; request?: unknown }): "call" | undefined {
+    const host = (this.job as SandboxJob).host;
+    const max = host?.maxRequestChars ?? DEFAULT_MAX_REQUEST_CHARS;
+    let error: string | undefined;
+    if (!host) error = "the sandbox made a host call in a job without the channel";
+    else if (msg.n !== this.calls + 1 || this.calls >= host.maxCalls)
+      error = "the sandbox made a host call out of order or over its count";
+    else if (typeof msg.request !== "string" || msg.request.length > max || typeof msg.i !== "number")
+      error = "the sandbox made a malformed host call";
+    if (error !== undefined) {
+      this.end({ kind: "protocol", error });
+      return undefined;
+    }
+    this.calls++;
+    this.on.call(msg.n as number, msg.i as number, msg.request as string);
+    return "call";
   }
 }
 

@@ -16,8 +16,11 @@
  * @param {number} logCap
  * @param {string} filename
  * @param {string} gcName
+ * @param {(id: number, input: number, request: string) => void} hostCall the host's side of
+ *   the call channel (a job that enables it): sends one request out; the answer comes back
+ *   through `settle`
  */
-export function realm(log, logCap, filename, gcName) {
+export function realm(log, logCap, filename, gcName, hostCall) {
   // biome-ignore lint/suspicious/noRedundantUseStrict: this source runs as a script in the isolate, not as a module
   "use strict";
   /** @type {Record<string, any>} the isolate's global object, which this realm furnishes */
@@ -215,6 +218,8 @@ export function realm(log, logCap, filename, gcName) {
   let run;
   /** @type {[boolean, unknown] | undefined} */
   let outcome;
+  /** The input being run (-1 while the script loads), for host calls. */
+  let currentInput = -1;
 
   /** Finds the driver's entry once the script has run: "" when found, else why not. */
   function bind() {
@@ -234,9 +239,11 @@ export function realm(log, logCap, filename, gcName) {
    * Calls the driver on one input. Returns a promise when the driver did, so the
    * host's timing covers the whole call, settling included.
    * @param {string} inputJson
+   * @param {number} index the input's number, which host calls made from now on carry
    */
-  function invoke(inputJson) {
+  function invoke(inputJson, index) {
     outcome = undefined;
+    currentInput = index;
     let value;
     try {
       value = /** @type {(input: unknown) => unknown} */ (run)(parse(inputJson));
@@ -306,5 +313,56 @@ export function realm(log, logCap, filename, gcName) {
     collectGarbage();
   }
 
-  return [bind, invoke, take, collect];
+  // The host-call channel (a job with `host`): one function on the global object that sends a
+  // string out and resolves to the string that comes back. Counting and the size check happen
+  // here, before anything crosses, so a candidate spamming calls costs the host nothing.
+  /** @type {Map<number, [(text: string) => void, (error: Error) => void]>} */
+  const pending = new MapC();
+  let calls = 0;
+
+  /**
+   * Installs the channel's function under `name`: `(request: string) => Promise<string>`.
+   * @param {string} name
+   * @param {number} maxCalls calls that may cross in this job; later ones throw here
+   * @param {number} maxChars the longest request
+   */
+  function enableHost(name, maxCalls, maxChars) {
+    /** @param {unknown} request */
+    function call(request) {
+      if (typeof request !== "string")
+        return PromiseC.reject(new TypeError(`${name}: the request must be a string`));
+      if (request.length > maxChars)
+        return PromiseC.reject(
+          new RangeError(
+            `${name}: a request of ${request.length} characters is over the limit of ${maxChars}`,
+          ),
+        );
+      if (calls >= maxCalls)
+        return PromiseC.reject(
+          new RangeError(`${name}: the limit of ${maxCalls} calls in this job is spent`),
+        );
+      const id = ++calls;
+      return new PromiseC((resolve, reject) => {
+        pending.set(id, [resolve, reject]);
+        hostCall(id, currentInput, request);
+      });
+    }
+    Object.defineProperty(g, name, { value: call, writable: false, enumerable: false, configurable: false });
+  }
+
+  /**
+   * The host's answer to call `id`: its text, or the error it is rejected with.
+   * @param {number} id
+   * @param {boolean} ok
+   * @param {string} text
+   */
+  function settle(id, ok, text) {
+    const entry = pending.get(id);
+    if (entry === undefined) return;
+    pending.delete(id);
+    if (ok) entry[0](text);
+    else entry[1](new ErrorC(text));
+  }
+
+  return [bind, invoke, take, collect, enableHost, settle];
 }

@@ -8,8 +8,8 @@
  * Arguments: --ivm=<path of isolated-vm's entry> --memory-mb=<isolate heap limit> [--label=…].
  *
  * Protocol. The child prepares its isolate, then sends {"t":"ready"} on fd 3
- * and reads the job from stdin until EOF: one JSON line
- * `{ script, filename, sizes, timeoutMs, cpuMs, maxOutputBytes }`, then the
+ * and reads the job from stdin: one JSON line
+ * `{ script, filename, sizes, timeoutMs, cpuMs, maxOutputBytes, host }`, then the
  * inputs as JSON texts of `sizes[i]` bytes each, back to back. It answers on
  * fd 3 with newline-delimited JSON, the candidate's console output included
  * (as text inside messages, so it cannot forge one):
@@ -17,6 +17,12 @@
  *   {"t":"out","i":1,"ok":false,"ms":0.3,"cpu":0.2,"error":"..."}
  *   {"t":"done"} | {"t":"load","error":"..."} | {"t":"fatal","i":2,"error":"..."}
  *   {"t":"timeout"} | {"t":"memory"} | {"t":"cpu"} | {"t":"log","text":"..."}
+ * A job whose header has `host: { global, maxCalls, maxChars }` gets the host-call
+ * channel: the realm's function `global` sends {"t":"call","n":1,"i":0,"request":"..."}
+ * (n counts the job's calls from 1, i is the input running), and the parent answers on
+ * stdin, which it keeps open, one line per call, in any order:
+ * {"n":1,"ok":true,"text":"..."} or {"n":1,"ok":false,"error":"..."}. A job without it
+ * has its stdin closed after the inputs.
  * Durations are measured here, around each call into the isolate, where the
  * candidate cannot reach the clock. A job with `profile: true` (`adrs audit`)
  * also gets, per call, the process's CPU time ("pcpu") and the isolate's heap
@@ -24,6 +30,7 @@
  */
 import { createRequire } from "node:module";
 import net from "node:net";
+import { StringDecoder } from "node:string_decoder";
 import { realm } from "./realm.mjs";
 
 // The name the parent gave V8's collection function (child-command.ts); found, it only
@@ -104,11 +111,66 @@ function describeCopied(err, filename) {
   return text;
 }
 
-async function readStdin() {
-  /** @type {Buffer[]} */
-  const chunks = [];
-  for await (const chunk of process.stdin) chunks.push(chunk);
-  return Buffer.concat(chunks);
+/**
+ * Reads the job from stdin (the header line and the inputs' bytes) and resolves with it
+ * as soon as it is whole; every line after it is an answer to a host call, handed to
+ * `onAnswer`. Ends this process when stdin closes before the job is whole (the pool is
+ * shutting down, or the parent gave up on us).
+ * @param {(line: string) => void} onAnswer
+ * @returns {Promise<{ header: Buffer; inputs: string[] }>}
+ */
+function readJob(onAnswer) {
+  return new Promise((resolve) => {
+    /** @type {Buffer[]} */
+    const chunks = [];
+    let length = 0;
+    /** Where the header line ends, once seen. */
+    let nl = -1;
+    /** Bytes of the whole job, once the header is read. */
+    let need = -1;
+    /** @type {number[]} */
+    let sizes = [];
+    let whole = false;
+    const decoder = new StringDecoder("utf8");
+    let partial = "";
+    /** @param {Buffer} bytes */
+    const answers = (bytes) => {
+      const lines = (partial + decoder.write(bytes)).split("\n");
+      partial = lines.pop() ?? "";
+      for (const line of lines) if (line !== "") onAnswer(line);
+    };
+    process.stdin.on("data", (/** @type {Buffer} */ chunk) => {
+      if (whole) return answers(chunk);
+      if (nl < 0) {
+        const at = chunk.indexOf(10);
+        if (at >= 0) nl = length + at;
+      }
+      chunks.push(chunk);
+      length += chunk.length;
+      if (nl < 0) return;
+      const raw = chunks.length === 1 ? chunk : Buffer.concat(chunks);
+      chunks.length = 0;
+      chunks.push(raw);
+      if (need < 0) {
+        sizes = parse(raw.subarray(0, nl).toString("utf8")).sizes;
+        need = nl + 1 + sizes.reduce((a, b) => a + b, 0);
+      }
+      if (length < need) return;
+      whole = true;
+      /** @type {string[]} */
+      const inputs = [];
+      let at = nl + 1;
+      for (const size of sizes) {
+        inputs.push(raw.subarray(at, at + size).toString("utf8"));
+        at += size;
+      }
+      resolve({ header: raw.subarray(0, nl), inputs });
+      if (need < length) answers(raw.subarray(need));
+    });
+    process.stdin.on("end", () => {
+      if (!whole) die();
+    });
+  });
 }
 
 async function main() {
@@ -128,13 +190,20 @@ async function main() {
       ignored: true,
     },
   );
+  // The realm's host calls, on the protocol channel; only a job with `host` installs the
+  // function that makes them. The request stays a string here: the parent judges it.
+  const hostCall = new ivm.Callback(
+    (/** @type {number} */ n, /** @type {number} */ i, /** @type {unknown} */ request) =>
+      send(stringify({ t: "call", n, i, request: String(request) })),
+    { ignored: true },
+  );
   const filename = "candidate.js";
   const realmFn = await context.eval(`(${realm.toString()})`, { reference: true });
-  const fns = await realmFn.apply(undefined, [log, logCap, filename, GC_NAME], {
+  const fns = await realmFn.apply(undefined, [log, logCap, filename, GC_NAME, hostCall], {
     result: { reference: true },
   });
-  const [bind, invoke, take, collect] = await Promise.all(
-    [0, 1, 2, 3].map((i) => fns.get(i, { reference: true })),
+  const [bind, invoke, take, collect, enableHost, settle] = await Promise.all(
+    [0, 1, 2, 3, 4, 5].map((i) => fns.get(i, { reference: true })),
   );
   // The isolate's first compilation and calls pay for lazy set-up (~10 ms): pay it before the
   // clock starts. Neither leaves a trace in the realm.
@@ -142,11 +211,11 @@ async function main() {
   await take.apply(undefined, [0]);
   send(stringify({ t: "ready" }));
 
-  const raw = await readStdin();
-  // The parent closed our stdin without a job: the pool is shutting down.
-  if (raw.length === 0) die();
-  const nl = raw.indexOf(10);
-  const job = parse(raw.subarray(0, nl).toString("utf8"));
+  /** Where answers to host calls go once the job has the channel (none can come before). */
+  /** @type {(line: string) => void} */
+  let onAnswer = () => undefined;
+  const { header, inputs } = await readJob((line) => onAnswer(line));
+  const job = parse(header.toString("utf8"));
   const started = now();
   const cpuStart = process.cpuUsage();
   const cpuMs = Number(job.cpuMs);
@@ -163,12 +232,23 @@ async function main() {
     send(stringify({ t: kind }));
   };
 
-  /** @type {string[]} */
-  const inputs = [];
-  let at = nl + 1;
-  for (const size of job.sizes) {
-    inputs.push(raw.subarray(at, at + size).toString("utf8"));
-    at += size;
+  if (job.host) {
+    const { global, maxCalls, maxChars } = job.host;
+    await enableHost.apply(undefined, [String(global), Number(maxCalls), Number(maxChars)]);
+    // Each answer resolves (or rejects) the realm's promise; the candidate's code that runs on
+    // from there is the candidate's time, under the same limits as any call into the isolate.
+    onAnswer = (line) => {
+      const answer = parse(line);
+      const ok = answer.ok === true;
+      const text = String(ok ? answer.text : answer.error);
+      settle
+        .apply(undefined, [Number(answer.n), ok, text], { timeout: remaining() })
+        .catch((/** @type {unknown} */ err) => {
+          const limit = limitHit(err, isolate);
+          if (limit) stop(limit);
+          else hostFatal(err);
+        });
+    };
   }
 
   try {
@@ -201,7 +281,7 @@ async function main() {
     const t0 = now();
     let encoded;
     try {
-      await invoke.apply(undefined, [inputs[i]], { timeout: remaining(), result: { promise: true } });
+      await invoke.apply(undefined, [inputs[i], i], { timeout: remaining(), result: { promise: true } });
       const ms = now() - t0;
       const cpu = Number(isolate.cpuTime - cpu0) / 1e6;
       const pcpu = process.cpuUsage(pcpu0);

@@ -18,6 +18,29 @@ export interface SandboxJob {
    * isolate's heap, with a full collection after each call (a few ms a call).
    */
   profile?: boolean;
+  /**
+   * The host-call channel: a function `global` on the isolate's global object,
+   * `(request: string) => Promise<string>`, whose requests `call` answers in the
+   * parent. Absent: no such function, and nothing leaves the realm but outputs
+   * and the console. The sandbox only carries strings; what they mean is the caller's.
+   */
+  host?: HostChannel;
+}
+
+/** A job's way out of the realm, to a function of the parent (see `SandboxJob.host`). */
+export interface HostChannel {
+  /** The isolate's global the function is installed as (an identifier). */
+  global: string;
+  /** Calls that may cross in this job; later ones are refused in the realm, before they cross. */
+  maxCalls: number;
+  /** The longest request, in characters (default 1,000,000). */
+  maxRequestChars?: number;
+  /**
+   * Answers one request; `input` is the index of the input that was running when it was
+   * made (-1 while the script loaded). A rejection reaches the candidate as an Error with
+   * its message. The job's wall clock runs while it waits (its CPU limit does not).
+   */
+  call(request: string, input: number): Promise<string>;
 }
 
 /** One call as profiled (`profile` jobs). */

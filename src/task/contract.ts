@@ -152,7 +152,12 @@ export interface TaskDefinition<I = unknown> extends TaskBase<I> {
  */
 export interface JudgedTaskDefinition<I = unknown> extends TaskBase<I> {
   models: TaskModels & { judge: { prompt: string } };
-  check(workload: Workload<I>, output: unknown, run: RunInfo | undefined, judge: JudgeContext): Promise<OutputCheck>;
+  check(
+    workload: Workload<I>,
+    output: unknown,
+    run: RunInfo | undefined,
+    judge: JudgeContext,
+  ): Promise<OutputCheck>;
   external?: undefined;
 }
 
@@ -173,8 +178,15 @@ export function defineTask<I>(
 /** A task with its files read: what the engine works with. */
 export interface Task<I = unknown> extends TaskBase<I> {
   /** Set for a sandboxed task, absent for an external one; `judge` is given when it declares `models.judge`. */
-  check?(workload: Workload<I>, output: unknown, run?: RunInfo, judge?: JudgeContext): OutputCheck | Promise<OutputCheck>;
+  check?(
+    workload: Workload<I>,
+    output: unknown,
+    run?: RunInfo,
+    judge?: JudgeContext,
+  ): OutputCheck | Promise<OutputCheck>;
   external?: ExternalEvaluator;
+  /** The text of `models.judge.prompt`, read from the task folder (it keys cached evaluations and the task's hash). */
+  judgePrompt?: string;
   spec: string;
   initialCode: string;
   /** The driver module; "" for an `external` task. */

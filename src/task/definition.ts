@@ -163,8 +163,24 @@ function definitionSchema(file: string, isExternal: boolean) {
     stages: stages.optional(),
     feedback: fn.optional(),
     stress: fn.optional(),
+    models: z
+      .object(
+        {
+          candidate: z
+            .object({ maxCalls: count, maxTokens: count }, must("{ maxCalls, maxTokens }"))
+            .optional(),
+          judge: z.object({ prompt: text("a file name in the task folder") }, must("{ prompt }")).optional(),
+        },
+        must("{ candidate?, judge? }"),
+      )
+      .optional(),
   });
 }
+
+const count = z
+  .number(must("a positive integer"))
+  .int(must("a positive integer"))
+  .positive(must("a positive integer"));
 
 /** How a value is shown after "got": short, and never the whole of a long string. */
 function describe(value: unknown): string {
@@ -205,6 +221,10 @@ export function definitionProblems(value: unknown, file: string): string[] {
       });
   // Outside the schema: zod skips an object's refinements once one of its fields failed.
   const external = (value as { external?: { language?: unknown; candidateFile?: unknown } }).external;
+  if (external !== undefined && (value as { models?: unknown }).models !== undefined)
+    problems.push(
+      'field "models": an external task cannot declare models (its evaluator runs the candidate itself, with no bridge to the run\'s models)',
+    );
   if (typeof external?.language === "string" && external.language.trim() !== "" && !external.candidateFile) {
     try {
       candidateFileName({ language: external.language });

@@ -2,7 +2,7 @@ import { existsSync, statSync } from "node:fs";
 import { readdir, readFile } from "node:fs/promises";
 import { dirname, extname, isAbsolute, join, resolve } from "node:path";
 import { InputError } from "../core/errors.ts";
-import type { ExternalTaskDefinition, Task, TaskDefinition } from "./contract.ts";
+import type { ExternalTaskDefinition, JudgedTaskDefinition, Task, TaskDefinition } from "./contract.ts";
 import { candidateFileName, definitionProblems, ID_PATTERN } from "./definition.ts";
 import { importTaskModule } from "./modules.ts";
 
@@ -14,7 +14,7 @@ export interface LoadOptions {
   tasksDir?: string;
 }
 
-type AnyDefinition = TaskDefinition | ExternalTaskDefinition;
+type AnyDefinition = TaskDefinition | JudgedTaskDefinition | ExternalTaskDefinition;
 
 /**
  * Loads a task by id (`txn-scheduling`, looked up in `<repo>/tasks/<id>/task.ts`)
@@ -144,6 +144,18 @@ async function readTaskFiles(def: AnyDefinition, file: string): Promise<Task> {
   if (def.noisy) task.noisy = def.noisy;
   if (def.feedback) task.feedback = def.feedback.bind(def);
   if (def.stress) task.stress = def.stress.bind(def);
+  if (def.models) {
+    task.models = def.models;
+    const prompt = def.models.judge?.prompt;
+    if (prompt !== undefined) {
+      const path = join(dir, prompt);
+      try {
+        task.judgePrompt = await readFile(path, "utf8");
+      } catch {
+        throw new InputError(`${file}: field "models.judge.prompt": cannot read ${path}`);
+      }
+    }
+  }
   return task;
 }
 

@@ -1,5 +1,5 @@
 import { basename } from "node:path";
-import { type AuditSplit, auditProgram, renderAudit } from "../../audit/index.ts";
+import { type AuditSplit, auditProgram, modelsRefusal, renderAudit } from "../../audit/index.ts";
 import { ProcessSandbox } from "../../sandbox/index.ts";
 import { loadTask } from "../../task/load.ts";
 import { UsageError } from "../errors.ts";
@@ -26,6 +26,7 @@ export async function auditCommand(taskRef: string, file: string, flags: AuditFl
   const task = await loadTask(taskRef);
   if (task.external)
     throw new UsageError(`task ${task.id} has an external evaluator: adrs audit runs sandboxed tasks only`);
+  if (task.models) throw new UsageError(modelsRefusal(task.id));
   const sandbox = new ProcessSandbox({ concurrency: 2, log: (line) => process.stderr.write(`${line}\n`) });
   const progress = progressLine();
   let report: Awaited<ReturnType<typeof auditProgram>>;

@@ -53,6 +53,10 @@ export async function evalCommand(taskRef: string, file: string, flags: EvalFlag
   let taskId: string;
   try {
     const task = await loadTask(taskRef);
+    if (task.models)
+      throw new UsageError(
+        `task ${task.id} declares models (its candidates or its judge call them): adrs eval runs programs without models, ledger or budget; evaluate it in a run (adrs run, with models for the roles task and judge)`,
+      );
     taskId = task.id;
     hold = false;
     for (const line of held.splice(0)) log(line);
