@@ -10,6 +10,7 @@
  * scores both at the published number of failures, and checks a claimed
  * timeout against the time the sandbox measured.
  */
+import { MODEL_BRIDGE_GLOBAL } from "../../src/task/api.ts";
 import { beginIdea, type CallRecord, endIdea } from "./api.ts";
 import type { IdeaInput } from "./workloads.ts";
 
@@ -29,6 +30,10 @@ export async function run(candidate: Record<string, unknown>, input: IdeaInput):
     throw new Error(
       `the program must export an async function \`${ENTRY}(idea: string)\` returning a TeamTrace`,
     );
+  }
+  // Without the run's model every team would throw and be scored 14 failures: say what is missing instead.
+  if (typeof (globalThis as Record<string, unknown>)[MODEL_BRIDGE_GLOBAL] !== "function") {
+    throw new Error("the sandbox gave the team no model (this task needs the run's model of role task)");
   }
   beginIdea(IDEA_DEADLINE_MS);
   let trace: unknown;

@@ -95,6 +95,9 @@ export default defineTask<IdeaInput>({
     run: RunInfo | undefined,
     judge: JudgeContext,
   ): Promise<OutputCheck> {
+    // The contract gives a judge to a task that declares one; an engine that does not is told so.
+    if (judge === undefined)
+      throw new Error(`${workload.id}: no judge to ask (this task needs the run's model of role judge)`);
     const parsed = parseOutcome(output, MAX_CALLS);
     if (!parsed.ok) return { valid: false, metrics: {}, error: parsed.error };
     const outcome = parsed.value;

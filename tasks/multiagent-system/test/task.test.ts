@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { runInNewContext } from "node:vm";
 import { afterEach, mock, test } from "node:test";
 import { bundleCandidate } from "../../../src/sandbox/bundle.ts";
-import type { ModelRequest, RunInfo, Workload, WorkloadResult } from "../../../src/task/api.ts";
+import type { JudgeContext, ModelRequest, RunInfo, Workload, WorkloadResult } from "../../../src/task/api.ts";
 import { type DriverOutput, IDEA_DEADLINE_MS, run } from "../driver.ts";
 import { guard } from "../guard.ts";
 import task, { EXCEPTION_FAILURES, MAX_CALLS, mastScore, TIMEOUT_FAILURES } from "../task.ts";
@@ -391,4 +391,13 @@ test("the seed and the hack bundle for the sandbox and run there through the mod
     assert.equal(output.status, status);
     assert.equal(model.served.length, output.calls.length, file);
   }
+});
+
+test("without the run's models, the driver and check say what is missing rather than scoring 14 failures", async () => {
+  await assert.rejects(run(seed, structuredClone(idea.input)), /the sandbox gave the team no model/);
+  const { output } = await runTeam(seed);
+  await assert.rejects(
+    task.check(idea, output, measured(output), undefined as unknown as JudgeContext),
+    /tic-tac-toe: no judge to ask/,
+  );
 });
