@@ -23,8 +23,11 @@ const SEED_FAILS: Record<string, string[]> = { "txn-scheduling": ["empty"] };
  * For a task that declares models: its scripted stand-ins (`tasks/<id>/test/fake-models.ts`,
  * `answerTask` and `answerJudge`), the task model installed where the sandbox puts its bridge.
  */
-async function scriptedModels(task: Task): Promise<{ judge?: JudgeContext; uninstall(): void }> {
-  if (!task.models) return { uninstall: () => undefined };
+async function scriptedModels(
+  task: Task,
+): Promise<{ judge?: JudgeContext; asked: () => number; uninstall(): void }> {
+  let asked = 0;
+  if (!task.models) return { asked: () => asked, uninstall: () => undefined };
   const fakes = await import(pathToFileURL(join(task.dir, "test", "fake-models.ts")).href);
   const global = globalThis as Record<string, unknown>;
   if (task.models.candidate) {
@@ -33,9 +36,12 @@ async function scriptedModels(task: Task): Promise<{ judge?: JudgeContext; unins
   }
   const judge: JudgeContext | undefined = task.models.judge && {
     prompt: readFileSync(join(task.dir, task.models.judge.prompt), "utf8"),
-    ask: async (messages) => fakes.answerJudge(messages),
+    ask: async (messages) => {
+      asked++;
+      return fakes.answerJudge(messages);
+    },
   };
-  return { judge, uninstall: () => delete global[MODEL_BRIDGE_GLOBAL] };
+  return { judge, asked: () => asked, uninstall: () => delete global[MODEL_BRIDGE_GLOBAL] };
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
@@ -93,6 +99,7 @@ for (const { id } of await listTasks()) {
       models.uninstall();
     }
     assert.deepEqual(fails, SEED_FAILS[id] ?? []);
+    if (task.models?.judge) assert.ok(models.asked() > 0, "the judge was asked");
   });
 }
 

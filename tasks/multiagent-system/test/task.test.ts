@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { runInNewContext } from "node:vm";
 import { afterEach, mock, test } from "node:test";
 import { bundleCandidate } from "../../../src/sandbox/bundle.ts";
+import { loadTask } from "../../../src/task/load.ts";
 import type { JudgeContext, ModelRequest, RunInfo, Workload, WorkloadResult } from "../../../src/task/api.ts";
 import { type DriverOutput, IDEA_DEADLINE_MS, run } from "../driver.ts";
 import { guard } from "../guard.ts";
@@ -400,4 +401,12 @@ test("without the run's models, the driver and check say what is missing rather 
     task.check(idea, output, measured(output), undefined as unknown as JudgeContext),
     /tic-tac-toe: no judge to ask/,
   );
+});
+
+test("the loaded task carries its models: the team's call limits and the judge's prompt file", async () => {
+  const loaded = await loadTask("multiagent-system");
+  assert.deepEqual(loaded.models, {
+    candidate: { maxCalls: MAX_CALLS, maxTokens: 4096 },
+    judge: { prompt: "judge.md" },
+  });
 });
