@@ -373,11 +373,6 @@ test("the splits are fixed: 9 train ideas and 21 held out, distinct, and the str
   assert.ok(stress.some((w) => w.id === "empty" && w.input.idea === ""));
 });
 
-test("references/seed.ts is the seed", () => {
-  const read = (file: string) => readFileSync(join(taskDir, file), "utf8");
-  assert.equal(read("references/seed.ts"), read("initial.ts"));
-});
-
 test("the seed and the hack bundle for the sandbox and run there through the model bridge", async () => {
   for (const [file, status] of [
     ["initial.ts", "done"],
