@@ -4,17 +4,45 @@
  * range well past the train inputs, and every probe one the task's own check
  * can judge: the seed, run in-process as the sandbox would run it, gets a
  * valid output on each (but the probes its README lists as the seed's own
- * weaknesses).
+ * weaknesses). A task whose seed or check calls models gets the scripted
+ * models of its own test folder.
  */
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { test } from "node:test";
 import { listTasks, loadTask } from "../src/task/load.ts";
-import type { StressWorkload } from "../src/task/contract.ts";
+import type { StressWorkload, Task } from "../src/task/contract.ts";
+import { type JudgeContext, MODEL_BRIDGE_GLOBAL, type ModelRequest } from "../src/task/model.ts";
 
 /** Probes on which a task's seed fails, as its README's "Audit" section says. */
 const SEED_FAILS: Record<string, string[]> = { "txn-scheduling": ["empty"] };
+
+/**
+ * For a task that declares models: its scripted stand-ins (`tasks/<id>/test/fake-models.ts`,
+ * `answerTask` and `answerJudge`), the task model installed where the sandbox puts its bridge.
+ */
+async function scriptedModels(
+  task: Task,
+): Promise<{ judge?: JudgeContext; asked: () => number; uninstall(): void }> {
+  let asked = 0;
+  if (!task.models) return { asked: () => asked, uninstall: () => undefined };
+  const fakes = await import(pathToFileURL(join(task.dir, "test", "fake-models.ts")).href);
+  const global = globalThis as Record<string, unknown>;
+  if (task.models.candidate) {
+    global[MODEL_BRIDGE_GLOBAL] = async (json: string) =>
+      JSON.stringify({ ok: true, text: fakes.answerTask(JSON.parse(json) as ModelRequest) });
+  }
+  const judge: JudgeContext | undefined = task.models.judge && {
+    prompt: readFileSync(join(task.dir, task.models.judge.prompt), "utf8"),
+    ask: async (messages) => {
+      asked++;
+      return fakes.answerJudge(messages);
+    },
+  };
+  return { judge, asked: () => asked, uninstall: () => delete global[MODEL_BRIDGE_GLOBAL] };
+}
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
 
@@ -48,22 +76,30 @@ for (const { id } of await listTasks()) {
     }
     const seed = await import(pathToFileURL(task.initialPath).href);
     const driver = await import(pathToFileURL(task.driverPath).href);
+    const models = await scriptedModels(task);
     const fails: string[] = [];
-    for (const w of stress) {
-      let output: unknown;
-      try {
-        output = driver.run(seed, structuredClone(w.input));
-      } catch {
-        fails.push(w.id);
-        continue;
+    try {
+      for (const w of stress) {
+        let output: unknown;
+        try {
+          output = await driver.run(seed, structuredClone(w.input));
+        } catch {
+          fails.push(w.id);
+          continue;
+        }
+        // As the sandbox sends it: typed arrays as plain lists.
+        const sent = JSON.stringify(output, (_, v) =>
+          ArrayBuffer.isView(v) ? Array.from(v as Uint8Array) : v,
+        );
+        const check = await task.check?.(w, JSON.parse(sent), undefined, models.judge);
+        if (!check?.valid) fails.push(w.id);
+        else assert.ok(Number.isFinite(check.metrics[task.metric.name]), `${w.id}: no ${task.metric.name}`);
       }
-      // As the sandbox sends it: typed arrays as plain lists.
-      const sent = JSON.stringify(output, (_, v) => (ArrayBuffer.isView(v) ? Array.from(v as Uint8Array) : v));
-      const check = await task.check?.(w, JSON.parse(sent));
-      if (!check?.valid) fails.push(w.id);
-      else assert.ok(Number.isFinite(check.metrics[task.metric.name]), `${w.id}: no ${task.metric.name}`);
+    } finally {
+      models.uninstall();
     }
     assert.deepEqual(fails, SEED_FAILS[id] ?? []);
+    if (task.models?.judge) assert.ok(models.asked() > 0, "the judge was asked");
   });
 }
 

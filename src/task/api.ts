@@ -12,6 +12,7 @@ export {
   type JudgeContext,
   llm,
   type ModelAnswer,
+  type ModelExchange,
   type ModelOptions,
   type ModelRequest,
   MODEL_BRIDGE_GLOBAL,

@@ -1,6 +1,6 @@
 import type { Anchors } from "../core/score.ts";
 import type { Metrics, Split, WorkloadResult } from "../core/types.ts";
-import type { JudgeContext, TaskModels } from "./model.ts";
+import type { JudgeContext, ModelExchange, TaskModels } from "./model.ts";
 
 /** One problem instance the candidate is run on. `input` is handed to the driver in the sandbox. */
 export interface Workload<I = unknown> {
@@ -45,6 +45,13 @@ export interface RunInfo {
   durationMs: number;
   /** CPU time the isolate spent on the call, when known. */
   cpuMs?: number;
+  /**
+   * The model calls (role `task`) the bridge served during the call that ended
+   * with a reply, in the order it received them, recorded outside the candidate's
+   * realm; absent when the sandbox does not record them. A task whose candidates
+   * call models ties what the candidate says it asked and heard to these.
+   */
+  modelCalls?: readonly ModelExchange[];
 }
 
 /**

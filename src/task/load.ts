@@ -142,6 +142,7 @@ async function readTaskFiles(def: AnyDefinition, file: string): Promise<Task> {
   if (def.files) task.files = def.files;
   if (def.limits) task.limits = def.limits;
   if (def.noisy) task.noisy = def.noisy;
+  if (def.models) task.models = def.models;
   if (def.feedback) task.feedback = def.feedback.bind(def);
   if (def.stress) task.stress = def.stress.bind(def);
   if (def.models) {

@@ -29,6 +29,12 @@ export interface ModelRequest {
   options: ModelOptions;
 }
 
+/** One call the bridge served: the request as it arrived and the reply it sent back. */
+export interface ModelExchange {
+  request: ModelRequest;
+  reply: string;
+}
+
 /** The answer to one request as it crosses back: the reply, or why there is none. */
 export type ModelAnswer = { ok: true; text: string } | { ok: false; error: string };
 
