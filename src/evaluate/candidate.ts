@@ -1,9 +1,9 @@
 import type { Split, WorkloadResult } from "../core/types.ts";
 import { bundleCandidate, mapScriptLocations } from "../sandbox/bundle.ts";
 import type { Sandbox, SandboxResult } from "../sandbox/sandbox.ts";
-import type { OutputCheck, Task, Workload } from "../task/contract.ts";
-import type { JudgeContext } from "../task/model.ts";
+import type { OutputCheck, RunInfo, Task, Workload } from "../task/contract.ts";
 import { candidateFileName } from "../task/definition.ts";
+import type { JudgeContext, ModelExchange } from "../task/model.ts";
 import type { Batch, Runner } from "./batch.ts";
 import { runExternal } from "./external.ts";
 import { CandidateCalls, judgeFor, type TaskModelAccess } from "./models.ts";
@@ -84,7 +84,7 @@ export async function candidateRunner(
       const judge =
         task.judgePrompt === undefined ? undefined : judgeFor(task, models.access, models.chargeTo, judged);
       try {
-        results.push(await verdictOn(w, result, i, mapped, check, judge));
+        results.push(await verdictOn(w, result, i, mapped, check, judge, calls?.served[i]));
       } catch (err) {
         // A check that threw because its judge got no reply is no task bug: the models failed.
         if (judged.unavailable === undefined) throw err;
@@ -134,6 +134,7 @@ async function verdictOn(
   mapped: (s: string) => string,
   check: NonNullable<Task["check"]>,
   judge: JudgeContext | undefined,
+  modelCalls: readonly ModelExchange[] | undefined,
 ): Promise<WorkloadResult> {
   const out = result.outputs[i];
   if (out === undefined) {
@@ -151,10 +152,11 @@ async function verdictOn(
     };
   let verdict: OutputCheck;
   try {
-    const run =
-      out.cpuMs === undefined
-        ? { durationMs: out.durationMs }
-        : { durationMs: out.durationMs, cpuMs: out.cpuMs };
+    const run: RunInfo = {
+      durationMs: out.durationMs,
+      ...(out.cpuMs === undefined ? {} : { cpuMs: out.cpuMs }),
+      ...(modelCalls === undefined ? {} : { modelCalls }),
+    };
     verdict = validateCheck(await (judge ? check(w, out.value, run, judge) : check(w, out.value, run)));
   } catch (err) {
     throw new TaskBug(`task.check failed on workload "${w.id}": ${errorMessage(err)}`);

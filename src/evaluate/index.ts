@@ -1,7 +1,6 @@
 export * from "./cache.ts";
 export * from "./evaluator.ts";
 export * from "./feedback.ts";
-export type { EvaluationWithArtifacts } from "./result.ts";
 export {
   CandidateCalls,
   modelsKey,
@@ -10,3 +9,4 @@ export {
   type TaskModelReply,
   type TaskModelRole,
 } from "./models.ts";
+export type { EvaluationWithArtifacts } from "./result.ts";

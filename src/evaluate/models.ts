@@ -6,16 +6,17 @@
  * engine's, over the run's models, ledger, budget and cache).
  */
 import { createHash } from "node:crypto";
+import type { HostChannel } from "../sandbox/sandbox.ts";
 import type { Task, Workload } from "../task/contract.ts";
 import {
   type ChatMessage,
   type JudgeContext,
   MODEL_BRIDGE_GLOBAL,
   type ModelAnswer,
+  type ModelExchange,
   type ModelOptions,
   type ModelRequest,
 } from "../task/model.ts";
-import type { HostChannel } from "../sandbox/sandbox.ts";
 import { isRecord } from "./validate.ts";
 
 /** The roles a task's requests are asked under: a candidate's (`task`) and the task's judge (`judge`). */
@@ -124,6 +125,11 @@ export class CandidateCalls {
   readonly refused: (string | undefined)[];
   /** Why a call got no reply for reasons outside the candidate, once one did not. */
   unavailable: string | undefined;
+  /**
+   * The calls served to each workload, as the candidate sent them and with the reply it got,
+   * in order: recorded here, outside its realm, for `RunInfo.modelCalls`.
+   */
+  readonly served: ModelExchange[][];
   private readonly used: { calls: number; tokens: number; held: number }[];
 
   constructor(
@@ -133,6 +139,7 @@ export class CandidateCalls {
     private readonly chargeTo: string | undefined,
   ) {
     this.refused = workloads.map(() => undefined);
+    this.served = workloads.map(() => []);
     this.used = workloads.map(() => ({ calls: 0, tokens: 0, held: 0 }));
   }
 
@@ -192,6 +199,7 @@ export class CandidateCalls {
       used.held -= prompt + cap;
     }
     used.tokens += reply.inputTokens + reply.outputTokens;
+    this.served[input]?.push({ request, reply: reply.text });
     if (used.tokens > maxTokens)
       this.refuse(
         input,

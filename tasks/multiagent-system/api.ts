@@ -10,7 +10,7 @@
  * trusted side can see which messages really were a model's replies, and to
  * what request.
  */
-import { type ChatMessage, llm as modelLlm, type ModelOptions } from "../../src/task/api.ts";
+import { type ChatMessage, type ModelOptions, llm as modelLlm } from "../../src/task/api.ts";
 
 export type { ChatMessage, ModelOptions };
 

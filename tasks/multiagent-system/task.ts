@@ -33,6 +33,8 @@ export const TIMEOUT_FAILURES = 7;
 export const EXCEPTION_FAILURES = 14;
 /** Model calls a team may make per idea. */
 export const MAX_CALLS = 12;
+/** Tokens (prompts and replies) a team may use per idea. */
+export const MAX_TOKENS = 40_000;
 
 /** The metric of one trace. */
 export function mastScore(failures: number): number {
@@ -79,7 +81,8 @@ export default defineTask<IdeaInput>({
   // Ideas run one after another, each up to its 60 s deadline (a call in flight may overrun it).
   limits: { timeoutMs: 30 * 60_000, memoryMb: 256, cpuMs: 120_000 },
   models: {
-    candidate: { maxCalls: MAX_CALLS, maxTokens: 4096 },
+    // Tokens in all (prompts and replies) per idea: the seed uses about 8,500 with a real model (README).
+    candidate: { maxCalls: MAX_CALLS, maxTokens: MAX_TOKENS },
     judge: { prompt: "judge.md" },
   },
 
@@ -161,7 +164,15 @@ export default defineTask<IdeaInput>({
     let score = 0;
     let failures = 0;
     let success = 0;
-    const totals: Record<string, number> = { timeout: 0, exception: 0, fc1: 0, fc2: 0, fc3: 0 };
+    // calls_tied: ideas whose verification the guard tied to a call the bridge served (RunInfo.modelCalls).
+    const totals: Record<string, number> = {
+      timeout: 0,
+      exception: 0,
+      fc1: 0,
+      fc2: 0,
+      fc3: 0,
+      calls_tied: 0,
+    };
     for (const w of workloads) {
       const r = byId.get(w.id);
       const raw = r?.valid ? r.metrics.mast_score : undefined;

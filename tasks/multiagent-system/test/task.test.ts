@@ -1,14 +1,14 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { runInNewContext } from "node:vm";
 import { afterEach, mock, test } from "node:test";
+import { runInNewContext } from "node:vm";
 import { bundleCandidate } from "../../../src/sandbox/bundle.ts";
-import { loadTask } from "../../../src/task/load.ts";
 import type { JudgeContext, ModelRequest, RunInfo, Workload, WorkloadResult } from "../../../src/task/api.ts";
+import { loadTask } from "../../../src/task/load.ts";
 import { type DriverOutput, IDEA_DEADLINE_MS, run } from "../driver.ts";
 import { guard } from "../guard.ts";
-import task, { EXCEPTION_FAILURES, MAX_CALLS, mastScore, TIMEOUT_FAILURES } from "../task.ts";
+import task, { EXCEPTION_FAILURES, MAX_CALLS, MAX_TOKENS, mastScore, TIMEOUT_FAILURES } from "../task.ts";
 import { parseOutcome } from "../trace.ts";
 import type { IdeaInput } from "../workloads.ts";
 import { answerTask, fakeJudge, installModel, verdictJson } from "./fake-models.ts";
@@ -406,7 +406,7 @@ test("without the run's models, the driver and check say what is missing rather 
 test("the loaded task carries its models: the team's call limits and the judge's prompt file", async () => {
   const loaded = await loadTask("multiagent-system");
   assert.deepEqual(loaded.models, {
-    candidate: { maxCalls: MAX_CALLS, maxTokens: 4096 },
+    candidate: { maxCalls: MAX_CALLS, maxTokens: MAX_TOKENS },
     judge: { prompt: "judge.md" },
   });
 });
