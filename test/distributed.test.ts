@@ -142,48 +142,14 @@ test("a run evaluated by two worker processes: every candidate once, the same pr
   }
 });
 
-test("a worker killed mid-job: another takes the job once its lease runs out; nothing lost, nothing twice", async () => {
-  const db = await freshDatabase("kill-worker");
+/**
+ * A worker leaves (`leave`) in the middle of the seed's job: another worker takes the job once
+ * its lease runs out, and nothing is lost or evaluated twice.
+ */
+async function leftMidJob(name: string, leave: (w: Proc) => Promise<void>): Promise<void> {
+  const db = await freshDatabase(name);
   try {
-    const run = "slow-kill-worker";
-    const dir = join(tempDir("dist"), run);
-    const doomed = worker(db.url, "--lease", "2s");
-    const engine = adrs([
-      "run",
-      slowTask,
-      "--store",
-      db.url,
-      "--queue",
-      "workers",
-      "--iterations",
-      "1",
-      "-o",
-      dir,
-    ]);
-    await doomed.waitFor(new RegExp(`evaluating ${run} c000000/train`));
-    doomed.child.kill("SIGKILL");
-    assert.equal((await doomed.exit).signal, "SIGKILL");
-    const heir = worker(db.url);
-    await heir.waitFor(/took back the jobs of 1 worker/);
-    assert.equal((await engine.exit).code, 0, engine.out());
-    await everyCandidateOnce(db.url, run);
-    assert.equal(
-      starts(run, heir.out()).get("c000000/train"),
-      1,
-      "the heir evaluated the killed worker's job",
-    );
-    assert.doesNotMatch(doomed.out(), /evaluated slow-kill-worker c000000\/train/);
-    heir.child.kill("SIGTERM");
-    assert.equal((await heir.exit).code, 0);
-  } finally {
-    await db.drop();
-  }
-});
-
-test("a worker stopped twice exits at once mid-job; its job goes to another worker by the lease", async () => {
-  const db = await freshDatabase("stop-twice");
-  try {
-    const run = "slow-stop-twice";
+    const run = `slow-${name}`;
     const dir = join(tempDir("dist"), run);
     const leaving = worker(db.url, "--lease", "2s");
     const engine = adrs([
@@ -199,20 +165,35 @@ test("a worker stopped twice exits at once mid-job; its job goes to another work
       dir,
     ]);
     await leaving.waitFor(new RegExp(`evaluating ${run} c000000/train`));
-    leaving.child.kill("SIGTERM");
-    await leaving.waitFor(/stopping once the jobs in hand are done/);
-    leaving.child.kill("SIGTERM");
-    assert.equal((await leaving.exit).code, 130, leaving.out());
-    assert.match(leaving.out(), /stopped at once/);
+    await leave(leaving);
     const heir = worker(db.url);
+    await heir.waitFor(/took back the jobs of 1 worker/);
     assert.equal((await engine.exit).code, 0, engine.out());
     await everyCandidateOnce(db.url, run);
-    assert.equal(starts(run, heir.out()).get("c000000/train"), 1, "the heir evaluated the job left in hand");
+    assert.equal(starts(run, heir.out()).get("c000000/train"), 1, "the heir evaluated the job left behind");
+    assert.doesNotMatch(leaving.out(), new RegExp(`evaluated ${run} c000000/train`));
     heir.child.kill("SIGTERM");
     assert.equal((await heir.exit).code, 0);
   } finally {
     await db.drop();
   }
+}
+
+test("a worker killed mid-job: another takes the job once its lease runs out; nothing lost, nothing twice", async () => {
+  await leftMidJob("kill-worker", async (w) => {
+    w.child.kill("SIGKILL");
+    assert.equal((await w.exit).signal, "SIGKILL");
+  });
+});
+
+test("a worker stopped twice exits at once mid-job; its job goes to another worker by the lease", async () => {
+  await leftMidJob("stop-twice", async (w) => {
+    w.child.kill("SIGTERM");
+    await w.waitFor(/stopping once the jobs in hand are done/);
+    w.child.kill("SIGTERM");
+    assert.equal((await w.exit).code, 130, w.out());
+    assert.match(w.out(), /stopped at once/);
+  });
 });
 
 test("the engine killed while workers run: resume takes the results done meanwhile and queues none of them again", async () => {

@@ -315,6 +315,28 @@ describe("ProcessSandbox", () => {
     }
   });
 
+  test("work hidden in the output's toJSON or getters is timed with the call", async () => {
+    // The same busy loop, once in the call and once where only encoding the output runs it.
+    const spin = "let x = 0; for (let k = 0; k < 3e7; k++) x = (x + k) % 7; return x;";
+    const plain = await sandbox.run(job(script("return [1];"), [1]));
+    const planted = await sandbox.run(
+      job(
+        script(
+          "return [{ a: 1 }, { get b() { return spin(); } }];",
+          `function spin() { ${spin} }\nObject.prototype.toJSON = function () { spin(); return { ...this }; };`,
+        ),
+        [1],
+      ),
+    );
+    assert.equal(planted.status, "ok", planted.error);
+    const cpu = (r: SandboxResult) => r.outputs[0]?.cpuMs ?? 0;
+    // Three loops of 3e7 steps against none: far apart on any machine, whatever its load.
+    assert.ok(
+      cpu(planted) > 20 * Math.max(cpu(plain), 1),
+      `planted ${cpu(planted)} ms, plain ${cpu(plain)} ms`,
+    );
+  });
+
   test("the protection in force is exposed once known", async () => {
     const p = await sandbox.ready();
     assert.equal(sandbox.protection, p);
