@@ -41,55 +41,41 @@ function isList(v: unknown): v is ArrayLike<unknown> {
   return Array.isArray(v) || (ArrayBuffer.isView(v) && !(v instanceof DataView));
 }
 
-/** Why `v` is not a list of at most `limit` entries, or null when it is (paths are built only on failure). */
-function listProblem(v: unknown, limit: number): string | null {
-  if (!isList(v)) return `must be an array, got ${kind(v)}`;
-  const n = v.length;
-  return n <= limit ? null : `has ${n} entries, more than the ${limit} it can have`;
+// The errors are built only on failure, so that the copy loops below allocate nothing per list.
+function notList(path: string, v: unknown): TypeError {
+  return new TypeError(`${path} must be an array, got ${kind(v)}`);
 }
 
-function list(v: unknown, path: () => string, limit: number): ArrayLike<unknown> {
-  const problem = listProblem(v, limit);
-  if (problem !== null) throw new TypeError(`${path()} ${problem}`);
-  return v as ArrayLike<unknown>;
+function tooLong(path: string, n: number, limit: number): TypeError {
+  return new TypeError(`${path} has ${n} entries, more than the ${limit} it can have`);
+}
+
+/** The length of `v`, read once, when it is a list of at most `limit` entries; else a TypeError naming `path`. */
+function listLength(v: unknown, path: string, limit: number): number {
+  if (!isList(v)) throw notList(path, v);
+  const n = v.length;
+  if (n > limit) throw tooLong(path, n, limit);
+  return n;
 }
 
 /**
  * Integers collected into a scratch buffer kept between calls (so a call
- * allocates only the exact-size copy `take` returns).
+ * allocates only the exact-size copy `take` returns). The buffer starts large
+ * enough for the task's own shapes: replacing it during a call would also
+ * throw away the optimised code of the copy loops.
  */
 class Collector {
-  private data = new Int32Array(1024);
+  data = new Int32Array(1 << 15);
   size = 0;
 
-  /** Appends the first `n` entries of `row`, each read once; anything but an integer is named by `path`. */
-  append(row: ArrayLike<unknown>, n: number, path: () => string): void {
+  /** Room for `n` more integers. */
+  reserve(n: number): Int32Array {
     if (this.size + n > this.data.length) {
       const bigger = new Int32Array(Math.max(2 * this.data.length, this.size + n));
       bigger.set(this.data.subarray(0, this.size));
       this.data = bigger;
     }
-    const data = this.data;
-    let at = this.size;
-    for (let j = 0; j < n; j++) {
-      const x = row[j];
-      // `x | 0` is x itself exactly for the 32-bit integers.
-      if (typeof x !== "number" || (x | 0) !== x) {
-        throw new TypeError(`${path()}[${j}] must be an integer, got ${kind(x)}`);
-      }
-      data[at++] = x;
-    }
-    this.size = at;
-  }
-
-  /** Appends a count the driver read itself (a length). */
-  push(x: number): void {
-    if (this.size === this.data.length) {
-      const bigger = new Int32Array(2 * this.data.length);
-      bigger.set(this.data);
-      this.data = bigger;
-    }
-    this.data[this.size++] = x;
+    return this.data;
   }
 
   /** The collected integers, as a fresh array of exactly their number; the collector is emptied. */
@@ -102,16 +88,58 @@ class Collector {
 
 const collectors = { lengths: new Collector(), values: new Collector(), layers: new Collector() };
 
-function matrix(v: unknown, name: string, rowsLimit: number, colsLimit: number): FlatRows {
-  const outer = list(v, () => name, rowsLimit);
-  const { lengths, values } = collectors;
-  for (let i = 0; i < outer.length; i++) {
-    const row = list(outer[i], () => `${name}[${i}]`, colsLimit);
-    const n = row.length;
-    lengths.push(n);
-    values.append(row, n, () => `${name}[${i}]`);
+/**
+ * Appends the `n` entries of `list` (named `name[i]`, or `name[i][e]` when `e`
+ * ≥ 0), each read once, to `values`. The copy is cut into a function per list
+ * and one per layer, each called many times per call, so that V8 optimises
+ * them within the first call with complete feedback: the driver's cost is
+ * charged to every program alike, so it is kept small from the second call on.
+ */
+function append(values: Collector, list: ArrayLike<unknown>, n: number, name: string, i: number, e: number): void {
+  const data = values.reserve(n);
+  let at = values.size;
+  for (let j = 0; j < n; j++) {
+    const x = list[j];
+    // `x | 0` is x itself exactly for the 32-bit integers.
+    if (typeof x !== "number" || (x | 0) !== x) {
+      const path = e < 0 ? `${name}[${i}]` : `${name}[${i}][${e}]`;
+      throw new TypeError(`${path}[${j}] must be an integer, got ${kind(x)}`);
+    }
+    data[at++] = x;
   }
-  return { lengths: lengths.take(), values: values.take() };
+  values.size = at;
+}
+
+/** Appends the lengths and entries of the `n` lists of `row` (`name[i]`), each at most `width` long. */
+function appendLists(row: ArrayLike<unknown>, n: number, width: number, name: string, i: number): void {
+  const { lengths, values } = collectors;
+  const lens = lengths.reserve(n);
+  let li = lengths.size;
+  for (let e = 0; e < n; e++) {
+    const list = row[e];
+    if (!isList(list)) throw notList(`${name}[${i}][${e}]`, list);
+    const m = list.length;
+    if (m > width) throw tooLong(`${name}[${i}][${e}]`, m, width);
+    lens[li++] = m;
+    append(values, list, m, name, i, e);
+  }
+  lengths.size = li;
+}
+
+/** A list of lists of integers, flattened. */
+function matrix(v: unknown, name: string, rowsLimit: number, colsLimit: number): FlatRows {
+  const rows = listLength(v, name, rowsLimit);
+  const outer = v as ArrayLike<unknown>;
+  for (let i = 0; i < rows; i++) {
+    const row = outer[i];
+    if (!isList(row)) throw notList(`${name}[${i}]`, row);
+    const n = row.length;
+    if (n > colsLimit) throw tooLong(`${name}[${i}]`, n, colsLimit);
+    const { lengths } = collectors;
+    lengths.reserve(1)[lengths.size++] = n;
+    append(collectors.values, row, n, name, i, -1);
+  }
+  return { lengths: collectors.lengths.take(), values: collectors.values.take() };
 }
 
 export function run(candidate: Record<string, unknown>, input: EplbInput): unknown {
@@ -140,26 +168,22 @@ export function run(candidate: Record<string, unknown>, input: EplbInput): unkno
   const phy2log = matrix(r.phy2log, "phy2log", layers, width);
   const logcnt = matrix(r.logcnt, "logcnt", layers, width);
 
-  const outer = list(r.log2phy, () => "log2phy", layers);
-  const { lengths, values, layers: perLayer } = collectors;
-  for (let l = 0; l < outer.length; l++) {
-    const row = list(outer[l], () => `log2phy[${l}]`, width);
+  const numLayers = listLength(r.log2phy, "log2phy", layers);
+  const outer = r.log2phy as ArrayLike<unknown>;
+  const perLayer = collectors.layers;
+  for (let l = 0; l < numLayers; l++) {
+    const row = outer[l];
+    if (!isList(row)) throw notList(`log2phy[${l}]`, row);
     const n = row.length;
-    perLayer.push(n);
-    for (let e = 0; e < n; e++) {
-      const slots = row[e];
-      const problem = listProblem(slots, width);
-      if (problem !== null) throw new TypeError(`log2phy[${l}][${e}] ${problem}`);
-      const m = (slots as ArrayLike<unknown>).length;
-      lengths.push(m);
-      values.append(slots as ArrayLike<unknown>, m, () => `log2phy[${l}][${e}]`);
-    }
+    if (n > width) throw tooLong(`log2phy[${l}]`, n, width);
+    perLayer.reserve(1)[perLayer.size++] = n;
+    appendLists(row, n, width, "log2phy", l);
   }
   const flat: FlatPlacement = {
     phy2log,
     logcnt,
     log2phyLayers: perLayer.take(),
-    log2phy: { lengths: lengths.take(), values: values.take() },
+    log2phy: { lengths: collectors.lengths.take(), values: collectors.values.take() },
   };
   return flat;
 }
