@@ -6,9 +6,11 @@
  * The sandbox times this whole call, so the maps are read here, element by
  * element, into flat integer arrays: whatever the program defers to the moment
  * its result is read (getters, proxies) runs inside the timed call, and the
- * copy costs every program the same few allocations however it built its
- * arrays. task.ts unpacks the flat form (`unpackPlacement`) and trusts none of
- * it.
+ * copy costs every program the same however it built its arrays. The flat
+ * arrays are views of buffers the driver reuses, valid until its next call
+ * (the sandbox serialises each output before the next call): the copy
+ * allocates nothing, so it does not add collections to every program's time.
+ * task.ts unpacks the flat form (`unpackPlacement`) and trusts none of it.
  */
 import type { EplbInput } from "./workloads.ts";
 
@@ -59,10 +61,12 @@ function listLength(v: unknown, path: string, limit: number): number {
 }
 
 /**
- * Integers collected into a scratch buffer kept between calls (so a call
- * allocates only the exact-size copy `take` returns). The buffer starts large
- * enough for the task's own shapes: replacing it during a call would also
- * throw away the optimised code of the copy loops.
+ * Integers collected into a buffer kept between calls: a call allocates
+ * nothing here, and what it returns is a view of the buffer, valid until the
+ * next call (the sandbox serialises each output before the next call, and so
+ * do the in-process tests). The buffer starts large enough for the task's own
+ * shapes: replacing it during a call would also throw away the optimised code
+ * of the copy loops.
  */
 class Collector {
   data = new Int32Array(1 << 15);
@@ -78,15 +82,23 @@ class Collector {
     return this.data;
   }
 
-  /** The collected integers, as a fresh array of exactly their number; the collector is emptied. */
-  take(): Int32Array {
-    const out = this.data.slice(0, this.size);
-    this.size = 0;
-    return out;
+  /** The collected integers (a view, valid until the next call). */
+  view(): Int32Array {
+    return this.data.subarray(0, this.size);
   }
 }
 
-const collectors = { lengths: new Collector(), values: new Collector(), layers: new Collector() };
+/** One map being flattened: its lists' lengths and their entries. */
+class Rows {
+  readonly lengths = new Collector();
+  readonly values = new Collector();
+
+  flat(): FlatRows {
+    return { lengths: this.lengths.view(), values: this.values.view() };
+  }
+}
+
+const out = { phy2log: new Rows(), logcnt: new Rows(), log2phy: new Rows(), layers: new Collector() };
 
 /**
  * Appends the `n` entries of `list` (named `name[i]`, or `name[i][e]` when `e`
@@ -111,8 +123,8 @@ function append(values: Collector, list: ArrayLike<unknown>, n: number, name: st
 }
 
 /** Appends the lengths and entries of the `n` lists of `row` (`name[i]`), each at most `width` long. */
-function appendLists(row: ArrayLike<unknown>, n: number, width: number, name: string, i: number): void {
-  const { lengths, values } = collectors;
+function appendLists(rows: Rows, row: ArrayLike<unknown>, n: number, width: number, name: string, i: number): void {
+  const { lengths, values } = rows;
   const lens = lengths.reserve(n);
   let li = lengths.size;
   for (let e = 0; e < n; e++) {
@@ -126,20 +138,19 @@ function appendLists(row: ArrayLike<unknown>, n: number, width: number, name: st
   lengths.size = li;
 }
 
-/** A list of lists of integers, flattened. */
-function matrix(v: unknown, name: string, rowsLimit: number, colsLimit: number): FlatRows {
-  const rows = listLength(v, name, rowsLimit);
+/** A list of lists of integers, flattened into `rows`. */
+function matrix(rows: Rows, v: unknown, name: string, rowsLimit: number, colsLimit: number): FlatRows {
+  const count = listLength(v, name, rowsLimit);
   const outer = v as ArrayLike<unknown>;
-  for (let i = 0; i < rows; i++) {
+  for (let i = 0; i < count; i++) {
     const row = outer[i];
     if (!isList(row)) throw notList(`${name}[${i}]`, row);
     const n = row.length;
     if (n > colsLimit) throw tooLong(`${name}[${i}]`, n, colsLimit);
-    const { lengths } = collectors;
-    lengths.reserve(1)[lengths.size++] = n;
-    append(collectors.values, row, n, name, i, -1);
+    rows.lengths.reserve(1)[rows.lengths.size++] = n;
+    append(rows.values, row, n, name, i, -1);
   }
-  return { lengths: collectors.lengths.take(), values: collectors.values.take() };
+  return rows.flat();
 }
 
 export function run(candidate: Record<string, unknown>, input: EplbInput): unknown {
@@ -160,30 +171,34 @@ export function run(candidate: Record<string, unknown>, input: EplbInput): unkno
     throw new TypeError(`${ENTRY} must return an object { phy2log, log2phy, logcnt }, got ${kind(result)}`);
   }
   const r = result as Record<string, unknown>;
-  // A failed call must not leave anything behind for the next one.
-  for (const c of Object.values(collectors)) c.size = 0;
+  // Whatever the last call left (or a failed call half-collected) is dropped.
+  for (const rows of [out.phy2log, out.logcnt, out.log2phy]) {
+    rows.lengths.size = 0;
+    rows.values.size = 0;
+  }
+  out.layers.size = 0;
   // Generous bounds, only so that a runaway length cannot exhaust memory here.
   const layers = 4 * input.weight.length + 4;
   const width = 4 * (input.numReplicas + (input.weight[0]?.length ?? 0)) + 4;
-  const phy2log = matrix(r.phy2log, "phy2log", layers, width);
-  const logcnt = matrix(r.logcnt, "logcnt", layers, width);
+  const phy2log = matrix(out.phy2log, r.phy2log, "phy2log", layers, width);
+  const logcnt = matrix(out.logcnt, r.logcnt, "logcnt", layers, width);
 
   const numLayers = listLength(r.log2phy, "log2phy", layers);
   const outer = r.log2phy as ArrayLike<unknown>;
-  const perLayer = collectors.layers;
+  const perLayer = out.layers;
   for (let l = 0; l < numLayers; l++) {
     const row = outer[l];
     if (!isList(row)) throw notList(`log2phy[${l}]`, row);
     const n = row.length;
     if (n > width) throw tooLong(`log2phy[${l}]`, n, width);
     perLayer.reserve(1)[perLayer.size++] = n;
-    appendLists(row, n, width, "log2phy", l);
+    appendLists(out.log2phy, row, n, width, "log2phy", l);
   }
   const flat: FlatPlacement = {
     phy2log,
     logcnt,
-    log2phyLayers: perLayer.take(),
-    log2phy: { lengths: collectors.lengths.take(), values: collectors.values.take() },
+    log2phyLayers: perLayer.view(),
+    log2phy: out.log2phy.flat(),
   };
   return flat;
 }

@@ -107,14 +107,15 @@ class Balancer {
   /** `slotOf[k]`: the slot the serpentine deal gives the k-th heaviest replica. */
   readonly slotOf: Int32Array;
   /**
-   * `views[k][c]`: `slotOf[k … k + c − 1]`, the slot list of an expert whose
-   * `c` replicas are the k-th to (k + c − 1)-th heaviest. Made once and shared
-   * by every layer and call: a call allocates nothing (an allocation kept
-   * from call to call would make V8 move it to the old generation and throw
-   * away the optimised code).
+   * `lists[k][c]`: `slotOf[k … k + c − 1]` as an array, the slot list of an
+   * expert whose `c` replicas are the k-th to (k + c − 1)-th heaviest. Made
+   * when first needed and shared by every layer and call, so that a call
+   * allocates next to nothing (arrays allocated by the optimised code and kept
+   * from call to call would make V8 move that allocation to the old generation
+   * and throw the optimised code away).
    */
-  readonly views: Int32Array[][];
-  readonly placement: { phy2log: Int32Array[]; log2phy: Int32Array[][]; logcnt: Int32Array[] };
+  readonly lists: number[][][];
+  readonly placement: { phy2log: Int32Array[]; log2phy: number[][][]; logcnt: Int32Array[] };
 
   constructor(
     readonly layers: number,
@@ -140,19 +141,19 @@ class Balancer {
       const pos = k % numGpus;
       this.slotOf[k] = (round % 2 === 0 ? pos : numGpus - 1 - pos) * perGpu + round;
     }
-    this.views = [];
-    for (let k = 0; k < numReplicas; k++) this.views.push([]);
+    this.lists = [];
+    for (let k = 0; k < numReplicas; k++) this.lists.push([]);
     // The maps: each layer a view of one buffer per map, and one list array per layer.
     const slotsAll = new Int32Array(layers * numReplicas);
     const countsAll = new Int32Array(layers * experts);
     const phy2log: Int32Array[] = [];
-    const log2phy: Int32Array[][] = [];
+    const log2phy: number[][][] = [];
     const logcnt: Int32Array[] = [];
-    const none = new Int32Array(0);
+    const none: number[] = [];
     for (let l = 0; l < layers; l++) {
       phy2log.push(slotsAll.subarray(l * numReplicas, (l + 1) * numReplicas));
       logcnt.push(countsAll.subarray(l * experts, (l + 1) * experts));
-      log2phy.push(new Array<Int32Array>(experts).fill(none));
+      log2phy.push(new Array<number[]>(experts).fill(none));
     }
     this.placement = { phy2log, log2phy, logcnt };
   }
@@ -163,7 +164,8 @@ class Balancer {
    */
   layer(row: readonly number[], l: number): void {
     const { experts, numReplicas, w, remainder, topValue, topIndex, topCount, topLoad } = this;
-    const { heap, bucketOf, bucketStart, slotOf, views } = this;
+    const { heap, bucketOf, bucketStart, slotOf } = this;
+    const cache = this.lists;
     // The replica counts are computed in place, in the layer's row of logcnt.
     const count = this.placement.logcnt[l] as Int32Array;
     const extra = numReplicas - experts;
@@ -254,7 +256,7 @@ class Balancer {
     for (let b = 0; b < BUCKETS; b++)
       bucketStart[b + 1] = (bucketStart[b + 1] as number) + (bucketStart[b] as number);
     const slots = this.placement.phy2log[l] as Int32Array;
-    const lists = this.placement.log2phy[l] as Int32Array[];
+    const lists = this.placement.log2phy[l] as number[][];
     for (let e = 0; e < experts; e++) {
       const b = bucketOf[e] as number;
       const at = bucketStart[b] as number;
@@ -262,10 +264,10 @@ class Balancer {
       bucketStart[b] = at + c;
       // An expert's replicas are consecutive in the order: its slots are slotOf[at … at + c − 1].
       for (let j = 0; j < c; j++) slots[slotOf[at + j] as number] = e;
-      const byCount = views[at] as Int32Array[];
+      const byCount = cache[at] as number[][];
       let list = byCount[c];
       if (list === undefined) {
-        list = slotOf.subarray(at, at + c);
+        list = Array.from(slotOf.subarray(at, at + c));
         byCount[c] = list;
       }
       lists[e] = list;
