@@ -107,7 +107,14 @@ const out = { phy2log: new Rows(), logcnt: new Rows(), log2phy: new Rows(), laye
  * them within the first call with complete feedback: the driver's cost is
  * charged to every program alike, so it is kept small from the second call on.
  */
-function append(values: Collector, list: ArrayLike<unknown>, n: number, name: string, i: number, e: number): void {
+function append(
+  values: Collector,
+  list: ArrayLike<unknown>,
+  n: number,
+  name: string,
+  i: number,
+  e: number,
+): void {
   const data = values.reserve(n);
   let at = values.size;
   for (let j = 0; j < n; j++) {
@@ -123,7 +130,14 @@ function append(values: Collector, list: ArrayLike<unknown>, n: number, name: st
 }
 
 /** Appends the lengths and entries of the `n` lists of `row` (`name[i]`), each at most `width` long. */
-function appendLists(rows: Rows, row: ArrayLike<unknown>, n: number, width: number, name: string, i: number): void {
+function appendLists(
+  rows: Rows,
+  row: ArrayLike<unknown>,
+  n: number,
+  width: number,
+  name: string,
+  i: number,
+): void {
   const { lengths, values } = rows;
   const lens = lengths.reserve(n);
   let li = lengths.size;

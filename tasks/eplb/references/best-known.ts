@@ -10,9 +10,11 @@ import type { Placement, Weights } from "./api.ts";
  * Then every replica is dealt to the GPUs in a serpentine over the replicas
  * sorted by load (GPU 0 … G−1, then G−1 … 0, one slot per GPU per round).
  * Nodes and groups are ignored: any GPU may hold any expert. Everything runs
- * on typed arrays kept between calls, with no comparison sort; the maps are
- * views of one buffer each, and an expert with one replica gets a slot list
- * made once for all layers and calls.
+ * on typed arrays kept between calls, with no comparison sort, and a call
+ * allocates nothing once warm: the returned maps are the same objects every
+ * call (views of one buffer per map, rewritten each call), and an expert's
+ * slot list is one of a set made once (its replicas are consecutive in the
+ * sorted order, so the list depends only on where they start and how many).
  */
 
 /** A row is refined when its heaviest replica exceeds the average slot load by this factor. */
