@@ -10,9 +10,11 @@ import type { Placement, Weights } from "./api.ts";
  * Then every replica is dealt to the GPUs in a serpentine over the replicas
  * sorted by load (GPU 0 … G−1, then G−1 … 0, one slot per GPU per round).
  * Nodes and groups are ignored: any GPU may hold any expert. Everything runs
- * on typed arrays kept between calls, with no comparison sort; the maps are
- * views of one buffer each, and an expert with one replica gets a slot list
- * made once for all layers and calls.
+ * on typed arrays kept between calls, with no comparison sort, and a call
+ * allocates nothing once warm: the returned maps are the same objects every
+ * call (views of one buffer per map, rewritten each call), and an expert's
+ * slot list is one of a set made once (its replicas are consecutive in the
+ * sorted order, so the list depends only on where they start and how many).
  */
 
 /** A row is refined when its heaviest replica exceeds the average slot load by this factor. */
@@ -88,64 +90,87 @@ function siftDown(heap: Int32Array, key: Float64Array, at: number, size: number)
   heap[at] = item;
 }
 
-/** Work arrays, kept between calls (a call only grows them): fewer allocations, less GC. */
-let scratch: ReturnType<typeof allocate> | undefined;
-
-function allocate(experts: number, numReplicas: number) {
-  return {
-    experts,
-    numReplicas,
-    w: new Float64Array(experts),
-    count: new Int32Array(experts),
-    remainder: new Float64Array(experts),
-    // The heaviest experts (or largest remainders) and their replica counts.
-    topValue: new Float64Array(experts + 1),
-    topIndex: new Int32Array(experts + 1),
-    topCount: new Int32Array(experts + 1),
-    topLoad: new Float64Array(experts + 1),
-    heap: new Int32Array(experts + 1),
-    bucketOf: new Int32Array(experts),
-    per: new Float64Array(experts),
-    bucketStart: new Int32Array(BUCKETS + 1),
-    sorted: new Int32Array(numReplicas),
-    firstSlot: new Int32Array(experts),
-  };
-}
-
 /**
- * `[slot]` for every slot, made once: most experts have one replica, and their
- * slot lists are shared between layers and calls instead of allocated each time
- * (nothing reads them but the caller, which copies them).
+ * Everything a shape needs, allocated once and reused by every call of that
+ * shape: the work arrays and the returned maps themselves (each call rewrites
+ * every entry; the caller copies the maps before the next call).
  */
-const single: number[][] = [];
+class Balancer {
+  readonly w: Float64Array;
+  readonly remainder: Float64Array;
+  // The heaviest experts (or largest remainders) and their replica counts.
+  readonly topValue: Float64Array;
+  readonly topIndex: Int32Array;
+  readonly topCount: Int32Array;
+  readonly topLoad: Float64Array;
+  readonly heap: Int32Array;
+  readonly bucketOf: Int32Array;
+  readonly bucketStart: Int32Array;
+  /** `slotOf[k]`: the slot the serpentine deal gives the k-th heaviest replica. */
+  readonly slotOf: Int32Array;
+  /**
+   * `lists[k][c]`: `slotOf[k … k + c − 1]` as an array, the slot list of an
+   * expert whose `c` replicas are the k-th to (k + c − 1)-th heaviest. Made
+   * when first needed and shared by every layer and call, so that a call
+   * allocates next to nothing (arrays allocated by the optimised code and kept
+   * from call to call would make V8 move that allocation to the old generation
+   * and throw the optimised code away).
+   */
+  readonly lists: number[][][];
+  readonly placement: { phy2log: Int32Array[]; log2phy: number[][][]; logcnt: Int32Array[] };
 
-export function rebalanceExperts(
-  weight: Weights,
-  numReplicas: number,
-  _numGroups: number,
-  _numNodes: number,
-  numGpus: number,
-): Placement {
-  const layers = weight.length;
-  const experts = (weight[0] as readonly number[]).length;
-  const perGpu = numReplicas / numGpus;
-  const extra = numReplicas - experts;
-  if (scratch === undefined || scratch.experts !== experts || scratch.numReplicas !== numReplicas) {
-    scratch = allocate(experts, numReplicas);
+  constructor(
+    readonly layers: number,
+    readonly experts: number,
+    readonly numReplicas: number,
+    readonly numGpus: number,
+  ) {
+    this.w = new Float64Array(experts);
+    this.remainder = new Float64Array(experts);
+    this.topValue = new Float64Array(experts + 1);
+    this.topIndex = new Int32Array(experts + 1);
+    this.topCount = new Int32Array(experts + 1);
+    this.topLoad = new Float64Array(experts + 1);
+    this.heap = new Int32Array(experts + 1);
+    this.bucketOf = new Int32Array(experts);
+    this.bucketStart = new Int32Array(BUCKETS + 1);
+    // Serpentine deal, heaviest first: round r gives slot r of every GPU, left to right on
+    // even rounds and right to left on odd ones.
+    const perGpu = numReplicas / numGpus;
+    this.slotOf = new Int32Array(numReplicas);
+    for (let k = 0; k < numReplicas; k++) {
+      const round = Math.floor(k / numGpus);
+      const pos = k % numGpus;
+      this.slotOf[k] = (round % 2 === 0 ? pos : numGpus - 1 - pos) * perGpu + round;
+    }
+    this.lists = [];
+    for (let k = 0; k < numReplicas; k++) this.lists.push([]);
+    // The maps: each layer a view of one buffer per map, and one list array per layer.
+    const slotsAll = new Int32Array(layers * numReplicas);
+    const countsAll = new Int32Array(layers * experts);
+    const phy2log: Int32Array[] = [];
+    const log2phy: number[][][] = [];
+    const logcnt: Int32Array[] = [];
+    const none: number[] = [];
+    for (let l = 0; l < layers; l++) {
+      phy2log.push(slotsAll.subarray(l * numReplicas, (l + 1) * numReplicas));
+      logcnt.push(countsAll.subarray(l * experts, (l + 1) * experts));
+      log2phy.push(new Array<number[]>(experts).fill(none));
+    }
+    this.placement = { phy2log, log2phy, logcnt };
   }
-  const { w, count, remainder, topValue, topIndex, topCount, topLoad, heap } = scratch;
-  const { bucketOf, per, bucketStart, sorted, firstSlot } = scratch;
-  for (let s = single.length; s < numReplicas; s++) single.push([s]);
 
-  // The maps, each layer a view of one buffer per map.
-  const slotsAll = new Int32Array(layers * numReplicas);
-  const countsAll = new Int32Array(layers * experts);
-  const phy2log: Int32Array[] = new Array(layers);
-  const log2phy: number[][][] = new Array(layers);
-  const logcnt: Int32Array[] = new Array(layers);
-
-  for (let l = 0; l < layers; l++) {
-    const row = weight[l] as readonly number[];
+  /**
+   * Places layer `l` from its loads `row`. A method of its own, called once per
+   * layer, so that it is optimised as a whole after the first call.
+   */
+  layer(row: readonly number[], l: number): void {
+    const { experts, numReplicas, w, remainder, topValue, topIndex, topCount, topLoad } = this;
+    const { heap, bucketOf, bucketStart, slotOf } = this;
+    const cache = this.lists;
+    // The replica counts are computed in place, in the layer's row of logcnt.
+    const count = this.placement.logcnt[l] as Int32Array;
+    const extra = numReplicas - experts;
     let total = 0;
     for (let e = 0; e < experts; e++) {
       const x = row[e] as number;
@@ -158,21 +183,29 @@ export function rebalanceExperts(
     }
 
     // Hamilton: one replica each, the extra ones in proportion to load, leftovers to the
-    // largest remainders.
+    // largest remainders. `heaviest` is the load per replica even if an expert also gets a
+    // remainder replica: x / 2 for most experts (no whole extra replica), so only their
+    // largest load is kept, halved once at the end (halving is exact).
     let given = 0;
     let heaviest = 0;
+    let lightest = 0;
     const perExtra = extra / total;
     for (let e = 0; e < experts; e++) {
       const x = w[e] as number;
       const quota = x * perExtra;
       const whole = Math.floor(quota);
-      count[e] = 1 + whole;
-      given += whole;
       remainder[e] = quota - whole;
-      // The load per replica even if this expert also gets a remainder replica.
-      const load = x / (2 + whole);
-      if (load > heaviest) heaviest = load;
+      if (whole === 0) {
+        count[e] = 1;
+        if (x > lightest) lightest = x;
+      } else {
+        count[e] = 1 + whole;
+        given += whole;
+        const load = x / (2 + whole);
+        if (load > heaviest) heaviest = load;
+      }
     }
+    if (lightest / 2 > heaviest) heaviest = lightest / 2;
     const average = total / numReplicas;
     if (heaviest > REFINE_ABOVE * average) {
       // A skewed row: Hamilton leaves some replica far above the average slot whatever the
@@ -205,10 +238,13 @@ export function rebalanceExperts(
       }
     }
 
-    // Replicas by load, heaviest first: a counting sort of the experts on their load per replica.
+    // Replicas by load, heaviest first: a counting sort of the experts on their load per
+    // replica (`remainder` now holds that load), then every replica straight to its slot.
+    const per = remainder;
     let top = 0;
     for (let e = 0; e < experts; e++) {
-      const load = (w[e] as number) / (count[e] as number);
+      const c = count[e] as number;
+      const load = c === 1 ? (w[e] as number) : (w[e] as number) / c;
       per[e] = load;
       if (load > top) top = load;
     }
@@ -221,37 +257,49 @@ export function rebalanceExperts(
     }
     for (let b = 0; b < BUCKETS; b++)
       bucketStart[b + 1] = (bucketStart[b + 1] as number) + (bucketStart[b] as number);
+    const slots = this.placement.phy2log[l] as Int32Array;
+    const lists = this.placement.log2phy[l] as number[][];
     for (let e = 0; e < experts; e++) {
       const b = bucketOf[e] as number;
-      let at = bucketStart[b] as number;
-      for (let j = count[e] as number; j > 0; j--) sorted[at++] = e;
-      bucketStart[b] = at;
-    }
-
-    // Serpentine deal, heaviest first: round r gives slot r of every GPU, left to right on
-    // even rounds and right to left on odd ones. An expert's slots are listed in deal order.
-    const slots = slotsAll.subarray(l * numReplicas, (l + 1) * numReplicas);
-    const counts = countsAll.subarray(l * experts, (l + 1) * experts);
-    const lists: number[][] = new Array(experts);
-    let k = 0;
-    for (let round = 0; round < perGpu; round++) {
-      const forward = round % 2 === 0;
-      for (let pos = 0; pos < numGpus; pos++, k++) {
-        const e = sorted[k] as number;
-        const slot = (forward ? pos : numGpus - 1 - pos) * perGpu + round;
-        slots[slot] = e;
-        const c = counts[e] as number;
-        if (count[e] === 1) lists[e] = single[slot] as number[];
-        else if (c === 0) firstSlot[e] = slot;
-        else if (c === 1) lists[e] = [firstSlot[e] as number, slot];
-        else (lists[e] as number[]).push(slot);
-        counts[e] = c + 1;
+      const at = bucketStart[b] as number;
+      const c = count[e] as number;
+      bucketStart[b] = at + c;
+      // An expert's replicas are consecutive in the order: its slots are slotOf[at … at + c − 1].
+      for (let j = 0; j < c; j++) slots[slotOf[at + j] as number] = e;
+      const byCount = cache[at] as number[][];
+      let list = byCount[c];
+      if (list === undefined) {
+        list = Array.from(slotOf.subarray(at, at + c));
+        byCount[c] = list;
       }
+      lists[e] = list;
     }
-    phy2log[l] = slots;
-    log2phy[l] = lists;
-    logcnt[l] = counts;
   }
-  return { phy2log, log2phy, logcnt };
+}
+
+let balancer: Balancer | undefined;
+
+export function rebalanceExperts(
+  weight: Weights,
+  numReplicas: number,
+  _numGroups: number,
+  _numNodes: number,
+  numGpus: number,
+): Placement {
+  const layers = weight.length;
+  const experts = (weight[0] as readonly number[]).length;
+  let b = balancer;
+  if (
+    b === undefined ||
+    b.layers !== layers ||
+    b.experts !== experts ||
+    b.numReplicas !== numReplicas ||
+    b.numGpus !== numGpus
+  ) {
+    b = new Balancer(layers, experts, numReplicas, numGpus);
+    balancer = b;
+  }
+  for (let l = 0; l < layers; l++) b.layer(weight[l] as readonly number[], l);
+  return b.placement;
 }
 // EVOLVE-BLOCK-END
