@@ -315,7 +315,7 @@ describe("ProcessSandbox", () => {
     }
   });
 
-  test("work hidden in the output's toJSON or getters is timed with the call", async () => {
+  test("work hidden in the output's toJSON or getters is timed with the call, not left to the encoding", async () => {
     // The same busy loop, once in the call and once where only encoding the output runs it.
     const spin = "let x = 0; for (let k = 0; k < 3e7; k++) x = (x + k) % 7; return x;";
     const plain = await sandbox.run(job(script("return [1];"), [1]));

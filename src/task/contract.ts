@@ -41,7 +41,7 @@ export interface OutputCheck {
 
 /** What the sandbox measured about one call of the candidate, outside its reach. */
 export interface RunInfo {
-  /** Wall time of the driver's call (settling and encoding its output included), timed around the call into the isolate. */
+  /** Wall time of the driver's call (settling and reading its output included), timed around the call into the isolate. */
   durationMs: number;
   /** CPU time the isolate spent on the call, when known. */
   cpuMs?: number;
