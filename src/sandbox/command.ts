@@ -3,9 +3,9 @@ import { realpathSync } from "node:fs";
 import { chmod, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { constants, tmpdir } from "node:os";
 import { basename, dirname, join, resolve } from "node:path";
-import { Tail } from "./tail.ts";
 import { bwrapArgv, findExecutable, installPrefix, limitArgv } from "./protection.ts";
 import type { CommandJob, CommandResult } from "./sandbox.ts";
+import { Tail } from "./tail.ts";
 
 export interface CommandContext {
   /** The bwrap binary when bubblewrap is in force. */

@@ -202,8 +202,8 @@ async function main() {
   const fns = await realmFn.apply(undefined, [log, logCap, filename, GC_NAME, hostCall], {
     result: { reference: true },
   });
-  const [bind, invoke, take, collect, enableHost, settle] = await Promise.all(
-    [0, 1, 2, 3, 4, 5].map((i) => fns.get(i, { reference: true })),
+  const [bind, invoke, take, collect, enableHost, settle, receive] = await Promise.all(
+    [0, 1, 2, 3, 4, 5, 6].map((i) => fns.get(i, { reference: true })),
   );
   // The isolate's first compilation and calls pay for lazy set-up (~10 ms): pay it before the
   // clock starts. Neither leaves a trace in the realm.
@@ -276,12 +276,20 @@ async function main() {
   let budget = job.maxOutputBytes;
   for (let i = 0; i < inputs.length; i++) {
     current = i;
+    let encoded;
+    try {
+      // The input crosses and is parsed before the clock starts: every program's call is timed from its start.
+      await receive.apply(undefined, [inputs[i]], { timeout: remaining() });
+    } catch (err) {
+      const limit = limitHit(err, isolate);
+      if (limit) return stop(limit);
+      throw err;
+    }
     const cpu0 = isolate.cpuTime;
     const pcpu0 = process.cpuUsage();
     const t0 = now();
-    let encoded;
     try {
-      await invoke.apply(undefined, [inputs[i], i], { timeout: remaining(), result: { promise: true } });
+      await invoke.apply(undefined, [i], { timeout: remaining(), result: { promise: true } });
       const ms = now() - t0;
       const cpu = Number(isolate.cpuTime - cpu0) / 1e6;
       const pcpu = process.cpuUsage(pcpu0);
