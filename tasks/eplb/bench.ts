@@ -52,7 +52,7 @@ export default async function eplbBench(): Promise<BenchResult[]> {
   const sandbox = new ProcessSandbox({ concurrency: 1 });
   const evaluator = new Evaluator(loaded, sandbox, { cacheSize: 0 });
   const code = (file: string) => readFileSync(join(import.meta.dirname, file), "utf8");
-  const programs = { best: code("references/best-known.ts"), baseline: code("references/baseline.ts") };
+  const programs = { best: code("references/best-known.ts"), baseline: code("initial.ts") };
   const rows: BenchResult[] = [];
   const callMs = (e: Evaluation) => {
     if (e.status !== "ok") throw new Error(`eplb bench: evaluation ${e.status}: ${e.error}`);
@@ -124,7 +124,7 @@ export default async function eplbBench(): Promise<BenchResult[]> {
 
     // The algorithms alone, in-process, after warming up.
     const best = (await import("./references/best-known.ts")).rebalanceExperts as Rebalance;
-    const baseline = (await import("./references/baseline.ts")).rebalanceExperts as Rebalance;
+    const baseline = (await import("./initial.ts")).rebalanceExperts as Rebalance;
     const workloads = await task.workloads("train");
     const pass = (f: Rebalance) => {
       const start = performance.now();
