@@ -11,11 +11,10 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 import type { ModelCall } from "../src/core/types.ts";
 import { parseRunConfig, type RunConfig } from "../src/engine/config.ts";
-import { startReplay } from "../src/engine/replay.ts";
 import { startRun } from "../src/engine/session.ts";
 import type { Store } from "../src/store/store.ts";
 import { type ChatRequestBody, type MockLlm, promptOf, startMockLlm } from "./support/mock-llm.ts";
-import { tempDir, withStore } from "./support/run-helpers.ts";
+import { assertReplayIdentical, tempDir, withStore } from "./support/run-helpers.ts";
 
 const MODEL_TASK = join(import.meta.dirname, "fixtures", "models", "model-task");
 const STYLES = ["briefly", "precisely", "thoroughly", "exhaustively"];
@@ -118,19 +117,7 @@ test("a run serves its candidates' calls (role task) and its judge's (role judge
 });
 
 test("a replayed run is identical, and asks the network nothing", async () => {
-  const before = mock.requests.length;
-  mock.setDefault(() => {
-    throw new Error("a replay must not call the provider");
-  });
-  try {
-    const out = join(tempDir("model-run"), "replayed");
-    const session = await startReplay(recorded, out, { env: {} });
-    assert.equal((await session.run()).reason, "iterations");
-    assert.equal(mock.requests.length, before);
-    assert.deepEqual(await withStore(out, picture), await withStore(recorded, picture));
-  } finally {
-    mock.setDefault(responder);
-  }
+  await assertReplayIdentical(mock, responder, recorded, picture);
 });
 
 test("what a run of such a task cannot do is refused before anything is written", async () => {

@@ -1,10 +1,12 @@
+import assert from "node:assert/strict";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseRunConfig, type RunConfig } from "../../src/engine/config.ts";
+import { startReplay } from "../../src/engine/replay.ts";
 import { openSqliteStore } from "../../src/store/sqlite/index.ts";
 import type { Store } from "../../src/store/store.ts";
-import { type ChatRequestBody, promptOf } from "./mock-llm.ts";
+import { type ChatRequestBody, type MockLlm, type MockResponder, promptOf } from "./mock-llm.ts";
 
 export function tempDir(prefix: string): string {
   return mkdtempSync(join(tmpdir(), `adrs-${prefix}-`));
@@ -54,5 +56,30 @@ export async function withStore<T>(dir: string, use: (store: Store) => Promise<T
     return await use(store);
   } finally {
     await store.close();
+  }
+}
+
+/**
+ * Replays the run recorded in `recorded` with the mock refusing every request, and
+ * checks that it asked the network nothing and stored what `picture` shows of the recording.
+ */
+export async function assertReplayIdentical<T>(
+  mock: MockLlm,
+  responder: MockResponder,
+  recorded: string,
+  picture: (store: Store) => Promise<T>,
+): Promise<void> {
+  const before = mock.requests.length;
+  mock.setDefault(() => {
+    throw new Error("a replay must not call the provider");
+  });
+  try {
+    const out = join(tempDir("replay"), "replayed");
+    const session = await startReplay(recorded, out, { env: {} });
+    assert.equal((await session.run()).reason, "iterations");
+    assert.equal(mock.requests.length, before);
+    assert.deepEqual(await withStore(out, picture), await withStore(recorded, picture));
+  } finally {
+    mock.setDefault(responder);
   }
 }

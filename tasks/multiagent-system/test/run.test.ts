@@ -10,12 +10,11 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { parseRunConfig } from "../../../src/engine/config.ts";
-import { startReplay } from "../../../src/engine/replay.ts";
 import { startRun } from "../../../src/engine/session.ts";
 import type { Store } from "../../../src/store/store.ts";
 import type { ModelRequest } from "../../../src/task/api.ts";
 import { type ChatRequestBody, type MockLlm, startMockLlm } from "../../../test/support/mock-llm.ts";
-import { tempDir, withStore } from "../../../test/support/run-helpers.ts";
+import { assertReplayIdentical, tempDir, withStore } from "../../../test/support/run-helpers.ts";
 import { answerTask, verdictJson } from "./fake-models.ts";
 
 const price = { inputPerMTok: 1, outputPerMTok: 4 };
@@ -84,17 +83,5 @@ test("the seed team runs in the sandbox through the bridge; the guard ties its c
 });
 
 test("a replayed run of the task stores the same programs and calls, asking the network nothing", async () => {
-  const before = mock.requests.length;
-  mock.setDefault(() => {
-    throw new Error("a replay must not call the provider");
-  });
-  try {
-    const out = join(tempDir("mas-run"), "replayed");
-    const session = await startReplay(recorded, out, { env: {} });
-    assert.equal((await session.run()).reason, "iterations");
-    assert.equal(mock.requests.length, before);
-    assert.deepEqual(await withStore(out, picture), await withStore(recorded, picture));
-  } finally {
-    mock.setDefault(responder);
-  }
+  await assertReplayIdentical(mock, responder, recorded, picture);
 });
