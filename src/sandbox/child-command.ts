@@ -6,8 +6,9 @@ import { bwrapArgv, installPrefix, type KernelLimits, limitArgv } from "./protec
 import type { Protection, SandboxJob } from "./sandbox.ts";
 
 const RUNNER = realpathSync(join(import.meta.dirname, "runner.mjs"));
-/** The candidate's realm, which the runner imports from beside itself: the child must read it too. */
+/** The candidate's realm and how it encodes outputs, which the runner imports from beside itself: the child must read them too. */
 const REALM = realpathSync(join(import.meta.dirname, "realm.mjs"));
+const REALM_OUTPUT = realpathSync(join(import.meta.dirname, "realm-output.mjs"));
 /** isolated-vm's entry, located here but loaded only in the child. */
 const IVM_ENTRY = createRequire(import.meta.url).resolve("isolated-vm");
 const IVM_DIR = dirname(IVM_ENTRY);
@@ -30,7 +31,7 @@ export function profileOf(job: SandboxJob): Profile {
 
 /** What the node child needs to see: node itself, the runner (with its realm) and isolated-vm. */
 export function nodeReadOnly(nodePath: string): string[] {
-  return [installPrefix(nodePath), RUNNER, REALM, IVM_DIR];
+  return [installPrefix(nodePath), RUNNER, REALM, REALM_OUTPUT, IVM_DIR];
 }
 
 export interface ChildCommandOptions {
@@ -80,6 +81,7 @@ function childArgv(nodePath: string, profile: Profile, kind: Protection["kind"],
       "--experimental-permission",
       `--allow-fs-read=${RUNNER}`,
       `--allow-fs-read=${REALM}`,
+      `--allow-fs-read=${REALM_OUTPUT}`,
       `--allow-fs-read=${IVM_DIR}/*`,
       "--allow-addons",
       "--disable-warning=ExperimentalWarning",

@@ -32,6 +32,7 @@ import { createRequire } from "node:module";
 import net from "node:net";
 import { StringDecoder } from "node:string_decoder";
 import { realm } from "./realm.mjs";
+import { outputCopier } from "./realm-output.mjs";
 
 // The name the parent gave V8's collection function (child-command.ts); found, it only
 // spends the candidate's CPU time.
@@ -198,7 +199,11 @@ async function main() {
     { ignored: true },
   );
   const filename = "candidate.js";
-  const realmFn = await context.eval(`(${realm.toString()})`, { reference: true });
+  // Both sources are self-contained: the output copier is made first, then handed to the realm.
+  const realmFn = await context.eval(
+    `((...args) => (${realm.toString()})((${outputCopier.toString()})(), ...args))`,
+    { reference: true },
+  );
   const fns = await realmFn.apply(undefined, [log, logCap, filename, GC_NAME, hostCall], {
     result: { reference: true },
   });
