@@ -141,7 +141,9 @@ class Balancer {
   readonly topLoad: Float64Array;
   readonly heap: Int32Array;
   /** Load bins of the experts, and how many experts fall in each (the quick D'Hondt). */
-  readonly binOf: Int32Array;
+  /** The experts of each load bin, chained: `binHead[b]` the first (−1: none), `nextInBin[e]` the one after `e`. */
+  readonly binHead: Int32Array;
+  readonly nextInBin: Int32Array;
   readonly binCount: Int32Array;
   /** The candidate extra replicas of the quick D'Hondt: load per replica, and whose. */
   readonly keys: Float64Array;
@@ -180,7 +182,8 @@ class Balancer {
     this.topCount = new Int32Array(experts + 1);
     this.topLoad = new Float64Array(experts + 1);
     this.heap = new Int32Array(experts + 1);
-    this.binOf = new Int32Array(experts);
+    this.binHead = new Int32Array(LOAD_BINS);
+    this.nextInBin = new Int32Array(experts);
     this.binCount = new Int32Array(LOAD_BINS);
     this.keys = new Float64Array(4 * (experts + numReplicas) + 64);
     this.owner = new Int32Array(this.keys.length);
@@ -217,7 +220,7 @@ class Balancer {
   }
 
   /**
-   * D'Hondt without a heap, for the loads in `w` binned in `binOf` / `binCount`: the
+   * D'Hondt without a heap, for the loads in `w` binned by `skewed`: the
    * `extra` replicas go to the `extra` largest loads per replica (`x / j` is expert x's
    * j-th extra replica). Those are found among the few experts in the top bins, by one
    * selection over their candidate replicas. Returns −1, leaving `count` untouched, when
@@ -226,7 +229,7 @@ class Balancer {
    * else the counts are exactly the heap's, and it returns the heaviest load per replica.
    */
   quickDhondt(extra: number, count: Int32Array): number {
-    const { experts, w, binOf, binCount, keys, owner } = this;
+    const { w, binHead, nextInBin, binCount, keys, owner } = this;
     // The lowest bin that, with those above it, holds more than `extra` experts: the
     // (extra + 1)-th largest load per replica is at least the lightest of them (`floor`).
     let bin = LOAD_BINS - 1;
@@ -243,14 +246,15 @@ class Balancer {
     const floor = ((bin - 1) / (LOAD_BINS - 1)) * this.most;
     let n = 0;
     const room = keys.length;
-    for (let e = 0; e < experts; e++) {
-      if ((binOf[e] as number) < bin) continue;
-      const x = w[e] as number;
-      let load = x;
-      for (let j = 1; j <= extra + 1 && load >= floor; load = x / ++j) {
-        if (n === room) return -1;
-        keys[n] = load;
-        owner[n++] = e;
+    for (let b = LOAD_BINS - 1; b >= bin; b--) {
+      for (let e = binHead[b] as number; e >= 0; e = nextInBin[e] as number) {
+        const x = w[e] as number;
+        let load = x;
+        for (let j = 1; j <= extra + 1 && load >= floor; load = x / ++j) {
+          if (n === room) return -1;
+          keys[n] = load;
+          owner[n++] = e;
+        }
       }
     }
     // keys[0 … extra − 1] the largest, keys[extra] the next one.
@@ -341,11 +345,12 @@ class Balancer {
    * same pass bins the loads for the quick D'Hondt.
    */
   skewed(): boolean {
-    const { experts, numReplicas, w, binOf, binCount, total, binScale } = this;
+    const { experts, numReplicas, w, binHead, nextInBin, binCount, total, binScale } = this;
     let heaviest = 0;
     let lightest = 0;
     const perExtra = (numReplicas - experts) / total;
     binCount.fill(0);
+    binHead.fill(-1);
     for (let e = 0; e < experts; e++) {
       const x = w[e] as number;
       const whole = Math.floor(x * perExtra);
@@ -356,7 +361,8 @@ class Balancer {
         if (load > heaviest) heaviest = load;
       }
       const bin = Math.floor(x * binScale);
-      binOf[e] = bin;
+      nextInBin[e] = binHead[bin] as number;
+      binHead[bin] = e;
       binCount[bin] = (binCount[bin] as number) + 1;
     }
     if (lightest / 2 > heaviest) heaviest = lightest / 2;
