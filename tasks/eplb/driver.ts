@@ -129,7 +129,17 @@ function append(
   values.size = at;
 }
 
-/** `append` for a typed array. */
+/**
+ * The getter behind every typed array's `Symbol.toStringTag`: it answers from the
+ * array's internal type (never from its prototype, which a program may swap), and
+ * undefined for anything else.
+ */
+const typedArrayTag = Object.getOwnPropertyDescriptor(
+  Object.getPrototypeOf(Int32Array.prototype),
+  Symbol.toStringTag,
+)?.get;
+
+/** `append` for a typed array; an Int32Array, whose entries are all 32-bit integers, is copied whole. */
 function appendView(
   values: Collector,
   list: ArrayLike<unknown>,
@@ -140,6 +150,11 @@ function appendView(
 ): void {
   const data = values.reserve(n);
   let at = values.size;
+  if (typedArrayTag?.call(list) === "Int32Array" && (list as Int32Array).length === n) {
+    data.set(list as Int32Array, at);
+    values.size = at + n;
+    return;
+  }
   for (let j = 0; j < n; j++) {
     const x = list[j];
     if (typeof x !== "number" || (x | 0) !== x) throw notInteger(name, i, e, j, x);
