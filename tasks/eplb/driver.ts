@@ -106,6 +106,9 @@ const out = { phy2log: new Rows(), logcnt: new Rows(), log2phy: new Rows(), laye
  * and one per layer, each called many times per call, so that V8 optimises
  * them within the first call with complete feedback: the driver's cost is
  * charged to every program alike, so it is kept small from the second call on.
+ * `appendView` is the same copy for typed arrays: a loop that reads one kind of
+ * list only is compiled for that kind (a loop reading both kinds, as programs
+ * that return typed rows and plain lists would make it, reads each element slower).
  */
 function append(
   values: Collector,
@@ -120,13 +123,62 @@ function append(
   for (let j = 0; j < n; j++) {
     const x = list[j];
     // `x | 0` is x itself exactly for the 32-bit integers.
-    if (typeof x !== "number" || (x | 0) !== x) {
-      const path = e < 0 ? `${name}[${i}]` : `${name}[${i}][${e}]`;
-      throw new TypeError(`${path}[${j}] must be an integer, got ${kind(x)}`);
-    }
+    if (typeof x !== "number" || (x | 0) !== x) throw notInteger(name, i, e, j, x);
     data[at++] = x;
   }
   values.size = at;
+}
+
+/**
+ * The getter behind every typed array's `Symbol.toStringTag`: it answers from the
+ * array's internal type (never from its prototype, which a program may swap), and
+ * undefined for anything else.
+ */
+const typedArrayTag = Object.getOwnPropertyDescriptor(
+  Object.getPrototypeOf(Int32Array.prototype),
+  Symbol.toStringTag,
+)?.get;
+
+/** `append` for a typed array; an Int32Array, whose entries are all 32-bit integers, is copied whole. */
+function appendView(
+  values: Collector,
+  list: ArrayLike<unknown>,
+  n: number,
+  name: string,
+  i: number,
+  e: number,
+): void {
+  const data = values.reserve(n);
+  let at = values.size;
+  if (typedArrayTag?.call(list) === "Int32Array" && (list as Int32Array).length === n) {
+    data.set(list as Int32Array, at);
+    values.size = at + n;
+    return;
+  }
+  for (let j = 0; j < n; j++) {
+    const x = list[j];
+    if (typeof x !== "number" || (x | 0) !== x) throw notInteger(name, i, e, j, x);
+    data[at++] = x;
+  }
+  values.size = at;
+}
+
+function notInteger(name: string, i: number, e: number, j: number, x: unknown): TypeError {
+  const path = e < 0 ? `${name}[${i}]` : `${name}[${i}][${e}]`;
+  return new TypeError(`${path}[${j}] must be an integer, got ${kind(x)}`);
+}
+
+/** Appends the `n` entries of the list `list` (an array or a typed array), by the copy for its kind. */
+function appendAny(
+  values: Collector,
+  list: ArrayLike<unknown>,
+  n: number,
+  name: string,
+  i: number,
+  e: number,
+): void {
+  if (Array.isArray(list)) append(values, list, n, name, i, e);
+  else appendView(values, list, n, name, i, e);
 }
 
 /** Appends the lengths and entries of the `n` lists of `row` (`name[i]`), each at most `width` long. */
@@ -143,11 +195,14 @@ function appendLists(
   let li = lengths.size;
   for (let e = 0; e < n; e++) {
     const list = row[e];
-    if (!isList(list)) throw notList(`${name}[${i}][${e}]`, list);
-    const m = list.length;
+    // The kind is checked once per list: it both validates and picks the copy.
+    const array = Array.isArray(list);
+    if (!array && !isList(list)) throw notList(`${name}[${i}][${e}]`, list);
+    const m = (list as ArrayLike<unknown>).length;
     if (m > width) throw tooLong(`${name}[${i}][${e}]`, m, width);
     lens[li++] = m;
-    append(values, list, m, name, i, e);
+    if (array) append(values, list, m, name, i, e);
+    else appendView(values, list as ArrayLike<unknown>, m, name, i, e);
   }
   lengths.size = li;
 }
@@ -162,7 +217,7 @@ function matrix(rows: Rows, v: unknown, name: string, rowsLimit: number, colsLim
     const n = row.length;
     if (n > colsLimit) throw tooLong(`${name}[${i}]`, n, colsLimit);
     rows.lengths.reserve(1)[rows.lengths.size++] = n;
-    append(rows.values, row, n, name, i, -1);
+    appendAny(rows.values, row, n, name, i, -1);
   }
   return rows.flat();
 }
