@@ -63,6 +63,9 @@ function adrs(args: string[]): Proc {
   };
 }
 
+/** A guard, not a measure: a test that waits this long for processes is stuck, and fails instead of holding CI. */
+const HANG_MS = 10 * 60_000;
+
 /**
  * Live workers renew their leases; 20 s leaves room for a renewal that a
  * heavily loaded machine (load 40 on two cores) delays by seconds, which at
@@ -71,6 +74,21 @@ function adrs(args: string[]): Proc {
  */
 const worker = (url: string, ...flags: string[]) =>
   adrs(["worker", "--store", url, "--lease", "20s", ...flags]);
+
+/**
+ * Waits until a worker starts a job matching `pattern`; fails with the run's output
+ * if the run ends first (else the test would wait for a job that never comes).
+ */
+async function jobStarted(w: Proc, run: Proc, pattern: RegExp): Promise<RegExpMatchArray> {
+  const started = w.waitFor(pattern);
+  const ended = run.exit.then((e) => e);
+  const first = await Promise.race([started.then((m) => ({ m })), ended.then((e) => ({ e }))]);
+  if ("e" in first && !pattern.test(w.out()))
+    assert.fail(
+      `the run ended (code ${first.e.code}) before a worker started ${pattern}:\n${run.out()}\n${w.out()}`,
+    );
+  return started;
+}
 
 /** How often each job key was started across workers' logs. */
 function starts(run: string, ...logs: string[]): Map<string, number> {
@@ -102,7 +120,9 @@ async function everyCandidateOnce(url: string, runId: string): Promise<string[]>
   }
 }
 
-test("a run evaluated by two worker processes: every candidate once, the same programs as in process", async () => {
+test("a run evaluated by two worker processes: every candidate once, the same programs as in process", {
+  timeout: HANG_MS,
+}, async () => {
   const db = await freshDatabase("two-workers");
   try {
     const [w1, w2] = [worker(db.url), worker(db.url)];
@@ -164,7 +184,7 @@ async function leftMidJob(name: string, leave: (w: Proc) => Promise<void>): Prom
       "-o",
       dir,
     ]);
-    await leaving.waitFor(new RegExp(`evaluating ${run} c000000/train`));
+    await jobStarted(leaving, engine, new RegExp(`evaluating ${run} c000000/train`));
     await leave(leaving);
     const heir = worker(db.url);
     await heir.waitFor(/took back the jobs of 1 worker/);
@@ -179,14 +199,18 @@ async function leftMidJob(name: string, leave: (w: Proc) => Promise<void>): Prom
   }
 }
 
-test("a worker killed mid-job: another takes the job once its lease runs out; nothing lost, nothing twice", async () => {
+test("a worker killed mid-job: another takes the job once its lease runs out; nothing lost, nothing twice", {
+  timeout: HANG_MS,
+}, async () => {
   await leftMidJob("kill-worker", async (w) => {
     w.child.kill("SIGKILL");
     assert.equal((await w.exit).signal, "SIGKILL");
   });
 });
 
-test("a worker stopped twice exits at once mid-job; its job goes to another worker by the lease", async () => {
+test("a worker stopped twice exits at once mid-job; its job goes to another worker by the lease", {
+  timeout: HANG_MS,
+}, async () => {
   await leftMidJob("stop-twice", async (w) => {
     w.child.kill("SIGTERM");
     await w.waitFor(/stopping once the jobs in hand are done/);
@@ -196,7 +220,9 @@ test("a worker stopped twice exits at once mid-job; its job goes to another work
   });
 });
 
-test("the engine killed while workers run: resume takes the results done meanwhile and queues none of them again", async () => {
+test("the engine killed while workers run: resume takes the results done meanwhile and queues none of them again", {
+  timeout: HANG_MS,
+}, async () => {
   const db = await freshDatabase("kill-engine");
   try {
     const run = "slow-kill-engine";
@@ -205,9 +231,7 @@ test("the engine killed while workers run: resume takes the results done meanwhi
     const args = ["--store", db.url];
     const engine = adrs(["run", slowTask, ...args, "--queue", "workers", "--iterations", "3", "-o", dir]);
     // A child's job is under way: the engine dies waiting for it.
-    const [, key] = (await w.waitFor(
-      new RegExp(`evaluating ${run} (c00000[1-3]/train)`),
-    )) as RegExpMatchArray;
+    const [, key] = await jobStarted(w, engine, new RegExp(`evaluating ${run} (c00000[1-3]/train)`));
     engine.child.kill("SIGKILL");
     assert.equal((await engine.exit).signal, "SIGKILL");
     await w.waitFor(new RegExp(`evaluated ${run} ${key!.replace("/", "\\/")}`));
@@ -222,7 +246,9 @@ test("the engine killed while workers run: resume takes the results done meanwhi
   }
 });
 
-test("a worker whose copy of the task differs from the run's refuses its jobs and exits 2", async () => {
+test("a worker whose copy of the task differs from the run's refuses its jobs and exits 2", {
+  timeout: HANG_MS,
+}, async () => {
   const db = await freshDatabase("refuse");
   const { WorkerQueue } = await import("../src/queue/worker-queue.ts");
   const { connectPostgres } = await import("../src/store/postgres/index.ts");
