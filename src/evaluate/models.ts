@@ -6,6 +6,7 @@
  * engine's, over the run's models, ledger, budget and cache).
  */
 import { createHash } from "node:crypto";
+import { estimateTokens, promptChars } from "../core/tokens.ts";
 import type { HostChannel } from "../sandbox/sandbox.ts";
 import type { Task, Workload } from "../task/contract.ts";
 import {
@@ -82,11 +83,6 @@ export function parseModelRequest(value: unknown): ModelRequest | string {
     out.temperature = t;
   }
   return { messages: clean, options: out };
-}
-
-/** Tokens of a prompt before it is sent, as the ledger estimates them: chars/4. */
-function promptTokens(messages: readonly ChatMessage[]): number {
-  return Math.ceil(messages.reduce((n, m) => n + m.content.length, 0) / 4);
 }
 
 function answer(a: ModelAnswer): string {
@@ -167,7 +163,8 @@ export class CandidateCalls {
     const { maxCalls, maxTokens } = this.limits;
     if (used.calls >= maxCalls)
       return this.refuse(input, `the limit of ${maxCalls} model calls per workload is spent`);
-    const prompt = promptTokens(request.messages);
+    // The prompt as the ledger estimates it before sending.
+    const prompt = estimateTokens(promptChars(request.messages));
     const left = maxTokens - used.tokens - used.held;
     if (prompt >= left)
       return this.refuse(

@@ -1,4 +1,8 @@
+import { estimateTokens, promptChars } from "../core/tokens.ts";
 import type { ChatMessage } from "../core/types.ts";
+
+export { estimateTokens, promptChars };
+
 import { type ModelSpec, parseModelSpec } from "./spec.ts";
 
 /** US dollars per million tokens. */
@@ -115,15 +119,6 @@ export function costUsd(tokens: TokenCounts, price: Price | undefined): number {
       tokens.outputTokens * price.outputPerMTok) /
     1_000_000
   );
-}
-
-/** Providers' own tokenizers are not available here, so a count we lack is chars/4. */
-export function estimateTokens(chars: number): number {
-  return Math.ceil(chars / 4);
-}
-
-export function promptChars(messages: readonly ChatMessage[]): number {
-  return messages.reduce((sum, m) => sum + m.content.length, 0);
 }
 
 /**

@@ -9,11 +9,10 @@
  * and resolves to the reply as a JSON text. The candidate gains no other way out.
  */
 
-/** One message of a chat request. */
-export interface ChatMessage {
-  role: "system" | "user" | "assistant";
-  content: string;
-}
+import type { ChatMessage } from "../core/types.ts";
+
+/** One message of a chat request: the same shape every model call has. */
+export type { ChatMessage };
 
 /** What a caller may set on one request; the model itself is the run's (role `task` or `judge`). */
 export interface ModelOptions {
@@ -76,7 +75,9 @@ export async function llm(messages: ChatMessage[], options: ModelOptions = {}): 
     throw new Error("llm(): this task does not let its candidates call models (no models.candidate)");
   }
   const request: ModelRequest = { messages, options };
-  const answer = JSON.parse(await (bridge as (r: string) => Promise<string>)(JSON.stringify(request))) as ModelAnswer;
+  const answer = JSON.parse(
+    await (bridge as (r: string) => Promise<string>)(JSON.stringify(request)),
+  ) as ModelAnswer;
   if (!answer.ok) throw new Error(`llm(): ${answer.error}`);
   return answer.text;
 }
