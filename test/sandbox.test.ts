@@ -337,6 +337,26 @@ describe("ProcessSandbox", () => {
     );
   });
 
+  test("work queued as microtasks or done after an await is timed with the call", async () => {
+    // A plain return is one apply and a promise is awaited in a second one: neither may let
+    // work run after the call's timing ends.
+    const spin = "let x = 0; for (let k = 0; k < 3e7; k++) x = (x + k) % 7; return x;";
+    const plain = await sandbox.run(job(script("return 1;"), [1]));
+    const queued = await sandbox.run(
+      job(script("queueMicrotask(spin); Promise.resolve().then(spin); return 1;", `function spin() { ${spin} }`), [1]),
+    );
+    const awaited = await sandbox.run(
+      job(script("return (async () => { await null; spin(); await null; spin(); return 2; })();", `function spin() { ${spin} }`), [1]),
+    );
+    const cpu = (r: SandboxResult) => r.outputs[0]?.cpuMs ?? 0;
+    for (const [name, r] of [["queued", queued], ["awaited", awaited]] as const) {
+      assert.equal(r.status, "ok", r.error);
+      assert.ok(r.outputs[0]?.ok, name);
+      // Two loops of 3e7 steps against none: far apart on any machine, whatever its load.
+      assert.ok(cpu(r) > 20 * Math.max(cpu(plain), 1), `${name} ${cpu(r)} ms, plain ${cpu(plain)} ms`);
+    }
+  });
+
   test("the protection in force is exposed once known", async () => {
     const p = await sandbox.ready();
     assert.equal(sandbox.protection, p);
