@@ -152,6 +152,8 @@ class Balancer {
   total = 0;
   most = 0;
   binScale = 0;
+  /** Whether the full D'Hondt search has run (see `layer`). */
+  searched = false;
   readonly bucketOf: Int32Array;
   readonly bucketStart: Int32Array;
   /** `slotOf[k]`: the slot the serpentine deal gives the k-th heaviest replica. */
@@ -299,13 +301,18 @@ class Balancer {
       // A skewed row: Hamilton leaves some replica far above the average slot whatever the
       // remainders do. Use the counts that minimise the heaviest replica instead (D'Hondt:
       // each extra replica to the expert with the largest load per replica). The first
-      // layer of every call takes the full search, so that its code has run (and V8 has
-      // compiled it with its types) before a tie sends some later layer there: a branch
-      // reached for the first time in optimised code throws that code away.
+      // skewed layer this balancer sees takes the full search, so that its code has run
+      // (and V8 has seen its types) before a tie sends some later layer there: a branch
+      // reached for the first time in optimised code throws that code away. Once is
+      // enough; running it on a layer of every call cost each call about 0.1 ms while
+      // the search, used that rarely, stayed unoptimised.
       const binScale = this.binScale;
-      if (l > 0 && binScale > 0 && binScale < Number.POSITIVE_INFINITY && extra > 0 && experts > extra)
+      if (this.searched && binScale > 0 && binScale < Number.POSITIVE_INFINITY && extra > 0 && experts > extra)
         top = this.quickDhondt(extra, count);
-      if (top < 0) this.heapDhondt(extra, count);
+      if (top < 0) {
+        this.heapDhondt(extra, count);
+        this.searched = true;
+      }
     } else {
       this.hamilton(extra, count);
     }
