@@ -198,7 +198,7 @@ function appendLists(
   const { lengths, values } = rows;
   const lens = lengths.reserve(n);
   let li = lengths.size;
-  let data = values.data;
+  let data: Int32Array = values.data;
   let at = values.size;
   for (let e = 0; e < n; e++) {
     const list = row[e];
