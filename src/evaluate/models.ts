@@ -6,11 +6,11 @@
  * engine's, over the run's models, ledger, budget and cache).
  */
 import { createHash } from "node:crypto";
+import { z } from "zod";
 import { estimateTokens, promptChars } from "../core/tokens.ts";
 import type { HostChannel } from "../sandbox/sandbox.ts";
 import type { Task, Workload } from "../task/contract.ts";
 import {
-  type ChatMessage,
   type JudgeContext,
   MODEL_BRIDGE_GLOBAL,
   type ModelAnswer,
@@ -18,7 +18,6 @@ import {
   type ModelOptions,
   type ModelRequest,
 } from "../task/model.ts";
-import { isRecord } from "./validate.ts";
 
 /** The roles a task's requests are asked under: a candidate's (`task`) and the task's judge (`judge`). */
 export type TaskModelRole = "task" | "judge";
@@ -44,8 +43,44 @@ export interface TaskModelAccess {
   complete(role: TaskModelRole, request: ModelRequest, chargeTo: string | undefined): Promise<TaskModelReply>;
 }
 
-const ROLES = new Set(["system", "user", "assistant"]);
-const OPTION_KEYS = new Set(["maxTokens", "temperature"]);
+const MESSAGE_SHAPE = `{ role: "system" | "user" | "assistant", content: string }`;
+const MAX_TOKENS = "options.maxTokens must be a positive integer";
+const TEMPERATURE = "options.temperature must be a number from 0 to 2";
+
+/**
+ * A candidate's request. Each part says what it must be in its own words, so that
+ * the first issue is the whole reason (the candidate's call fails with it).
+ */
+const REQUEST = z.object(
+  {
+    messages: z
+      .array(
+        // Any issue inside a message is reported as the message's (`messages[2] must be …`).
+        z.object({ role: z.enum(["system", "user", "assistant"]), content: z.string() }),
+        { error: "messages must be a non-empty list" },
+      )
+      .min(1, { error: "messages must be a non-empty list" }),
+    options: z
+      .strictObject(
+        {
+          maxTokens: z.int({ error: MAX_TOKENS }).min(1, { error: MAX_TOKENS }).optional(),
+          temperature: z
+            .number({ error: TEMPERATURE })
+            .min(0, { error: TEMPERATURE })
+            .max(2, { error: TEMPERATURE })
+            .optional(),
+        },
+        {
+          error: (issue) =>
+            issue.code === "unrecognized_keys"
+              ? `options.${issue.keys[0]} is not an option (maxTokens, temperature)`
+              : "options must be an object",
+        },
+      )
+      .default({}),
+  },
+  { error: "the request must be { messages, options }" },
+);
 
 /** A request as it crossed the bridge (JSON text from the candidate), or why it is not one. */
 export function parseModelRequest(value: unknown): ModelRequest | string {
@@ -57,32 +92,20 @@ export function parseModelRequest(value: unknown): ModelRequest | string {
       return "the request is not JSON";
     }
   }
-  if (!isRecord(v)) return "the request must be { messages, options }";
-  const { messages, options = {} } = v;
-  if (!Array.isArray(messages) || messages.length === 0) return "messages must be a non-empty list";
-  const clean: ChatMessage[] = [];
-  for (const [i, m] of messages.entries()) {
-    if (!isRecord(m) || typeof m.role !== "string" || !ROLES.has(m.role) || typeof m.content !== "string")
-      return `messages[${i}] must be { role: "system" | "user" | "assistant", content: string }`;
-    clean.push({ role: m.role as ChatMessage["role"], content: m.content });
+  const parsed = REQUEST.safeParse(v);
+  if (parsed.success) {
+    const { messages, options } = parsed.data;
+    const out: ModelOptions = {};
+    if (options.maxTokens !== undefined) out.maxTokens = options.maxTokens;
+    if (options.temperature !== undefined) out.temperature = options.temperature;
+    return { messages, options: out };
   }
-  if (!isRecord(options)) return "options must be an object";
-  const unknown = Object.keys(options).find((k) => !OPTION_KEYS.has(k));
-  if (unknown !== undefined) return `options.${unknown} is not an option (maxTokens, temperature)`;
-  const out: ModelOptions = {};
-  if (options.maxTokens !== undefined) {
-    const n = options.maxTokens;
-    if (typeof n !== "number" || !Number.isInteger(n) || n < 1)
-      return "options.maxTokens must be a positive integer";
-    out.maxTokens = n;
-  }
-  if (options.temperature !== undefined) {
-    const t = options.temperature;
-    if (typeof t !== "number" || !Number.isFinite(t) || t < 0 || t > 2)
-      return "options.temperature must be a number from 0 to 2";
-    out.temperature = t;
-  }
-  return { messages: clean, options: out };
+  const issue = parsed.error.issues[0];
+  if (issue === undefined) return "the request must be { messages, options }";
+  // A message's own issue (its role, its content, or the message itself) names the message.
+  if (issue.path[0] === "messages" && typeof issue.path[1] === "number")
+    return `messages[${issue.path[1]}] must be ${MESSAGE_SHAPE}`;
+  return issue.message;
 }
 
 function answer(a: ModelAnswer): string {
