@@ -181,12 +181,7 @@ function appendAny(
   else appendView(values, list, n, name, i, e);
 }
 
-/**
- * Appends the lengths and entries of the `n` lists of `row` (`name[i]`), each at most
- * `width` long. The lists that are arrays are copied here, in the loop over the row,
- * with the buffer and its fill level in locals: a list costs a few loads and stores
- * beyond its entries (most lists hold one or two).
- */
+/** Appends the lengths and entries of the `n` lists of `row` (`name[i]`), each at most `width` long. */
 function appendLists(
   rows: Rows,
   row: ArrayLike<unknown>,
@@ -198,8 +193,6 @@ function appendLists(
   const { lengths, values } = rows;
   const lens = lengths.reserve(n);
   let li = lengths.size;
-  let data: Int32Array = values.data;
-  let at = values.size;
   for (let e = 0; e < n; e++) {
     const list = row[e];
     // The kind is checked once per list: it both validates and picks the copy.
@@ -208,24 +201,9 @@ function appendLists(
     const m = (list as ArrayLike<unknown>).length;
     if (m > width) throw tooLong(`${name}[${i}][${e}]`, m, width);
     lens[li++] = m;
-    if (at + m > data.length) {
-      values.size = at;
-      data = values.reserve(m);
-    }
-    if (array) {
-      for (let j = 0; j < m; j++) {
-        const x = (list as unknown[])[j];
-        if (typeof x !== "number" || (x | 0) !== x) throw notInteger(name, i, e, j, x);
-        data[at++] = x;
-      }
-    } else {
-      values.size = at;
-      appendView(values, list as ArrayLike<unknown>, m, name, i, e);
-      data = values.data;
-      at = values.size;
-    }
+    if (array) append(values, list, m, name, i, e);
+    else appendView(values, list as ArrayLike<unknown>, m, name, i, e);
   }
-  values.size = at;
   lengths.size = li;
 }
 
