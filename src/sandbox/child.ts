@@ -175,16 +175,15 @@ export class Child {
     }
     answer
       .then(
-        (text) => {
-          if (typeof text !== "string") throw new Error("the host answered with no text");
-          return JSON.stringify({ n, ok: true, text });
-        },
-        (err: unknown) =>
-          JSON.stringify({ n, ok: false, error: err instanceof Error ? err.message : String(err) }),
+        (text: unknown) =>
+          typeof text === "string"
+            ? { n, ok: true, text }
+            : { n, ok: false, error: "the host answered with no text" },
+        (err: unknown) => ({ n, ok: false, error: err instanceof Error ? err.message : String(err) }),
       )
-      .catch((err: unknown) => JSON.stringify({ n, ok: false, error: (err as Error).message }))
-      .then((line) => {
-        if (this.ending === undefined && !this.finished) this.child.stdin?.write(`${line}\n`);
+      .then((reply) => {
+        if (this.ending === undefined && !this.finished)
+          this.child.stdin?.write(`${JSON.stringify(reply)}\n`);
       });
   }
 
