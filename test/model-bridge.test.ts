@@ -138,6 +138,29 @@ describe("the model bridge", () => {
     assert.equal(e.score, 0);
   });
 
+  test("a workload refused for its calls is not judged: no judge's call is paid for it", async () => {
+    const { evaluator, ledger } = models();
+    const before = mock.requests.length;
+    // alpha stays within its 2 calls; beta makes a third, which it catches.
+    const e = await evaluator.evaluate(
+      program(`export async function answer(q: string) {
+  const a = await llm([{ role: "user", content: "Answer: " + q }]);
+  if (q.includes("beta")) { try { await llm([{ role: "user", content: "Again: " + q }]); await llm([{ role: "user", content: "Thrice: " + q }]); } catch {} }
+  return { answer: a };
+}`),
+      "train",
+    );
+    assert.match(
+      e.error ?? "",
+      /workload beta: model calls: the limit of 2 model calls per workload is spent/,
+    );
+    const judgeCalls = ledger.takeAll().filter((c) => c.role === "judge");
+    assert.equal(judgeCalls.length, 1, "alpha alone is judged");
+    const judged = mock.requests.slice(before).filter((r) => promptOf(r).startsWith("You grade answers"));
+    assert.equal(judged.length, 1);
+    assert.match(promptOf(judged[0] as ChatRequestBody), /alpha/);
+  });
+
   test("a request over the workload's tokens is refused before it is sent, with the reason", async () => {
     const { evaluator } = models();
     const sent = mock.requests.length;

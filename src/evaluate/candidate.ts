@@ -79,10 +79,26 @@ export async function candidateRunner(
     }
     // The judge's calls are made one workload after another, so their order is the same on every run.
     const judged = { unavailable: undefined as string | undefined };
+    const judge =
+      task.judgePrompt === undefined ? undefined : judgeFor(task, models.access, models.chargeTo, judged);
+    const thrown = new Set(workloads.filter((_, i) => result.outputs[i]?.ok === false).map((w) => w.id));
     const results: WorkloadResult[] = [];
     for (const [i, w] of workloads.entries()) {
-      const judge =
-        task.judgePrompt === undefined ? undefined : judgeFor(task, models.access, models.chargeTo, judged);
+      // A workload whose calls broke the task's limits (or were malformed) fails with why,
+      // whatever it returned: it is neither checked nor judged (a judge's call would be paid for nothing).
+      const refused = calls?.refused[i];
+      if (refused !== undefined) {
+        const ms = result.outputs[i]?.durationMs;
+        results.push({
+          workload: w.id,
+          valid: false,
+          metrics: {},
+          error: `model calls: ${refused}`,
+          ...(ms === undefined ? {} : { durationMs: ms }),
+        });
+        thrown.add(w.id);
+        continue;
+      }
       try {
         results.push(await verdictOn(w, result, i, mapped, check, judge, calls?.served[i]));
       } catch (err) {
@@ -94,21 +110,6 @@ export async function candidateRunner(
     }
     for (const w of workloads.slice(results.length))
       results.push({ workload: w.id, valid: false, metrics: {}, error: "not judged" });
-    const thrown = new Set(workloads.filter((_, i) => result.outputs[i]?.ok === false).map((w) => w.id));
-    // A workload whose calls broke the task's limits (or were malformed) fails with why, whatever it returned.
-    calls?.refused.forEach((reason, i) => {
-      const w = workloads[i] as Workload;
-      if (reason === undefined) return;
-      const r = results[i] as WorkloadResult;
-      results[i] = {
-        workload: w.id,
-        valid: false,
-        metrics: {},
-        error: `model calls: ${reason}`,
-        ...(r.durationMs === undefined ? {} : { durationMs: r.durationMs }),
-      };
-      thrown.add(w.id);
-    });
     const batch: Batch = { status: result.status, results, thrown, log: result.log, cacheable: true };
     if (result.status !== "ok") {
       batch.error = mapped(result.error ?? `sandbox status ${result.status}`);
