@@ -306,6 +306,10 @@ test("a task's models are checked when it loads, each problem naming its field",
     'field "models.candidate.maxTokens" must be a positive integer (got 1.5)',
     'field "models.judge.prompt" must be a file name in the task folder (got nothing (missing))',
   ]);
+  // Declaring neither role would make a task that calls no model refused wherever models are missing.
+  assert.deepEqual(definitionProblems({ ...def, models: {} }, file), [
+    'field "models" must be { candidate?, judge? } with at least one of them (got an object)',
+  ]);
   const external = { ...def, check: undefined, external: { command: "python3 x.py", language: "python" } };
   assert.match(
     definitionProblems(external, file).join("\n"),

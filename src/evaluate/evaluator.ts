@@ -65,6 +65,8 @@ export class Evaluator {
   private readonly now: () => number;
   private readonly sourcefile: string | undefined;
   private readonly models: TaskModelAccess | undefined;
+  /** The task's models' part of every cache key (`modelsKey`): fixed for this evaluator's life. */
+  private readonly modelsPart: string;
   private readonly memo: EvaluationMemo;
   private readonly workloadLists = new Map<Split, Promise<Workload[]>>();
 
@@ -84,6 +86,7 @@ export class Evaluator {
     this.now = options.now ?? (() => performance.now());
     this.sourcefile = options.sourcefile;
     this.models = options.models;
+    this.modelsPart = modelsKey(task, options.models);
   }
 
   /** Cache hits (in memory or persistent) and misses since construction. */
@@ -101,8 +104,7 @@ export class Evaluator {
     const part = subset
       ? `/w${createHash("sha256").update(subset.join("\n")).digest("hex").slice(0, 16)}`
       : "";
-    const models = modelsKey(this.task, this.models);
-    return `${this.task.id}@${this.task.version}/${split}${part}/m${this.limits.memoryMb}${cascade}${models}/${hash}`;
+    return `${this.task.id}@${this.task.version}/${split}${part}/m${this.limits.memoryMb}${cascade}${this.modelsPart}/${hash}`;
   }
 
   /**

@@ -18,6 +18,7 @@ import {
   type ModelOptions,
   type ModelRequest,
 } from "../task/model.ts";
+import { errorMessage } from "./validate.ts";
 
 /** The roles a task's requests are asked under: a candidate's (`task`) and the task's judge (`judge`). */
 export type TaskModelRole = "task" | "judge";
@@ -110,10 +111,6 @@ export function parseModelRequest(value: unknown): ModelRequest | string {
 
 function answer(a: ModelAnswer): string {
   return JSON.stringify(a);
-}
-
-function message(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }
 
 /**
@@ -213,8 +210,8 @@ export class CandidateCalls {
         this.chargeTo,
       );
     } catch (err) {
-      this.unavailable ??= `a model call of workload ${this.workloads[input]?.id} got no reply: ${message(err)}`;
-      return answer({ ok: false, error: message(err) });
+      this.unavailable ??= `a model call of workload ${this.workloads[input]?.id} got no reply: ${errorMessage(err)}`;
+      return answer({ ok: false, error: errorMessage(err) });
     } finally {
       used.held -= prompt + cap;
     }
@@ -259,7 +256,7 @@ export function judgeFor(
         );
         return reply.text;
       } catch (err) {
-        state.unavailable ??= `the judge got no reply: ${message(err)}`;
+        state.unavailable ??= `the judge got no reply: ${errorMessage(err)}`;
         throw err;
       }
     },

@@ -6,7 +6,8 @@
  */
 import type { CompletionRequest } from "./client.ts";
 import type { LlmErrorKind } from "./errors.ts";
-import { estimateTokens, type Price, promptChars, type TokenCounts } from "./pricing.ts";
+import { estimateTokens, promptChars } from "../core/tokens.ts";
+import type { Price, TokenCounts } from "./pricing.ts";
 
 export const DEFAULT_TIMEOUT_MS = 600_000;
 export const DEFAULT_MAX_RETRIES = 4;

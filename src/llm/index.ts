@@ -25,7 +25,6 @@ export { isReasoningModel, OpenAiClient, type OpenAiClientOptions, PLACEHOLDER_A
 export {
   costUsd,
   estimateCostUsd,
-  estimateTokens,
   type Price,
   priceFor,
   type TokenCounts,

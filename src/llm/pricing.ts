@@ -1,8 +1,5 @@
 import { estimateTokens, promptChars } from "../core/tokens.ts";
 import type { ChatMessage } from "../core/types.ts";
-
-export { estimateTokens, promptChars };
-
 import { type ModelSpec, parseModelSpec } from "./spec.ts";
 
 /** US dollars per million tokens. */

@@ -87,7 +87,7 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
     try {
       const { task, hash } = await localTask(p.task);
       if (task.models) {
-        // The engine refuses such a run (openRunQueue); a job of one is refused here all the same.
+        // The engine refuses such a run (refuseTaskModels, src/engine/task-models.ts); a job of one is refused here all the same.
         refusal ??= new InputError(
           `run ${p.runId} evaluates task ${task.id}, which declares models: its evaluations need the run's models, ledger and budget, which workers do not have; run it with queue: in-process`,
         );

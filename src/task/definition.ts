@@ -173,6 +173,10 @@ function definitionSchema(file: string, isExternal: boolean) {
         },
         must("{ candidate?, judge? }"),
       )
+      .refine(
+        (m) => m.candidate !== undefined || m.judge !== undefined,
+        must("{ candidate?, judge? } with at least one of them"),
+      )
       .optional(),
   });
 }
@@ -188,7 +192,8 @@ function describe(value: unknown): string {
   if (Array.isArray(value)) return "an array";
   if (typeof value === "string") return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
   if (typeof value === "number" || typeof value === "boolean") return String(value);
-  return typeof value === "undefined" ? "nothing (missing)" : `a ${typeof value}`;
+  if (typeof value === "undefined") return "nothing (missing)";
+  return typeof value === "object" ? "an object" : `a ${typeof value}`;
 }
 
 function at(root: unknown, path: readonly PropertyKey[]): unknown {

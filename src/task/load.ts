@@ -109,15 +109,16 @@ async function readTaskFiles(def: AnyDefinition, file: string): Promise<Task> {
     initial: join(dir, def.files?.initial ?? initialDefault),
     driver: external ? "" : join(dir, def.files?.driver ?? "driver.ts"),
   };
-  const read = async (field: "spec" | "initial") => {
+  /** A text file the definition names, or an error naming the field that names it. */
+  const read = async (field: string, path: string) => {
     try {
-      return await readFile(paths[field], "utf8");
+      return await readFile(path, "utf8");
     } catch {
-      throw new InputError(`${file}: field "files.${field}": cannot read ${paths[field]}`);
+      throw new InputError(`${file}: field "${field}": cannot read ${path}`);
     }
   };
-  const spec = await read("spec");
-  const initialCode = await read("initial");
+  const spec = await read("files.spec", paths.spec);
+  const initialCode = await read("files.initial", paths.initial);
   if (!external && !existsSync(paths.driver)) {
     throw new InputError(`${file}: field "files.driver": no driver at ${paths.driver}`);
   }
@@ -142,20 +143,12 @@ async function readTaskFiles(def: AnyDefinition, file: string): Promise<Task> {
   if (def.files) task.files = def.files;
   if (def.limits) task.limits = def.limits;
   if (def.noisy) task.noisy = def.noisy;
-  if (def.models) task.models = def.models;
   if (def.feedback) task.feedback = def.feedback.bind(def);
   if (def.stress) task.stress = def.stress.bind(def);
   if (def.models) {
     task.models = def.models;
     const prompt = def.models.judge?.prompt;
-    if (prompt !== undefined) {
-      const path = join(dir, prompt);
-      try {
-        task.judgePrompt = await readFile(path, "utf8");
-      } catch {
-        throw new InputError(`${file}: field "models.judge.prompt": cannot read ${path}`);
-      }
-    }
+    if (prompt !== undefined) task.judgePrompt = await read("models.judge.prompt", join(dir, prompt));
   }
   return task;
 }
