@@ -101,7 +101,7 @@ export class Engine {
     this.steering = new Steering(parts.store);
     this.bestTest = new BestTest(
       () => parts.strategy.best(),
-      (best) => this.evaluations.evaluate(best.code, "test", undefined, `${best.id}/test`),
+      (best) => this.evaluations.evaluate(best.code, "test", { key: `${best.id}/test` }),
       (events) => this.write(events),
       (id) => calledEvents(this.ledger.take(id)),
     );
@@ -335,12 +335,9 @@ export class Engine {
           await this.evaluations.screenTools(candidate, this.parts.proposer.ask?.bind(this.parts.proposer)),
         );
       if (verdict.pass)
-        evaluation = await this.evaluations.evaluate(
-          candidate.code,
-          "train",
-          undefined,
-          `${candidate.id}/train`,
-        );
+        evaluation = await this.evaluations.evaluate(candidate.code, "train", {
+          key: `${candidate.id}/train`,
+        });
       if (evaluation && !isSeed && this.parts.gate)
         evaluation = await this.parts.gate.review(candidate.code, evaluation, this.bestScore);
       if (evaluation?.status === "ok")

@@ -26,7 +26,7 @@ export class Evaluations {
     private readonly root: Rng,
     repeats = 0,
   ) {
-    this.noise = new NoiseRounds(repeats, (code, key) => this.evaluate(code, "train", undefined, key, true));
+    this.noise = new NoiseRounds(repeats, (code, key) => this.evaluate(code, "train", { key, fresh: true }));
   }
 
   /** The seed took `durationMs`: sets the candidates' limit; returns the line telling the user, if any. */
@@ -53,6 +53,7 @@ export class Evaluations {
   }
 
   /**
+   * `workloads`: only these of the split (a screen's subset).
    * `key` names the job (the candidate and its split): a result stored under it is not computed again.
    * `fresh`: past the evaluation cache (a noisy task's re-evaluation, under a key of its own).
    * `chargeTo`: the candidate a task's model calls are charged to (default: the one the key names).
@@ -60,11 +61,9 @@ export class Evaluations {
   async evaluate(
     code: string,
     split: Split,
-    workloads?: readonly string[],
-    key?: string,
-    fresh = false,
-    chargeTo = key?.split("/")[0],
+    options: { workloads?: readonly string[]; key?: string; fresh?: boolean; chargeTo?: string } = {},
   ): Promise<Evaluation> {
+    const { workloads, key, fresh = false, chargeTo = key?.split("/")[0] } = options;
     try {
       // Candidates are bounded by the seed's time; the held-out test split keeps the task's limit.
       const limit = split === "train" ? this.trainTimeoutMs : undefined;
@@ -96,7 +95,7 @@ export class Evaluations {
     const { id: candidateId, iteration } = candidate;
     return {
       trainWorkloads: await this.trainWorkloads,
-      evaluate: (code, workloads) => this.evaluate(code, "train", workloads, undefined, false, candidateId),
+      evaluate: (code, workloads) => this.evaluate(code, "train", { workloads, chargeTo: candidateId }),
       rng: this.root.fork(`screen:${candidate.id}`),
       ...(ask ? { ask: (role, prompt) => ask({ role, prompt, candidateId, iteration, rng: pick }) } : {}),
     };
