@@ -10,10 +10,10 @@
  *    verbatim (the verifier was shown what was shipped) and whose reply states a
  *    verdict on a line `VERDICT: PASS` or `VERDICT: FAIL`;
  *  - its agent is not the one that wrote the delivered code;
- *  - the call log is one the bridge could have served: no longer than the
- *    task's call limit and, when the sandbox records the calls it served
- *    (`RunInfo.modelCalls`), every logged call with a reply is one of them, with
- *    the same messages and the same reply.
+ *  - the call log is one the bridge could have served: no more calls with a
+ *    reply than the task's call limit (trace.ts) and, when the sandbox records
+ *    the calls it served (`RunInfo.modelCalls`), every logged call with a reply
+ *    is one of them, with the same messages and the same reply.
  *
  * The limits, said plainly: without `RunInfo.modelCalls` the log is written in
  * the candidate's realm, so a program that replaces the model bridge could log

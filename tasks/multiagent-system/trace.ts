@@ -77,8 +77,13 @@ function list(v: unknown, path: string, max: number): unknown[] {
   return v;
 }
 
+/**
+ * The call log. The limit is on calls that got a reply (the bridge serves at most
+ * `maxCalls`); a call the bridge refused is logged with its error, so the log may
+ * be longer, up to twice the limit (a longer one is a runaway, refused).
+ */
 function calls(v: unknown, maxCalls: number): CallRecord[] {
-  return list(v, "calls", maxCalls).map((c, i): CallRecord => {
+  const log = list(v, "calls", 2 * maxCalls).map((c, i): CallRecord => {
     const path = `calls[${i}]`;
     const o = record(c, path, ["messages", "options"], ["reply", "error"]);
     const messages = list(o.messages, `${path}.messages`, 200).map((m, j) => {
@@ -99,6 +104,13 @@ function calls(v: unknown, maxCalls: number): CallRecord[] {
     }
     return out;
   });
+  const replied = log.filter((c) => c.reply !== undefined).length;
+  if (replied > maxCalls) {
+    throw new ShapeError(
+      `calls has ${replied} entries, more than ${maxCalls}, with a reply (the model serves at most ${maxCalls} calls an idea)`,
+    );
+  }
+  return log;
 }
 
 function agents(v: unknown): Agent[] {
@@ -176,7 +188,10 @@ function trace(v: unknown, log: readonly CallRecord[]): TeamTrace {
   return { agents: team, steps: list, code };
 }
 
-/** Checks the driver's output; `maxCalls` is the task's per-idea call limit (a longer log is not a real one). */
+/**
+ * Checks the driver's output; `maxCalls` is the task's per-idea call limit: more
+ * calls with a reply, or more than twice as many entries, is not a real log.
+ */
 export function parseOutcome(output: unknown, maxCalls: number): Parsed<Outcome> {
   try {
     const o = record(output, "output", ["status", "calls", "elapsedMs"], ["trace", "error"]);
