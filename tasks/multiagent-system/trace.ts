@@ -85,7 +85,7 @@ function list(v: unknown, path: string, max: number): unknown[] {
 function calls(v: unknown, maxCalls: number): CallRecord[] {
   const log = list(v, "calls", 2 * maxCalls).map((c, i): CallRecord => {
     const path = `calls[${i}]`;
-    const o = record(c, path, ["messages", "options"], ["reply", "error"]);
+    const o = record(c, path, ["messages"], ["reply", "error"]);
     const messages = list(o.messages, `${path}.messages`, 200).map((m, j) => {
       const mo = record(m, `${path}.messages[${j}]`, ["role", "content"]);
       if (mo.role !== "system" && mo.role !== "user" && mo.role !== "assistant") {
@@ -95,8 +95,7 @@ function calls(v: unknown, maxCalls: number): CallRecord[] {
       const role: ChatMessage["role"] = mo.role;
       return { role, content: text(mo.content, `${path}.messages[${j}].content`, LIMITS.text * 4) };
     });
-    const options = record(o.options, `${path}.options`, [], ["maxTokens", "temperature"]);
-    const out: CallRecord = { messages, options: options as CallRecord["options"] };
+    const out: CallRecord = { messages };
     if (o.reply !== undefined) out.reply = text(o.reply, `${path}.reply`, LIMITS.text * 4);
     if (o.error !== undefined) out.error = text(o.error, `${path}.error`, LIMITS.text);
     if ((out.reply === undefined) === (out.error === undefined)) {

@@ -3,11 +3,19 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, mock, test } from "node:test";
 import { runInNewContext } from "node:vm";
+import { parseModelRequest } from "../../../src/evaluate/models.ts";
 import { bundleCandidate } from "../../../src/sandbox/bundle.ts";
-import type { JudgeContext, ModelRequest, RunInfo, Workload, WorkloadResult } from "../../../src/task/api.ts";
+import type {
+  JudgeContext,
+  ModelOptions,
+  ModelRequest,
+  RunInfo,
+  Workload,
+  WorkloadResult,
+} from "../../../src/task/api.ts";
 import { loadTask } from "../../../src/task/load.ts";
-import { type DriverOutput, IDEA_DEADLINE_MS, run } from "../driver.ts";
 import { llm } from "../api.ts";
+import { type DriverOutput, IDEA_DEADLINE_MS, run } from "../driver.ts";
 import { guard } from "../guard.ts";
 import task, { EXCEPTION_FAILURES, MAX_CALLS, MAX_TOKENS, mastScore, TIMEOUT_FAILURES } from "../task.ts";
 import { parseOutcome } from "../trace.ts";
@@ -309,7 +317,6 @@ test("a call the bridge refuses over the limit is logged with its error: the tra
   assert.equal(served.length, MAX_CALLS);
   assert.deepEqual(output.calls.at(-1), {
     messages: [{ role: "user", content: "one more" }],
-    options: {},
     error: `llm(): ${limit}`,
   });
   const parsed = parseOutcome(output, MAX_CALLS);
@@ -341,6 +348,31 @@ test("a call the bridge refuses over the limit is logged with its error: the tra
     assert.equal(check.valid, false);
     assert.match(check.error ?? "", reason);
   }
+});
+
+test("a call with an option the bridge refuses fails with the bridge's reason, and the trace is still judged", async () => {
+  const team = {
+    async runTeam(text: string) {
+      try {
+        await llm([{ role: "user", content: "plan it" }], { seed: 1 } as ModelOptions);
+      } catch {
+        // The team carries on without the plan.
+      }
+      return seed.runTeam(text);
+    },
+  };
+  // The bridge's own check of the request (src/evaluate/models.ts).
+  const { output, served } = await runTeam(team, (r) => {
+    const checked = parseModelRequest(r);
+    if (typeof checked === "string") throw new Error(checked);
+    return answerTask(r);
+  });
+  assert.equal(output.status, "done");
+  assert.equal(output.calls[0]?.error, "llm(): options.seed is not an option (maxTokens, temperature)");
+  const parsed = parseOutcome(output, MAX_CALLS);
+  assert.ok(parsed.ok, parsed.ok ? "" : parsed.error);
+  const check = await task.check(idea, output, measured(output, served), fakeJudge().judge);
+  assert.equal(check.valid, true, check.error);
 });
 
 test("a team that throws counts the published 14 failures; one out of time 7, if the sandbox's clock agrees", async () => {
