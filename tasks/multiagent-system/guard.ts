@@ -27,7 +27,7 @@ import type { ModelExchange } from "../../src/task/api.ts";
 import { type CallRecord, type TeamTrace, verdictOf } from "./api.ts";
 
 /** What the guard found: the verification it accepted, or why the trace is invalid. */
-export type GuardResult =
+type GuardResult =
   | { ok: true; step: number; verdict: "PASS" | "FAIL"; tied: boolean }
   | { ok: false; error: string };
 
@@ -36,7 +36,7 @@ function exchangeKey(messages: readonly { role: string; content: string }[], rep
 }
 
 /** Why the log holds a call the bridge did not serve, or null; each served call backs one logged call. */
-export function untiedCall(calls: readonly CallRecord[], served: readonly ModelExchange[]): string | null {
+function untiedCall(calls: readonly CallRecord[], served: readonly ModelExchange[]): string | null {
   const left = new Map<string, number>();
   for (const e of served) {
     const key = exchangeKey(e.request.messages, e.reply);

@@ -14,7 +14,7 @@ import {
 } from "./api.ts";
 
 /** Bounds that keep a trace readable for the judge and cheap to check. */
-export const LIMITS = {
+const LIMITS = {
   agents: 12,
   steps: 80,
   /** Characters of one prompt, message or step. */
@@ -30,7 +30,7 @@ export type Outcome =
   | { status: "timeout"; error: string; calls: CallRecord[] }
   | { status: "exception"; error: string; calls: CallRecord[] };
 
-export type Parsed<T> = { ok: true; value: T } | { ok: false; error: string };
+type Parsed<T> = { ok: true; value: T } | { ok: false; error: string };
 
 class ShapeError extends Error {}
 
@@ -176,15 +176,15 @@ function trace(v: unknown, log: readonly CallRecord[]): TeamTrace {
   const o = record(v, "trace", ["agents", "steps", "code"]);
   const team = agents(o.agents);
   const names = new Set(team.map((a) => a.name));
-  const list = steps(o.steps, names, log);
+  const checkedSteps = steps(o.steps, names, log);
   const code = text(o.code, "trace.code", LIMITS.code);
   if (code.trim() === "") throw new ShapeError("trace.code is empty: the team delivers no program");
-  const last = list.findLastIndex((s) => s.kind === "code");
+  const last = checkedSteps.findLastIndex((s) => s.kind === "code");
   if (last < 0) throw new ShapeError('trace.steps has no "code" step: the delivered code must come from one');
-  if (list[last]?.content !== code) {
+  if (checkedSteps[last]?.content !== code) {
     throw new ShapeError(`trace.code differs from the content of the last "code" step (step ${last})`);
   }
-  return { agents: team, steps: list, code };
+  return { agents: team, steps: checkedSteps, code };
 }
 
 /**
