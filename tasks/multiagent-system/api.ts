@@ -4,7 +4,7 @@
  * trace the driver returns and asks its own judge.
  *
  * `llm` here is the model of src/task/model.ts with a recorder around it: every
- * call (its messages, options and reply) goes into the log of the idea being
+ * call (its messages and its reply or error) goes into the log of the idea being
  * worked on, which the driver hands back beside the team's trace. A step of the
  * trace names the call it came from by its index (`ask` returns it), so the
  * trusted side can see which messages really were a model's replies, and to
@@ -49,10 +49,13 @@ export interface TeamTrace {
   code: string;
 }
 
-/** A model call as recorded here: the request, and the reply or the error. */
+/**
+ * A model call as recorded here: the request's messages, and the reply or the
+ * error. Its options are not kept: the bridge checks them (a call with a wrong
+ * one fails with the bridge's reason) and nothing trusted reads them.
+ */
 export interface CallRecord {
   messages: ChatMessage[];
-  options: ModelOptions;
   reply?: string;
   error?: string;
 }
@@ -103,10 +106,7 @@ export async function ask(
     throw new DeadlineError(`the idea's ${s.deadlineMs / 1000} s are up: no more model calls`);
   }
   // A copy, so a team that edits its message list afterwards does not rewrite the record.
-  const record: CallRecord = {
-    messages: messages.map((m) => ({ role: m.role, content: m.content })),
-    options: { ...options },
-  };
+  const record: CallRecord = { messages: messages.map((m) => ({ role: m.role, content: m.content })) };
   const call = s ? s.calls.push(record) - 1 : -1;
   try {
     const text = await modelLlm(messages, options);

@@ -10,10 +10,10 @@
  *    verbatim (the verifier was shown what was shipped) and whose reply states a
  *    verdict on a line `VERDICT: PASS` or `VERDICT: FAIL`;
  *  - its agent is not the one that wrote the delivered code;
- *  - the call log is one the bridge could have served: no longer than the
- *    task's call limit and, when the sandbox records the calls it served
- *    (`RunInfo.modelCalls`), every logged call with a reply is one of them, with
- *    the same messages and the same reply.
+ *  - the call log is one the bridge could have served: no more calls with a
+ *    reply than the task's call limit (trace.ts) and, when the sandbox records
+ *    the calls it served (`RunInfo.modelCalls`), every logged call with a reply
+ *    is one of them, with the same messages and the same reply.
  *
  * The limits, said plainly: without `RunInfo.modelCalls` the log is written in
  * the candidate's realm, so a program that replaces the model bridge could log
@@ -27,7 +27,7 @@ import type { ModelExchange } from "../../src/task/api.ts";
 import { type CallRecord, type TeamTrace, verdictOf } from "./api.ts";
 
 /** What the guard found: the verification it accepted, or why the trace is invalid. */
-export type GuardResult =
+type GuardResult =
   | { ok: true; step: number; verdict: "PASS" | "FAIL"; tied: boolean }
   | { ok: false; error: string };
 
@@ -36,7 +36,7 @@ function exchangeKey(messages: readonly { role: string; content: string }[], rep
 }
 
 /** Why the log holds a call the bridge did not serve, or null; each served call backs one logged call. */
-export function untiedCall(calls: readonly CallRecord[], served: readonly ModelExchange[]): string | null {
+function untiedCall(calls: readonly CallRecord[], served: readonly ModelExchange[]): string | null {
   const left = new Map<string, number>();
   for (const e of served) {
     const key = exchangeKey(e.request.messages, e.reply);

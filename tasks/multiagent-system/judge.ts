@@ -27,7 +27,7 @@ export const MODES = [
   { id: "3.3", category: 3, name: "weak verification" },
 ] as const;
 
-export type ModeId = (typeof MODES)[number]["id"];
+type ModeId = (typeof MODES)[number]["id"];
 
 export interface Verdict {
   /** The modes the judge found, each with the evidence it quoted. */
@@ -62,7 +62,7 @@ function indent(s: string): string {
 }
 
 /** The trace as the judge reads it: the idea, the team, each step with the request behind it, the code. */
-export function renderTrace(idea: string, trace: TeamTrace, calls: readonly CallRecord[]): string {
+function renderTrace(idea: string, trace: TeamTrace, calls: readonly CallRecord[]): string {
   const lines: string[] = [
     "PROGRAM IDEA",
     indent(idea === "" ? "(empty)" : cut(idea, SHOWN.step)),
@@ -166,7 +166,7 @@ export function parseVerdict(reply: string): Verdict {
 }
 
 /** The judge's completion limits: a verdict is short; temperature 0 so that it is worth caching. */
-export const JUDGE_OPTIONS = { maxTokens: 3000, temperature: 0 } as const;
+const JUDGE_OPTIONS = { maxTokens: 3000, temperature: 0 } as const;
 
 /**
  * Asks the judge for a verdict on one trace. A reply that does not parse is

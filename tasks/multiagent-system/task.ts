@@ -81,7 +81,8 @@ export default defineTask<IdeaInput>({
   // Ideas run one after another, each up to its 60 s deadline (a call in flight may overrun it).
   limits: { timeoutMs: 30 * 60_000, memoryMb: 256, cpuMs: 120_000 },
   models: {
-    // Tokens in all (prompts and replies) per idea: the seed uses about 8,500 with a real model (README).
+    // Tokens in all (prompts and replies) per idea: the seed's are about 8,500 with assumed reply sizes (README,
+    // "What a run costs"); no figure with a real model is given.
     candidate: { maxCalls: MAX_CALLS, maxTokens: MAX_TOKENS },
     judge: { prompt: "judge.md" },
   },
@@ -132,7 +133,7 @@ export default defineTask<IdeaInput>({
       return {
         valid: false,
         metrics: work,
-        error: `guard: the judge found text in the trace addressed to it: ${verdict.addressesJudge}`,
+        error: `judge: the judge found text in the trace addressed to it: ${verdict.addressesJudge}`,
       };
     }
     const failures = verdict.present.size;

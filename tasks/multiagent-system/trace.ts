@@ -14,7 +14,7 @@ import {
 } from "./api.ts";
 
 /** Bounds that keep a trace readable for the judge and cheap to check. */
-export const LIMITS = {
+const LIMITS = {
   agents: 12,
   steps: 80,
   /** Characters of one prompt, message or step. */
@@ -30,7 +30,7 @@ export type Outcome =
   | { status: "timeout"; error: string; calls: CallRecord[] }
   | { status: "exception"; error: string; calls: CallRecord[] };
 
-export type Parsed<T> = { ok: true; value: T } | { ok: false; error: string };
+type Parsed<T> = { ok: true; value: T } | { ok: false; error: string };
 
 class ShapeError extends Error {}
 
@@ -77,10 +77,15 @@ function list(v: unknown, path: string, max: number): unknown[] {
   return v;
 }
 
+/**
+ * The call log. The limit is on calls that got a reply (the bridge serves at most
+ * `maxCalls`); a call the bridge refused is logged with its error, so the log may
+ * be longer, up to twice the limit (a longer one is a runaway, refused).
+ */
 function calls(v: unknown, maxCalls: number): CallRecord[] {
-  return list(v, "calls", maxCalls).map((c, i): CallRecord => {
+  const log = list(v, "calls", 2 * maxCalls).map((c, i): CallRecord => {
     const path = `calls[${i}]`;
-    const o = record(c, path, ["messages", "options"], ["reply", "error"]);
+    const o = record(c, path, ["messages"], ["reply", "error"]);
     const messages = list(o.messages, `${path}.messages`, 200).map((m, j) => {
       const mo = record(m, `${path}.messages[${j}]`, ["role", "content"]);
       if (mo.role !== "system" && mo.role !== "user" && mo.role !== "assistant") {
@@ -90,8 +95,7 @@ function calls(v: unknown, maxCalls: number): CallRecord[] {
       const role: ChatMessage["role"] = mo.role;
       return { role, content: text(mo.content, `${path}.messages[${j}].content`, LIMITS.text * 4) };
     });
-    const options = record(o.options, `${path}.options`, [], ["maxTokens", "temperature"]);
-    const out: CallRecord = { messages, options: options as CallRecord["options"] };
+    const out: CallRecord = { messages };
     if (o.reply !== undefined) out.reply = text(o.reply, `${path}.reply`, LIMITS.text * 4);
     if (o.error !== undefined) out.error = text(o.error, `${path}.error`, LIMITS.text);
     if ((out.reply === undefined) === (out.error === undefined)) {
@@ -99,6 +103,13 @@ function calls(v: unknown, maxCalls: number): CallRecord[] {
     }
     return out;
   });
+  const replied = log.filter((c) => c.reply !== undefined).length;
+  if (replied > maxCalls) {
+    throw new ShapeError(
+      `calls has ${replied} entries, more than ${maxCalls}, with a reply (the model serves at most ${maxCalls} calls an idea)`,
+    );
+  }
+  return log;
 }
 
 function agents(v: unknown): Agent[] {
@@ -165,18 +176,21 @@ function trace(v: unknown, log: readonly CallRecord[]): TeamTrace {
   const o = record(v, "trace", ["agents", "steps", "code"]);
   const team = agents(o.agents);
   const names = new Set(team.map((a) => a.name));
-  const list = steps(o.steps, names, log);
+  const checkedSteps = steps(o.steps, names, log);
   const code = text(o.code, "trace.code", LIMITS.code);
   if (code.trim() === "") throw new ShapeError("trace.code is empty: the team delivers no program");
-  const last = list.findLastIndex((s) => s.kind === "code");
+  const last = checkedSteps.findLastIndex((s) => s.kind === "code");
   if (last < 0) throw new ShapeError('trace.steps has no "code" step: the delivered code must come from one');
-  if (list[last]?.content !== code) {
+  if (checkedSteps[last]?.content !== code) {
     throw new ShapeError(`trace.code differs from the content of the last "code" step (step ${last})`);
   }
-  return { agents: team, steps: list, code };
+  return { agents: team, steps: checkedSteps, code };
 }
 
-/** Checks the driver's output; `maxCalls` is the task's per-idea call limit (a longer log is not a real one). */
+/**
+ * Checks the driver's output; `maxCalls` is the task's per-idea call limit: more
+ * calls with a reply, or more than twice as many entries, is not a real log.
+ */
 export function parseOutcome(output: unknown, maxCalls: number): Parsed<Outcome> {
   try {
     const o = record(output, "output", ["status", "calls", "elapsedMs"], ["trace", "error"]);

@@ -216,8 +216,3 @@ export function trainWorkloads(): Workload<IdeaInput>[] {
 export function testWorkloads(): Workload<IdeaInput>[] {
   return IDEAS.filter((i) => !i.train).map(toWorkload);
 }
-
-/** Every idea, for the stress split's shifted probes. */
-export function allIdeas(): readonly Idea[] {
-  return IDEAS;
-}
